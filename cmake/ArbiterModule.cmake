@@ -1,0 +1,35 @@
+# Shared build settings for Arbiter's libraries, executables and tests.
+
+set(ARBITER_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wimplicit-fallthrough)
+if(ARBITER_WERROR)
+  list(APPEND ARBITER_WARNINGS -Werror)
+endif()
+
+if(ARBITER_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# arbiter_module(NAME <m> SOURCES <files...> [DEPS <targets...>])
+# Defines the static library arbiter_<m> (alias arbiter::<m>), with includes rooted at src/.
+function(arbiter_module)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(arbiter_${ARG_NAME} STATIC ${ARG_SOURCES})
+  add_library(arbiter::${ARG_NAME} ALIAS arbiter_${ARG_NAME})
+  target_include_directories(arbiter_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(arbiter_${ARG_NAME} PRIVATE ${ARBITER_WARNINGS})
+  target_link_libraries(arbiter_${ARG_NAME} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# arbiter_test(NAME <binary> SOURCES <files...> DEPS <targets...>)
+# One GoogleTest binary per module; each test case is registered with ctest. Tests get the shared-data
+# directory in the ARBITER_SHARED_DIR environment variable (see tests/support/shared_data.h).
+function(arbiter_test)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_compile_options(${ARG_NAME} PRIVATE ${ARBITER_WARNINGS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} arbiter_test_support GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${ARG_NAME}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "ARBITER_SHARED_DIR=${ARBITER_SHARED_DIR};ARBITER_BUILD_DIR=${CMAKE_BINARY_DIR};ARBITER_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()

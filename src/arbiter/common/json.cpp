@@ -1,0 +1,177 @@
+#include "arbiter/common/json.h"
+
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <vector>
+
+namespace arbiter {
+namespace {
+
+std::string LineColumn(std::string_view text, size_t offset) {
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+std::string FieldPath(std::string_view where, std::string_view key) {
+  if (where.empty()) return std::string(key);
+  std::string out(where);
+  out += '.';
+  out += key;
+  return out;
+}
+
+void WriteCanonical(const boost::json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case boost::json::kind::object: {
+      const auto& obj = v.get_object();
+      std::vector<const boost::json::key_value_pair*> items;
+      items.reserve(obj.size());
+      for (const auto& kv : obj) items.push_back(&kv);
+      std::sort(items.begin(), items.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      out += '{';
+      bool first = true;
+      for (const auto* kv : items) {
+        if (!first) out += ',';
+        first = false;
+        out += boost::json::serialize(boost::json::string_view(kv->key()));
+        out += ':';
+        WriteCanonical(kv->value(), out);
+      }
+      out += '}';
+      return;
+    }
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        WriteCanonical(item, out);
+      }
+      out += ']';
+      return;
+    }
+    default:
+      out += boost::json::serialize(v);
+      return;
+  }
+}
+
+}  // namespace
+
+Result<boost::json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return Status::ResourceExhausted("json: document of " + std::to_string(text.size()) +
+                                     " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
+  }
+  boost::json::parse_options options;
+  options.max_depth = limits.max_depth;
+  boost::json::parser parser({}, options);
+  boost::system::error_code ec;
+  const size_t consumed = parser.write_some(text.data(), text.size(), ec);
+  if (!ec && consumed < text.size()) ec = boost::json::error::extra_data;
+  if (ec) {
+    const std::string where = LineColumn(text, consumed);
+    if (ec == boost::json::error::too_deep) {
+      return Status::ResourceExhausted("json: nesting deeper than " + std::to_string(limits.max_depth) +
+                                       " at " + where);
+    }
+    return Status::InvalidArgument("json: " + ec.message() + " at " + where);
+  }
+  return parser.release();
+}
+
+std::string ToJson(const boost::json::value& v) { return boost::json::serialize(v); }
+
+std::string CanonicalJson(const boost::json::value& v) {
+  std::string out;
+  WriteCanonical(v, out);
+  return out;
+}
+
+std::string_view JsonKindName(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "bool";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_: return "number";
+    case boost::json::kind::string: return "string";
+    case boost::json::kind::array: return "array";
+    case boost::json::kind::object: return "object";
+  }
+  return "unknown";
+}
+
+Result<const boost::json::object*> AsObject(const boost::json::value& v, std::string_view where) {
+  if (!v.is_object()) {
+    return Status::InvalidArgument(std::string(where.empty() ? "document" : where) + ": expected an object, got " +
+                                   std::string(JsonKindName(v)));
+  }
+  return &v.get_object();
+}
+
+Result<std::string_view> GetString(const boost::json::object& o, std::string_view key, std::string_view where) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return Status::InvalidArgument(FieldPath(where, key) + ": missing");
+  if (!v->is_string()) {
+    return Status::InvalidArgument(FieldPath(where, key) + ": expected a string, got " +
+                                   std::string(JsonKindName(*v)));
+  }
+  return std::string_view(v->get_string());
+}
+
+Result<std::optional<std::string_view>> GetOptionalString(const boost::json::object& o, std::string_view key,
+                                                          std::string_view where) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::optional<std::string_view>();
+  if (!v->is_string()) {
+    return Status::InvalidArgument(FieldPath(where, key) + ": expected a string, got " +
+                                   std::string(JsonKindName(*v)));
+  }
+  return std::optional<std::string_view>(std::string_view(v->get_string()));
+}
+
+Result<std::int64_t> GetInt64(const boost::json::object& o, std::string_view key, std::string_view where) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return Status::InvalidArgument(FieldPath(where, key) + ": missing");
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) {
+    return Status::InvalidArgument(FieldPath(where, key) + ": integer out of the 64-bit signed range");
+  }
+  return Status::InvalidArgument(FieldPath(where, key) + ": expected an integer, got " +
+                                 std::string(JsonKindName(*v)));
+}
+
+Result<bool> GetBool(const boost::json::object& o, std::string_view key, std::string_view where) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return Status::InvalidArgument(FieldPath(where, key) + ": missing");
+  if (!v->is_bool()) {
+    return Status::InvalidArgument(FieldPath(where, key) + ": expected a boolean, got " +
+                                   std::string(JsonKindName(*v)));
+  }
+  return v->get_bool();
+}
+
+Result<double> GetNumber(const boost::json::object& o, std::string_view key, std::string_view where) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return Status::InvalidArgument(FieldPath(where, key) + ": missing");
+  if (v->is_double()) return v->get_double();
+  if (v->is_int64()) return static_cast<double>(v->get_int64());
+  if (v->is_uint64()) return static_cast<double>(v->get_uint64());
+  return Status::InvalidArgument(FieldPath(where, key) + ": expected a number, got " +
+                                 std::string(JsonKindName(*v)));
+}
+
+}  // namespace arbiter
