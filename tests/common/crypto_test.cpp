@@ -64,8 +64,10 @@ TEST(Ed25519, Rfc8037Vectors) {
   EXPECT_TRUE(Ed25519Verify(*x, AsBytes(signing_input), *sig).ok());
   Bytes flipped = *sig;
   flipped[10] ^= 0x01;
-  EXPECT_EQ(Ed25519Verify(*x, AsBytes(signing_input), flipped).code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(Ed25519Verify(*x, AsBytes(signing_input + "."), *sig).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Ed25519Verify(*x, AsBytes(signing_input), flipped).code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Ed25519Verify(*x, AsBytes(signing_input + "."), *sig).code(),
+            StatusCode::kUnauthenticated);
 }
 
 TEST(Ed25519, RejectsMalformedInputs) {
@@ -74,7 +76,8 @@ TEST(Ed25519, RejectsMalformedInputs) {
   auto sig = key->Sign(AsBytes("m"));
   ASSERT_TRUE(sig);
   EXPECT_EQ(Ed25519Verify(Bytes(31), AsBytes("m"), *sig).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(Ed25519Verify(key->PublicKey(), AsBytes("m"), Bytes(63)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Ed25519Verify(key->PublicKey(), AsBytes("m"), Bytes(63)).code(),
+            StatusCode::kInvalidArgument);
   EXPECT_FALSE(Ed25519PrivateKey::FromSeed(Bytes(16)).has_value());
 }
 
@@ -89,9 +92,11 @@ TEST(Es256, SignVerifyRoundTripAndFlippedBit) {
   for (size_t bit : {0u, 100u, 511u}) {
     Bytes flipped = *sig;
     flipped[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
-    EXPECT_EQ(key->PublicKey().Verify(AsBytes(msg), flipped).code(), StatusCode::kUnauthenticated) << bit;
+    EXPECT_EQ(key->PublicKey().Verify(AsBytes(msg), flipped).code(), StatusCode::kUnauthenticated)
+        << bit;
   }
-  EXPECT_EQ(key->PublicKey().Verify(AsBytes("header.payloaD"), *sig).code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(key->PublicKey().Verify(AsBytes("header.payloaD"), *sig).code(),
+            StatusCode::kUnauthenticated);
   EXPECT_EQ(key->PublicKey().Verify(AsBytes(msg), Bytes(63)).code(), StatusCode::kInvalidArgument);
 }
 

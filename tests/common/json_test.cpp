@@ -8,13 +8,15 @@ namespace arbiter {
 namespace {
 
 TEST(Json, Int64ExtremesRoundTripExactly) {
-  const std::string text = R"({"max":9223372036854775807,"min":-9223372036854775808,"big":9007199254740993})";
+  const std::string text =
+      R"({"max":9223372036854775807,"min":-9223372036854775808,"big":9007199254740993})";
   auto doc = ParseJson(text);
   ASSERT_TRUE(doc) << doc.error().ToString();
   const auto& o = doc->as_object();
   EXPECT_EQ(GetInt64(o, "max", "").value(), std::numeric_limits<std::int64_t>::max());
   EXPECT_EQ(GetInt64(o, "min", "").value(), std::numeric_limits<std::int64_t>::min());
-  EXPECT_EQ(GetInt64(o, "big", "").value(), 9007199254740993);  // 2^53 + 1: not representable as double
+  EXPECT_EQ(GetInt64(o, "big", "").value(),
+            9007199254740993);  // 2^53 + 1: not representable as double
   EXPECT_EQ(ToJson(*doc), text);
 }
 

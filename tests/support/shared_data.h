@@ -1,6 +1,7 @@
-// Access to ../shared (conformance suites, vectors, data) for tests. The location comes from one setting,
-// the ARBITER_SHARED_DIR environment variable (ctest sets it from the CMake cache variable of the same name,
-// default `<source>/../shared`). A user's fresh clone has no ../shared: tests then skip with a message.
+// Access to ../shared (conformance suites, vectors, data) for tests. The location comes from one
+// setting, the ARBITER_SHARED_DIR environment variable (ctest sets it from the CMake cache variable
+// of the same name, default `<source>/../shared`). A user's fresh clone has no ../shared: tests
+// then skip with a message.
 //
 //   TEST(Merkle, Vectors) {
 //     ARBITER_REQUIRE_SHARED(path, "vectors/merkle-vectors.json");
@@ -33,8 +34,8 @@ std::filesystem::path SourceDir();
 
 }  // namespace arbiter::testing
 
-// Declares `var` as the std::filesystem::path of `relative` under the shared directory, or skips the
-// current test with a message saying what is missing and how to provide it.
+// Declares `var` as the std::filesystem::path of `relative` under the shared directory, or skips
+// the current test with a message saying what is missing and how to provide it.
 #define ARBITER_REQUIRE_SHARED(var, relative)                                                     \
   auto var##_opt = ::arbiter::testing::SharedPath(relative);                                      \
   if (!var##_opt) {                                                                               \

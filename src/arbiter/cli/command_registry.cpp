@@ -16,7 +16,8 @@ CommandGroupRegistrar::CommandGroupRegistrar(std::string_view name, AddCommandsF
 
 std::vector<CommandGroup> RegisteredCommandGroups() {
   auto groups = Groups();
-  std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(groups.begin(), groups.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return groups;
 }
 

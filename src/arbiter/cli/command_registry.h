@@ -1,6 +1,6 @@
-// The `arbiter` executable's command groups. Each group lives in its own `<group>_commands.cpp` in this
-// folder and registers itself with ARBITER_COMMAND_GROUP, so a new group never touches main.cpp or another
-// group's file. CLI11 stays out of this header.
+// The `arbiter` executable's command groups. Each group lives in its own `<group>_commands.cpp` in
+// this folder and registers itself with ARBITER_COMMAND_GROUP, so a new group never touches
+// main.cpp or another group's file. CLI11 stays out of this header.
 //
 //   void AddLedgerCommands(CLI::App& app, CommandContext& ctx) {
 //     auto* verify = app.add_subcommand("ledger", "...");
@@ -22,8 +22,8 @@ namespace arbiter::cli {
 
 // Shared by all commands of one process run.
 struct CommandContext {
-  // The process exit status a command chose: 0 success, 1 bad input or failure, other values as documented
-  // by the command (e.g. `cedar authorize` exits 2 on deny).
+  // The process exit status a command chose: 0 success, 1 bad input or failure, other values as
+  // documented by the command (e.g. `cedar authorize` exits 2 on deny).
   int exit_code = 0;
 };
 

@@ -1,4 +1,5 @@
-// The `arbiter` executable: parses the command line and dispatches to the registered command groups.
+// The `arbiter` executable: parses the command line and dispatches to the registered command
+// groups.
 #include <CLI/CLI.hpp>
 
 #include <exception>

@@ -19,7 +19,8 @@ int HexValue(char c) {
 std::array<std::int8_t, 256> ReverseTable(const char* alphabet) {
   std::array<std::int8_t, 256> table{};
   table.fill(-1);
-  for (int i = 0; i < 64; ++i) table[static_cast<std::uint8_t>(alphabet[i])] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<std::uint8_t>(alphabet[i])] = static_cast<std::int8_t>(i);
   return table;
 }
 
@@ -28,7 +29,8 @@ std::string Encode(ByteView data, const char* alphabet, bool pad) {
   out.reserve((data.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
+    std::uint32_t v =
+        (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
     out += alphabet[(v >> 18) & 63];
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];
@@ -54,7 +56,8 @@ std::string Encode(ByteView data, const char* alphabet, bool pad) {
 Result<Bytes> DecodeUnpadded(std::string_view text, const std::array<std::int8_t, 256>& table,
                              std::string_view what) {
   if (text.size() % 4 == 1) {
-    return Status::InvalidArgument(std::string(what) + ": impossible length " + std::to_string(text.size()));
+    return Status::InvalidArgument(std::string(what) + ": impossible length " +
+                                   std::to_string(text.size()));
   }
   Bytes out;
   out.reserve(text.size() * 3 / 4);
@@ -63,7 +66,8 @@ Result<Bytes> DecodeUnpadded(std::string_view text, const std::array<std::int8_t
   for (size_t i = 0; i < text.size(); ++i) {
     const std::int8_t v = table[static_cast<std::uint8_t>(text[i])];
     if (v < 0) {
-      return Status::InvalidArgument(std::string(what) + ": invalid character at offset " + std::to_string(i));
+      return Status::InvalidArgument(std::string(what) + ": invalid character at offset " +
+                                     std::to_string(i));
     }
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
@@ -91,13 +95,15 @@ std::string HexEncode(ByteView data) {
 }
 
 Result<Bytes> HexDecode(std::string_view text) {
-  if (text.size() % 2 != 0) return Status::InvalidArgument("hex: odd length " + std::to_string(text.size()));
+  if (text.size() % 2 != 0)
+    return Status::InvalidArgument("hex: odd length " + std::to_string(text.size()));
   Bytes out(text.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
     const int hi = HexValue(text[2 * i]);
     const int lo = HexValue(text[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return Status::InvalidArgument("hex: invalid character at offset " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+      return Status::InvalidArgument("hex: invalid character at offset " +
+                                     std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
     }
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
@@ -110,7 +116,8 @@ std::string Base64UrlEncode(ByteView data) { return Encode(data, kUrlAlphabet, f
 Result<Bytes> Base64Decode(std::string_view text) {
   static const auto table = ReverseTable(kStdAlphabet);
   if (text.size() % 4 != 0) {
-    return Status::InvalidArgument("base64: length " + std::to_string(text.size()) + " is not a multiple of 4");
+    return Status::InvalidArgument("base64: length " + std::to_string(text.size()) +
+                                   " is not a multiple of 4");
   }
   size_t pad = 0;
   while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;

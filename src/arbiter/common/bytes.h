@@ -1,5 +1,5 @@
-// Byte strings and their text encodings: hex, standard base64 (RFC 4648 §4) and base64url without padding
-// (RFC 4648 §5, as JOSE uses it).
+// Byte strings and their text encodings: hex, standard base64 (RFC 4648 §4) and base64url without
+// padding (RFC 4648 §5, as JOSE uses it).
 #pragma once
 
 #include <cstdint>

@@ -64,7 +64,8 @@ bool IsP256(EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "EC") != 1) return false;
   char name[64] = {};
   size_t len = 0;
-  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) != 1) {
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len) !=
+      1) {
     return false;
   }
   return std::string_view(name, len) == kP256GroupName;
@@ -82,9 +83,10 @@ Bytes BnParam(EVP_PKEY* key, const char* param) {
 Result<internal::PkeyPtr> P256FromData(ByteView uncompressed_point, const BIGNUM* d) {
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, kP256GroupName, 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, uncompressed_point.data(),
-                                       uncompressed_point.size()) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, kP256GroupName, 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY,
+                                       uncompressed_point.data(), uncompressed_point.size()) != 1 ||
       (d != nullptr && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d) != 1)) {
     return Status::Internal(OpensslError("p-256: building key parameters failed"));
   }
@@ -92,7 +94,8 @@ Result<internal::PkeyPtr> P256FromData(ByteView uncompressed_point, const BIGNUM
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+      EVP_PKEY_fromdata(ctx.get(), &raw, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        params.get()) != 1) {
     return Status::InvalidArgument(OpensslError("p-256: invalid key"));
   }
   auto key = WrapPkey(raw);
@@ -163,7 +166,8 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::Generate() {
 
 Result<Ed25519PrivateKey> Ed25519PrivateKey::FromSeed(ByteView seed) {
   if (seed.size() != kEd25519KeySize) {
-    return Status::InvalidArgument("ed25519: seed must be 32 bytes, got " + std::to_string(seed.size()));
+    return Status::InvalidArgument("ed25519: seed must be 32 bytes, got " +
+                                   std::to_string(seed.size()));
   }
   EVP_PKEY* raw = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size());
   if (raw == nullptr) return Status::Internal(OpensslError("ed25519: creating key failed"));
@@ -204,14 +208,16 @@ Status Ed25519Verify(ByteView public_key, ByteView message, ByteView signature) 
     return Status::InvalidArgument("ed25519: signature must be 64 bytes, got " +
                                    std::to_string(signature.size()));
   }
-  EVP_PKEY* raw = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size());
+  EVP_PKEY* raw =
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size());
   if (raw == nullptr) return Status::InvalidArgument(OpensslError("ed25519: invalid public key"));
   auto key = WrapPkey(raw);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
     return Status::Internal(OpensslError("ed25519: verifier setup failed"));
   }
-  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(), message.size()) != 1) {
+  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+                       message.size()) != 1) {
     ERR_clear_error();
     return Status::Unauthenticated("ed25519: signature does not verify");
   }
@@ -236,7 +242,8 @@ Result<EcdsaP256PublicKey> EcdsaP256PublicKey::FromCoordinates(ByteView x, ByteV
 Result<EcdsaP256PublicKey> EcdsaP256PublicKey::FromPem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* raw = bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (raw == nullptr) return Status::InvalidArgument(OpensslError("p-256: unreadable PEM public key"));
+  if (raw == nullptr)
+    return Status::InvalidArgument(OpensslError("p-256: unreadable PEM public key"));
   auto key = WrapPkey(raw);
   if (!IsP256(key.get())) return Status::InvalidArgument("p-256: PEM key is not a P-256 key");
   return EcdsaP256PublicKey(std::move(key));
@@ -255,7 +262,8 @@ std::string EcdsaP256PublicKey::ToPem() const {
 
 Status EcdsaP256PublicKey::Verify(ByteView message, ByteView signature) const {
   if (signature.size() != kEs256SignatureSize) {
-    return Status::InvalidArgument("es256: signature must be 64 bytes, got " + std::to_string(signature.size()));
+    return Status::InvalidArgument("es256: signature must be 64 bytes, got " +
+                                   std::to_string(signature.size()));
   }
   EcdsaSigPtr sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(signature.data(), 32, nullptr);
@@ -268,12 +276,14 @@ Status EcdsaP256PublicKey::Verify(ByteView message, ByteView signature) const {
   unsigned char* der = nullptr;
   const int der_len = i2d_ECDSA_SIG(sig.get(), &der);
   if (der_len <= 0) return Status::Internal(OpensslError("es256: signature encoding failed"));
-  std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(der, [](unsigned char* p) { OPENSSL_free(p); });
+  std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(
+      der, [](unsigned char* p) { OPENSSL_free(p); });
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, Sha256Md(), nullptr, key_.get()) != 1) {
     return Status::Internal(OpensslError("es256: verifier setup failed"));
   }
-  if (EVP_DigestVerify(ctx.get(), der, static_cast<size_t>(der_len), message.data(), message.size()) != 1) {
+  if (EVP_DigestVerify(ctx.get(), der, static_cast<size_t>(der_len), message.data(),
+                       message.size()) != 1) {
     ERR_clear_error();
     return Status::Unauthenticated("es256: signature does not verify");
   }
@@ -288,7 +298,8 @@ Result<EcdsaP256PrivateKey> EcdsaP256PrivateKey::Generate() {
 }
 
 Result<EcdsaP256PrivateKey> EcdsaP256PrivateKey::FromScalar(ByteView d) {
-  if (d.size() != kP256CoordinateSize) return Status::InvalidArgument("p-256: private scalar must be 32 bytes");
+  if (d.size() != kP256CoordinateSize)
+    return Status::InvalidArgument("p-256: private scalar must be 32 bytes");
   BnPtr bn(BN_bin2bn(d.data(), static_cast<int>(d.size()), nullptr));
   EcGroupPtr group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
   if (!bn || !group) return Status::Internal(OpensslError("p-256: setup failed"));
@@ -298,8 +309,8 @@ Result<EcdsaP256PrivateKey> EcdsaP256PrivateKey::FromScalar(ByteView d) {
   EcPointPtr pub(EC_POINT_new(group.get()));
   Bytes point(65);
   if (!pub || EC_POINT_mul(group.get(), pub.get(), bn.get(), nullptr, nullptr, nullptr) != 1 ||
-      EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(), point.size(),
-                         nullptr) != point.size()) {
+      EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(),
+                         point.size(), nullptr) != point.size()) {
     return Status::Internal(OpensslError("p-256: deriving the public key failed"));
   }
   ARBITER_TRY(auto key, P256FromData(point, bn.get()));
@@ -309,7 +320,8 @@ Result<EcdsaP256PrivateKey> EcdsaP256PrivateKey::FromScalar(ByteView d) {
 Result<EcdsaP256PrivateKey> EcdsaP256PrivateKey::FromPem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   EVP_PKEY* raw = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (raw == nullptr) return Status::InvalidArgument(OpensslError("p-256: unreadable PEM private key"));
+  if (raw == nullptr)
+    return Status::InvalidArgument(OpensslError("p-256: unreadable PEM private key"));
   auto key = WrapPkey(raw);
   if (!IsP256(key.get())) return Status::InvalidArgument("p-256: PEM key is not a P-256 key");
   return EcdsaP256PrivateKey(key, EcdsaP256PublicKey(key));
@@ -319,7 +331,8 @@ Bytes EcdsaP256PrivateKey::Scalar() const { return BnParam(key_.get(), OSSL_PKEY
 
 std::string EcdsaP256PrivateKey::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return {};
   }
   char* data = nullptr;

@@ -1,6 +1,7 @@
-// Cryptographic primitives on OpenSSL 3's EVP interface: SHA-256, HMAC-SHA-256, Ed25519 and ECDSA P-256
-// (ES256, with JOSE's fixed-size r||s signature encoding). Keys are immutable and safe to share between
-// threads; every call that can fail on caller input returns a Status instead of aborting.
+// Cryptographic primitives on OpenSSL 3's EVP interface: SHA-256, HMAC-SHA-256, Ed25519 and ECDSA
+// P-256 (ES256, with JOSE's fixed-size r||s signature encoding). Keys are immutable and safe to
+// share between threads; every call that can fail on caller input returns a Status instead of
+// aborting.
 //
 //   ARBITER_TRY(auto key, Ed25519PrivateKey::Generate());
 //   ARBITER_TRY(Bytes sig, key.Sign(AsBytes("message")));
@@ -93,7 +94,8 @@ class Ed25519PrivateKey {
 };
 
 // OK iff `signature` is a valid Ed25519 signature of `message` under the 32-byte `public_key`.
-// Errors: kInvalidArgument for a malformed key or signature size, kUnauthenticated for a bad signature.
+// Errors: kInvalidArgument for a malformed key or signature size, kUnauthenticated for a bad
+// signature.
 Status Ed25519Verify(ByteView public_key, ByteView message, ByteView signature);
 
 // ---- ECDSA P-256 with SHA-256 (JOSE ES256) ----

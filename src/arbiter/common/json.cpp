@@ -38,7 +38,8 @@ void WriteCanonical(const boost::json::value& v, std::string& out) {
       std::vector<const boost::json::key_value_pair*> items;
       items.reserve(obj.size());
       for (const auto& kv : obj) items.push_back(&kv);
-      std::sort(items.begin(), items.end(), [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      std::sort(items.begin(), items.end(),
+                [](const auto* a, const auto* b) { return a->key() < b->key(); });
       out += '{';
       bool first = true;
       for (const auto* kv : items) {
@@ -62,9 +63,7 @@ void WriteCanonical(const boost::json::value& v, std::string& out) {
       out += ']';
       return;
     }
-    default:
-      out += boost::json::serialize(v);
-      return;
+    default: out += boost::json::serialize(v); return;
   }
 }
 
@@ -73,7 +72,8 @@ void WriteCanonical(const boost::json::value& v, std::string& out) {
 Result<boost::json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {
     return Status::ResourceExhausted("json: document of " + std::to_string(text.size()) +
-                                     " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(limits.max_bytes));
   }
   boost::json::parse_options options;
   options.max_depth = limits.max_depth;
@@ -84,8 +84,8 @@ Result<boost::json::value> ParseJson(std::string_view text, const JsonLimits& li
   if (ec) {
     const std::string where = LineColumn(text, consumed);
     if (ec == boost::json::error::too_deep) {
-      return Status::ResourceExhausted("json: nesting deeper than " + std::to_string(limits.max_depth) +
-                                       " at " + where);
+      return Status::ResourceExhausted("json: nesting deeper than " +
+                                       std::to_string(limits.max_depth) + " at " + where);
     }
     return Status::InvalidArgument("json: " + ec.message() + " at " + where);
   }
@@ -116,13 +116,14 @@ std::string_view JsonKindName(const boost::json::value& v) {
 
 Result<const boost::json::object*> AsObject(const boost::json::value& v, std::string_view where) {
   if (!v.is_object()) {
-    return Status::InvalidArgument(std::string(where.empty() ? "document" : where) + ": expected an object, got " +
-                                   std::string(JsonKindName(v)));
+    return Status::InvalidArgument(std::string(where.empty() ? "document" : where) +
+                                   ": expected an object, got " + std::string(JsonKindName(v)));
   }
   return &v.get_object();
 }
 
-Result<std::string_view> GetString(const boost::json::object& o, std::string_view key, std::string_view where) {
+Result<std::string_view> GetString(const boost::json::object& o, std::string_view key,
+                                   std::string_view where) {
   const auto* v = o.if_contains(key);
   if (v == nullptr) return Status::InvalidArgument(FieldPath(where, key) + ": missing");
   if (!v->is_string()) {
@@ -132,7 +133,8 @@ Result<std::string_view> GetString(const boost::json::object& o, std::string_vie
   return std::string_view(v->get_string());
 }
 
-Result<std::optional<std::string_view>> GetOptionalString(const boost::json::object& o, std::string_view key,
+Result<std::optional<std::string_view>> GetOptionalString(const boost::json::object& o,
+                                                          std::string_view key,
                                                           std::string_view where) {
   const auto* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) return std::optional<std::string_view>();
@@ -143,12 +145,14 @@ Result<std::optional<std::string_view>> GetOptionalString(const boost::json::obj
   return std::optional<std::string_view>(std::string_view(v->get_string()));
 }
 
-Result<std::int64_t> GetInt64(const boost::json::object& o, std::string_view key, std::string_view where) {
+Result<std::int64_t> GetInt64(const boost::json::object& o, std::string_view key,
+                              std::string_view where) {
   const auto* v = o.if_contains(key);
   if (v == nullptr) return Status::InvalidArgument(FieldPath(where, key) + ": missing");
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64()) {
-    return Status::InvalidArgument(FieldPath(where, key) + ": integer out of the 64-bit signed range");
+    return Status::InvalidArgument(FieldPath(where, key) +
+                                   ": integer out of the 64-bit signed range");
   }
   return Status::InvalidArgument(FieldPath(where, key) + ": expected an integer, got " +
                                  std::string(JsonKindName(*v)));
@@ -164,7 +168,8 @@ Result<bool> GetBool(const boost::json::object& o, std::string_view key, std::st
   return v->get_bool();
 }
 
-Result<double> GetNumber(const boost::json::object& o, std::string_view key, std::string_view where) {
+Result<double> GetNumber(const boost::json::object& o, std::string_view key,
+                         std::string_view where) {
   const auto* v = o.if_contains(key);
   if (v == nullptr) return Status::InvalidArgument(FieldPath(where, key) + ": missing");
   if (v->is_double()) return v->get_double();

@@ -1,11 +1,12 @@
-// JSON on Boost.JSON: bounded parsing with one-line located errors, exact 64-bit integers, compact and
-// canonical serialisation, and typed field access whose errors name the field.
+// JSON on Boost.JSON: bounded parsing with one-line located errors, exact 64-bit integers, compact
+// and canonical serialisation, and typed field access whose errors name the field.
 //
 //   ARBITER_TRY(boost::json::value doc, ParseJson(text));
 //   ARBITER_TRY(const boost::json::object* obj, AsObject(doc, "request"));
 //   ARBITER_TRY(std::int64_t n, GetInt64(*obj, "count", "request"));
 //
-// Integers are kept exactly: values in [-2^63, 2^63) parse as int64, larger ones up to 2^64-1 as uint64.
+// Integers are kept exactly: values in [-2^63, 2^63) parse as int64, larger ones up to 2^64-1 as
+// uint64.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -32,20 +33,25 @@ Result<boost::json::value> ParseJson(std::string_view text, const JsonLimits& li
 // Compact serialisation.
 std::string ToJson(const boost::json::value& v);
 
-// Canonical JSON (in the manner of RFC 8785): object keys sorted by their UTF-8 bytes (the same order as
-// by code points), no insignificant whitespace, integers exact, strings with Boost.JSON's minimal escapes.
-// Two equal values always serialise to the same bytes, so the result can be hashed and signed.
+// Canonical JSON (in the manner of RFC 8785): object keys sorted by their UTF-8 bytes (the same
+// order as by code points), no insignificant whitespace, integers exact, strings with Boost.JSON's
+// minimal escapes. Two equal values always serialise to the same bytes, so the result can be hashed
+// and signed.
 std::string CanonicalJson(const boost::json::value& v);
 
-// Typed access. `where` names the enclosing object in error messages (e.g. "case.customer"), so that an
-// error reads "case.customer.tier: expected a string".
+// Typed access. `where` names the enclosing object in error messages (e.g. "case.customer"), so
+// that an error reads "case.customer.tier: expected a string".
 Result<const boost::json::object*> AsObject(const boost::json::value& v, std::string_view where);
-Result<std::string_view> GetString(const boost::json::object& o, std::string_view key, std::string_view where);
-Result<std::int64_t> GetInt64(const boost::json::object& o, std::string_view key, std::string_view where);
+Result<std::string_view> GetString(const boost::json::object& o, std::string_view key,
+                                   std::string_view where);
+Result<std::int64_t> GetInt64(const boost::json::object& o, std::string_view key,
+                              std::string_view where);
 Result<bool> GetBool(const boost::json::object& o, std::string_view key, std::string_view where);
-Result<double> GetNumber(const boost::json::object& o, std::string_view key, std::string_view where);
+Result<double> GetNumber(const boost::json::object& o, std::string_view key,
+                         std::string_view where);
 // Absent (or null) gives std::nullopt; present with the wrong type is an error.
-Result<std::optional<std::string_view>> GetOptionalString(const boost::json::object& o, std::string_view key,
+Result<std::optional<std::string_view>> GetOptionalString(const boost::json::object& o,
+                                                          std::string_view key,
                                                           std::string_view where);
 
 // The JSON type name of a value: "null", "bool", "number", "string", "array", "object".

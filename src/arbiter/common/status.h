@@ -1,14 +1,13 @@
 // Status and Result<T>: Arbiter's error values. Start here for error handling in any module.
 //
-// A Status is either OK or carries a code and a one-line, lowercase message that says what went wrong and
-// where (user input in backticks). Result<T> holds either a T or a non-OK Status, with std::expected's member
-// names so that code reads the same when the project moves to C++23.
+// A Status is either OK or carries a code and a one-line, lowercase message that says what went
+// wrong and where (user input in backticks). Result<T> holds either a T or a non-OK Status, with
+// std::expected's member names so that code reads the same when the project moves to C++23.
 //
 //   Result<int> ParsePort(std::string_view s);
 //   Status Start() {
-//     ARBITER_TRY(int port, ParsePort(text));       // returns the error from Start() if ParsePort failed
-//     ARBITER_RETURN_IF_ERROR(Listen(port));
-//     return Status::Ok();
+//     ARBITER_TRY(int port, ParsePort(text));       // returns the error from Start() if ParsePort
+//     failed ARBITER_RETURN_IF_ERROR(Listen(port)); return Status::Ok();
 //   }
 //
 // Return the most specific code that applies. Errors caused by user input are never assertions.
@@ -47,14 +46,20 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
     return {StatusCode::kFailedPrecondition, std::move(m)};
   }
-  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
   static Status ResourceExhausted(std::string m) {
     return {StatusCode::kResourceExhausted, std::move(m)};
   }
@@ -80,8 +85,8 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-// Holds a T or a non-OK Status. Constructing a Result from an OK Status is a programming error and yields
-// an kInternal error instead.
+// Holds a T or a non-OK Status. Constructing a Result from an OK Status is a programming error and
+// yields an kInternal error instead.
 template <typename T>
 class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::remove_cv_t<T>, Status>, "use Status for Result<void>");
@@ -89,15 +94,16 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& value) : data_(value) {}       // NOLINT(google-explicit-constructor)
+  Result(const T& value) : data_(value) {}        // NOLINT(google-explicit-constructor)
   Result(T&& value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Status status)                           // NOLINT(google-explicit-constructor)
-      : data_(status.ok() ? Status::Internal("result constructed from an ok status") : std::move(status)) {}
+      : data_(status.ok() ? Status::Internal("result constructed from an ok status")
+                          : std::move(status)) {}
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Status> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Result<T>>)
-  Result(U&& value) : data_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Status> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Result<T>>) Result(U&& value)
+      : data_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const { return data_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -131,9 +137,13 @@ namespace internal {
 inline Status AsStatus(const Status& s) { return s; }
 inline Status AsStatus(Status&& s) { return std::move(s); }
 template <typename T>
-Status AsStatus(const Result<T>& r) { return r.status(); }
+Status AsStatus(const Result<T>& r) {
+  return r.status();
+}
 template <typename T>
-Status AsStatus(Result<T>&& r) { return r.has_value() ? Status::Ok() : std::move(r).error(); }
+Status AsStatus(Result<T>&& r) {
+  return r.has_value() ? Status::Ok() : std::move(r).error();
+}
 }  // namespace internal
 
 }  // namespace arbiter
@@ -141,17 +151,20 @@ Status AsStatus(Result<T>&& r) { return r.has_value() ? Status::Ok() : std::move
 #define ARBITER_CONCAT_INNER_(a, b) a##b
 #define ARBITER_CONCAT_(a, b) ARBITER_CONCAT_INNER_(a, b)
 
-// Evaluates `expr` (a Status or Result<T>); returns its error from the enclosing function if it failed.
-#define ARBITER_RETURN_IF_ERROR(expr)                                              \
-  do {                                                                             \
-    ::arbiter::Status arbiter_status_ = ::arbiter::internal::AsStatus((expr));     \
-    if (!arbiter_status_.ok()) return arbiter_status_;                             \
+// Evaluates `expr` (a Status or Result<T>); returns its error from the enclosing function if it
+// failed.
+#define ARBITER_RETURN_IF_ERROR(expr)                                          \
+  do {                                                                         \
+    ::arbiter::Status arbiter_status_ = ::arbiter::internal::AsStatus((expr)); \
+    if (!arbiter_status_.ok()) return arbiter_status_;                         \
   } while (false)
 
-// ARBITER_TRY(decl, expr): evaluates `expr` (a Result<T>); on error returns it from the enclosing function,
-// otherwise declares `decl` initialised with the moved value, e.g. ARBITER_TRY(auto x, Parse(s));
-#define ARBITER_TRY(decl, expr) ARBITER_TRY_IMPL_(ARBITER_CONCAT_(arbiter_result_, __LINE__), decl, expr)
-#define ARBITER_TRY_IMPL_(tmp, decl, expr)        \
-  auto tmp = (expr);                              \
+// ARBITER_TRY(decl, expr): evaluates `expr` (a Result<T>); on error returns it from the enclosing
+// function, otherwise declares `decl` initialised with the moved value, e.g. ARBITER_TRY(auto x,
+// Parse(s));
+#define ARBITER_TRY(decl, expr) \
+  ARBITER_TRY_IMPL_(ARBITER_CONCAT_(arbiter_result_, __LINE__), decl, expr)
+#define ARBITER_TRY_IMPL_(tmp, decl, expr)             \
+  auto tmp = (expr);                                   \
   if (!tmp.has_value()) return std::move(tmp).error(); \
   decl = std::move(tmp).value()

@@ -1,0 +1,78 @@
+#include "arbiter/store/sqlite.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <filesystem>
+
+#include <unistd.h>
+
+namespace arbiter::store {
+namespace {
+
+TEST(Sqlite, InsertSelectAndTransactions) {
+  auto db = SqliteDb::OpenInMemory();
+  ASSERT_TRUE(db) << db.error().ToString();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER, b BLOB)").ok());
+  auto ins = (*db)->Prepare("INSERT INTO t VALUES (?1, ?2, ?3)");
+  ASSERT_TRUE(ins);
+  ASSERT_TRUE(ins->Bind(1, "a")
+                  .Bind(2, std::int64_t{-9223372036854775807 - 1})
+                  .Bind(3, AsBytes("x"))
+                  .Run()
+                  .ok());
+  // A duplicate key is a constraint violation.
+  EXPECT_EQ(ins->Bind(1, "a").Bind(2, std::int64_t{1}).Bind(3, AsBytes("y")).Run().code(),
+            StatusCode::kAlreadyExists);
+  // A failed transaction leaves nothing behind.
+  Status s = (*db)->InTransaction([&]() -> Status {
+    ARBITER_RETURN_IF_ERROR(ins->Bind(1, "b").Bind(2, std::int64_t{2}).Bind(3, AsBytes("z")).Run());
+    return Status::Internal("boom");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  auto sel = (*db)->Prepare("SELECT k, n, b FROM t ORDER BY k");
+  ASSERT_TRUE(sel);
+  ASSERT_TRUE(sel->Step().value());
+  EXPECT_EQ(sel->ColumnText(0), "a");
+  EXPECT_EQ(sel->ColumnInt64(1), -9223372036854775807 - 1);
+  EXPECT_EQ(sel->ColumnBlob(2), ToBytes("x"));
+  EXPECT_FALSE(sel->Step().value());
+}
+
+TEST(Sqlite, MigrationsAreIdempotentAndPersist) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("arbiter-sqlite-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  const std::array<std::string_view, 2> migrations = {"CREATE TABLE a (x INTEGER)",
+                                                      "CREATE TABLE b (y INTEGER)"};
+  {
+    auto db = SqliteDb::Open(path / "db.sqlite");
+    ASSERT_TRUE(db) << db.error().ToString();
+    ASSERT_TRUE((*db)->Migrate(migrations).ok());
+    ASSERT_TRUE((*db)->Migrate(migrations).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO b VALUES (7)").ok());
+  }
+  {
+    auto db = SqliteDb::Open(path / "db.sqlite");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Migrate(migrations).ok());
+    auto sel = (*db)->Prepare("SELECT y FROM b");
+    ASSERT_TRUE(sel && sel->Step().value());
+    EXPECT_EQ(sel->ColumnInt64(0), 7);
+    // A build that knows fewer migrations refuses the newer database.
+    EXPECT_EQ((*db)->Migrate(std::span(migrations).first(1)).code(),
+              StatusCode::kFailedPrecondition);
+  }
+  std::filesystem::remove_all(path);
+}
+
+TEST(Sqlite, BadSqlIsAnErrorNotACrash) {
+  auto db = SqliteDb::OpenInMemory();
+  ASSERT_TRUE(db);
+  EXPECT_FALSE((*db)->Prepare("SELEC nonsense").has_value());
+  EXPECT_FALSE((*db)->Exec("DROP TABLE missing").ok());
+}
+
+}  // namespace
+}  // namespace arbiter::store
