@@ -1,0 +1,225 @@
+#include "arbiter/sources/case.h"
+
+#include <array>
+
+#include "arbiter/common/json.h"
+
+namespace arbiter::sources {
+namespace {
+
+constexpr std::array<std::string_view, 4> kPriorityNames = {"low", "normal", "high", "urgent"};
+
+Status Invalid(std::string_view field, std::string_view problem) {
+  std::string m(field);
+  m += ": ";
+  m += problem;
+  return Status::InvalidArgument(std::move(m));
+}
+
+// Reads an optional string field into `out`, enforcing a size limit.
+Status ReadString(const boost::json::object& o, std::string_view key, std::string_view where,
+                  size_t max_bytes, std::string& out) {
+  ARBITER_TRY(auto value, GetOptionalString(o, key, where));
+  if (!value) return Status::Ok();
+  if (value->size() > max_bytes) {
+    return Invalid(std::string(where) + "." + std::string(key),
+                   "longer than " + std::to_string(max_bytes) + " bytes");
+  }
+  out.assign(*value);
+  return Status::Ok();
+}
+
+Result<const boost::json::object*> OptionalObject(const boost::json::object& o,
+                                                  std::string_view key, std::string_view where) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return static_cast<const boost::json::object*>(nullptr);
+  return AsObject(*v, std::string(where) + "." + std::string(key));
+}
+
+Status ReadBool(const boost::json::object& o, std::string_view key, std::string_view where,
+                bool& out) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return Status::Ok();
+  if (!v->is_bool()) {
+    return Invalid(std::string(where) + "." + std::string(key),
+                   "expected a boolean, got " + std::string(JsonKindName(*v)));
+  }
+  out = v->get_bool();
+  return Status::Ok();
+}
+
+bool IsKnownField(std::string_view key) {
+  static constexpr std::array<std::string_view, 16> kFields = {
+      "id",         "source",     "subject",    "body",     "messages", "language",
+      "channel",    "customer",   "severity",   "priority", "category", "ai",
+      "indicators", "created_at", "attributes", "intent"};
+  for (auto f : kFields) {
+    if (f == key) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view PriorityName(Priority p) { return kPriorityNames[static_cast<size_t>(p)]; }
+
+std::optional<Priority> ParsePriority(std::string_view name) {
+  for (size_t i = 0; i < kPriorityNames.size(); ++i) {
+    if (kPriorityNames[i] == name) return static_cast<Priority>(i);
+  }
+  return std::nullopt;
+}
+
+std::string Case::AllText() const {
+  std::string out = subject;
+  if (!body.empty()) {
+    if (!out.empty()) out += '\n';
+    out += body;
+  }
+  for (const auto& m : messages) {
+    if (!out.empty()) out += '\n';
+    out += m.text;
+  }
+  return out;
+}
+
+Result<Case> CaseFromJson(const boost::json::value& json, const CaseLimits& limits) {
+  ARBITER_TRY(const boost::json::object* root, AsObject(json, "case"));
+  const auto& o = *root;
+  for (const auto& kv : o) {
+    if (!IsKnownField(kv.key())) {
+      return Invalid("case." + std::string(kv.key()),
+                     "unknown field (put free-form data under `attributes`)");
+    }
+  }
+  Case c;
+  ARBITER_TRY(std::string_view id, GetString(o, "id", "case"));
+  if (id.empty()) return Invalid("case.id", "must not be empty");
+  if (id.size() > limits.max_id_bytes) {
+    return Invalid("case.id", "longer than " + std::to_string(limits.max_id_bytes) + " bytes");
+  }
+  c.id.assign(id);
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "source", "case", 64, c.source));
+  if (c.source.empty()) c.source = "native";
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "subject", "case", limits.max_text_bytes, c.subject));
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "body", "case", limits.max_text_bytes, c.body));
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "language", "case", 64, c.language));
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "channel", "case", 64, c.channel));
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "category", "case", 256, c.category));
+  if (c.category.empty()) ARBITER_RETURN_IF_ERROR(ReadString(o, "intent", "case", 256, c.category));
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "created_at", "case", 64, c.created_at));
+
+  if (const auto* v = o.if_contains("messages"); v != nullptr && !v->is_null()) {
+    if (!v->is_array())
+      return Invalid("case.messages", "expected an array, got " + std::string(JsonKindName(*v)));
+    const auto& arr = v->get_array();
+    if (arr.size() > limits.max_messages) {
+      return Invalid("case.messages",
+                     "more than " + std::to_string(limits.max_messages) + " messages");
+    }
+    for (size_t i = 0; i < arr.size(); ++i) {
+      const std::string where = "case.messages[" + std::to_string(i) + "]";
+      ARBITER_TRY(const boost::json::object* m, AsObject(arr[i], where));
+      Message msg;
+      ARBITER_TRY(std::string_view text, GetString(*m, "text", where));
+      if (text.size() > limits.max_text_bytes) return Invalid(where + ".text", "too long");
+      msg.text.assign(text);
+      ARBITER_RETURN_IF_ERROR(ReadString(*m, "author", where, 256, msg.author));
+      ARBITER_RETURN_IF_ERROR(ReadString(*m, "at", where, 64, msg.at));
+      c.messages.push_back(std::move(msg));
+    }
+  }
+
+  ARBITER_TRY(const boost::json::object* customer, OptionalObject(o, "customer", "case"));
+  if (customer != nullptr) {
+    ARBITER_RETURN_IF_ERROR(ReadString(*customer, "id", "case.customer", 256, c.customer.id));
+    ARBITER_RETURN_IF_ERROR(ReadString(*customer, "tier", "case.customer", 64, c.customer.tier));
+  }
+
+  if (const auto* v = o.if_contains("severity"); v != nullptr && !v->is_null()) {
+    if (!v->is_int64() || v->get_int64() < kMostSevere || v->get_int64() > kLeastSevere) {
+      return Invalid("case.severity", "expected an integer from 1 (most severe) to 4");
+    }
+    c.severity = v->get_int64();
+  }
+
+  std::string priority;
+  ARBITER_RETURN_IF_ERROR(ReadString(o, "priority", "case", 64, priority));
+  if (!priority.empty()) {
+    auto p = ParsePriority(priority);
+    if (!p)
+      return Invalid("case.priority", "`" + priority + "` is not one of low, normal, high, urgent");
+    c.priority = *p;
+  }
+
+  ARBITER_TRY(const boost::json::object* ai, OptionalObject(o, "ai", "case"));
+  if (ai != nullptr) {
+    if (const auto* v = ai->if_contains("confidence"); v != nullptr && !v->is_null()) {
+      if (!v->is_number()) return Invalid("case.ai.confidence", "expected a number");
+      const double conf = v->to_number<double>();
+      if (!(conf >= 0.0 && conf <= 1.0))
+        return Invalid("case.ai.confidence", "must be between 0 and 1");
+      c.ai.confidence = conf;
+    }
+    ARBITER_RETURN_IF_ERROR(ReadString(*ai, "model", "case.ai", 256, c.ai.model));
+    ARBITER_RETURN_IF_ERROR(
+        ReadString(*ai, "suggested_queue", "case.ai", 256, c.ai.suggested_queue));
+  }
+
+  ARBITER_TRY(const boost::json::object* ind, OptionalObject(o, "indicators", "case"));
+  if (ind != nullptr) {
+    ARBITER_RETURN_IF_ERROR(ReadBool(*ind, "fraud", "case.indicators", c.indicators.fraud));
+    ARBITER_RETURN_IF_ERROR(
+        ReadBool(*ind, "regulatory", "case.indicators", c.indicators.regulatory));
+    ARBITER_RETURN_IF_ERROR(ReadBool(*ind, "safety", "case.indicators", c.indicators.safety));
+  }
+
+  ARBITER_TRY(const boost::json::object* attrs, OptionalObject(o, "attributes", "case"));
+  if (attrs != nullptr) c.attributes = *attrs;
+  return c;
+}
+
+boost::json::value CaseToJson(const Case& c) {
+  boost::json::object o;
+  o["id"] = c.id;
+  o["source"] = c.source;
+  if (!c.subject.empty()) o["subject"] = c.subject;
+  if (!c.body.empty()) o["body"] = c.body;
+  if (!c.messages.empty()) {
+    boost::json::array arr;
+    for (const auto& m : c.messages) {
+      boost::json::object mo;
+      if (!m.author.empty()) mo["author"] = m.author;
+      mo["text"] = m.text;
+      if (!m.at.empty()) mo["at"] = m.at;
+      arr.push_back(std::move(mo));
+    }
+    o["messages"] = std::move(arr);
+  }
+  if (!c.language.empty()) o["language"] = c.language;
+  if (!c.channel.empty()) o["channel"] = c.channel;
+  if (!c.customer.id.empty() || !c.customer.tier.empty()) {
+    boost::json::object co;
+    if (!c.customer.id.empty()) co["id"] = c.customer.id;
+    if (!c.customer.tier.empty()) co["tier"] = c.customer.tier;
+    o["customer"] = std::move(co);
+  }
+  if (c.severity) o["severity"] = *c.severity;
+  o["priority"] = PriorityName(c.priority);
+  if (!c.category.empty()) o["category"] = c.category;
+  if (c.ai.confidence || !c.ai.model.empty() || !c.ai.suggested_queue.empty()) {
+    boost::json::object ai;
+    if (c.ai.confidence) ai["confidence"] = *c.ai.confidence;
+    if (!c.ai.model.empty()) ai["model"] = c.ai.model;
+    if (!c.ai.suggested_queue.empty()) ai["suggested_queue"] = c.ai.suggested_queue;
+    o["ai"] = std::move(ai);
+  }
+  o["indicators"] = {{"fraud", c.indicators.fraud},
+                     {"regulatory", c.indicators.regulatory},
+                     {"safety", c.indicators.safety}};
+  if (!c.created_at.empty()) o["created_at"] = c.created_at;
+  if (!c.attributes.empty()) o["attributes"] = c.attributes;
+  return o;
+}
+
+}  // namespace arbiter::sources
