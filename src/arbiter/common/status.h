@@ -6,8 +6,9 @@
 //
 //   Result<int> ParsePort(std::string_view s);
 //   Status Start() {
-//     ARBITER_TRY(int port, ParsePort(text));       // returns the error from Start() if ParsePort
-//     failed ARBITER_RETURN_IF_ERROR(Listen(port)); return Status::Ok();
+//     ARBITER_TRY(int port, ParsePort(text));  // returns ParsePort's error from Start()
+//     ARBITER_RETURN_IF_ERROR(Listen(port));
+//     return Status::Ok();
 //   }
 //
 // Return the most specific code that applies. Errors caused by user input are never assertions.
@@ -153,17 +154,19 @@ Status AsStatus(Result<T>&& r) {
 
 // Evaluates `expr` (a Status or Result<T>); returns its error from the enclosing function if it
 // failed.
-#define ARBITER_RETURN_IF_ERROR(expr)                                          \
-  do {                                                                         \
-    ::arbiter::Status arbiter_status_ = ::arbiter::internal::AsStatus((expr)); \
-    if (!arbiter_status_.ok()) return arbiter_status_;                         \
+#define ARBITER_RETURN_IF_ERROR(expr) \
+  ARBITER_RETURN_IF_ERROR_IMPL_(ARBITER_CONCAT_(arbiter_status_, __COUNTER__), expr)
+#define ARBITER_RETURN_IF_ERROR_IMPL_(tmp, expr)                   \
+  do {                                                             \
+    ::arbiter::Status tmp = ::arbiter::internal::AsStatus((expr)); \
+    if (!tmp.ok()) return tmp;                                     \
   } while (false)
 
 // ARBITER_TRY(decl, expr): evaluates `expr` (a Result<T>); on error returns it from the enclosing
-// function, otherwise declares `decl` initialised with the moved value, e.g. ARBITER_TRY(auto x,
-// Parse(s));
+// function, otherwise declares `decl` initialised with the moved value:
+//   ARBITER_TRY(auto x, Parse(s));
 #define ARBITER_TRY(decl, expr) \
-  ARBITER_TRY_IMPL_(ARBITER_CONCAT_(arbiter_result_, __LINE__), decl, expr)
+  ARBITER_TRY_IMPL_(ARBITER_CONCAT_(arbiter_result_, __COUNTER__), decl, expr)
 #define ARBITER_TRY_IMPL_(tmp, decl, expr)             \
   auto tmp = (expr);                                   \
   if (!tmp.has_value()) return std::move(tmp).error(); \
