@@ -130,7 +130,7 @@ class SqliteGrantStore final : public GrantStore {
   Result<std::vector<CaseGrant>> List(std::string_view where, std::string_view value) {
     std::lock_guard lock(mu_);
     ARBITER_TRY(auto sel, db_->Prepare(std::string(kGrantColumns) + " WHERE " + std::string(where) +
-                                       " = ?1 ORDER BY created_at, id"));
+                                       " = ?1 ORDER BY created_at, rowid"));
     sel.Bind(1, value);
     std::vector<CaseGrant> out;
     while (true) {
