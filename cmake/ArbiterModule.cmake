@@ -1,6 +1,11 @@
 # Shared build settings for Arbiter's libraries, executables and tests.
 
-set(ARBITER_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wimplicit-fallthrough)
+set(ARBITER_WARNINGS -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND ARBITER_WARNINGS -Wshadow=local)
+else()
+  list(APPEND ARBITER_WARNINGS -Wshadow-uncaptured-local)
+endif()
 if(ARBITER_WERROR)
   list(APPEND ARBITER_WARNINGS -Werror)
 endif()
