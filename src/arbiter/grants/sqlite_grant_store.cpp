@@ -80,6 +80,12 @@ class SqliteGrantStore final : public GrantStore {
     ARBITER_RETURN_IF_ERROR(internal::MigrateModule(*db_, "grants", kMigrations));
     ARBITER_TRY(auto get_grant, db_->Prepare(std::string(kGrantColumns) + " WHERE id = ?1"));
     get_grant_.emplace(std::move(get_grant));
+    ARBITER_TRY(auto by_case, db_->Prepare(std::string(kGrantColumns) +
+                                           " WHERE case_id = ?1 ORDER BY created_at, rowid"));
+    list_by_case_.emplace(std::move(by_case));
+    ARBITER_TRY(auto by_agent, db_->Prepare(std::string(kGrantColumns) +
+                                            " WHERE agent = ?1 ORDER BY created_at, rowid"));
+    list_by_agent_.emplace(std::move(by_agent));
     ARBITER_TRY(auto get_intent,
                 db_->Prepare("SELECT jti, grant_id, case_id, agent, audience, action, "
                              "params_sha256, token_sha256, issued_at, expires_at, used_at "
@@ -127,26 +133,30 @@ class SqliteGrantStore final : public GrantStore {
     return g;
   }
 
-  Result<std::vector<CaseGrant>> List(std::string_view where, std::string_view value) {
+  Result<std::vector<CaseGrant>> List(store::SqliteStatement& sel, std::string_view value) {
     std::lock_guard lock(mu_);
-    ARBITER_TRY(auto sel, db_->Prepare(std::string(kGrantColumns) + " WHERE " + std::string(where) +
-                                       " = ?1 ORDER BY created_at, rowid"));
     sel.Bind(1, value);
     std::vector<CaseGrant> out;
     while (true) {
-      ARBITER_TRY(bool row, sel.Step());
-      if (!row) break;
-      ARBITER_TRY(CaseGrant g, ReadGrant(sel));
-      out.push_back(std::move(g));
+      auto row = sel.Step();
+      if (!row) return row.error();
+      if (!*row) break;
+      auto g = ReadGrant(sel);
+      if (!g) {
+        sel.Reset();
+        return g.error();
+      }
+      out.push_back(std::move(*g));
     }
+    sel.Reset();
     return out;
   }
 
   Result<std::vector<CaseGrant>> ListGrantsByCase(std::string_view case_id) override {
-    return List("case_id", case_id);
+    return List(*list_by_case_, case_id);
   }
   Result<std::vector<CaseGrant>> ListGrantsByAgent(std::string_view agent) override {
-    return List("agent", agent);
+    return List(*list_by_agent_, agent);
   }
 
   Result<bool> ClaimGrant(std::string_view id, std::string_view agent, std::int64_t now,
@@ -262,6 +272,8 @@ class SqliteGrantStore final : public GrantStore {
   std::unique_ptr<store::SqliteDb> db_;
   // Prepared once; used under mu_. Declared after db_ so that they are finalised before it closes.
   std::optional<store::SqliteStatement> get_grant_;
+  std::optional<store::SqliteStatement> list_by_case_;
+  std::optional<store::SqliteStatement> list_by_agent_;
   std::optional<store::SqliteStatement> get_intent_;
   std::optional<store::SqliteStatement> consume_intent_;
   std::optional<store::SqliteStatement> insert_intent_;
