@@ -5,6 +5,10 @@
 
 #include <boost/json/array.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "arbiter/common/json.h"
 #include "arbiter/identity/jwk.h"
 #include "arbiter/identity/token_error.h"
@@ -316,6 +320,43 @@ TEST_F(IntentTokenTest, PruneForgetsOnlyExpiredIntents) {
   EXPECT_EQ(*s_.intents->Prune(), 1);
   // A pruned token is expired anyway; it stays refused.
   EXPECT_NE(Introspect(m.token), "active");
+}
+
+}  // namespace
+}  // namespace arbiter::grants
+
+namespace arbiter::grants {
+namespace {
+
+TEST(IntentTokenConcurrency, ExactlyOneOfManyConcurrentIntrospectionsIsActive) {
+  testing::Stack s;
+  s.Init();
+  const auto agent = s.NewAgent();
+  s.GrantFor("case-A", agent);
+  IntentRequest r;
+  r.case_id = "case-A";
+  r.action = "refund.issue";
+  r.audience = "payments";
+  auto m = s.intents->Mint(agent, r);
+  ASSERT_TRUE(m);
+  IntentExpectations e;
+  e.audience = "payments";
+  std::atomic<int> active{0};
+  std::atomic<int> replayed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto c = s.intents->Introspect(m->token, e);
+      if (c) {
+        ++active;
+      } else if (identity::TokenErrorOf(c.error()) == identity::TokenError::kReplayed) {
+        ++replayed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(active.load(), 1);
+  EXPECT_EQ(replayed.load(), 7);
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "arbiter/common/json.h"
 #include "arbiter/identity/token_error.h"
 #include "identity/test_env.h"
@@ -248,6 +252,40 @@ TEST_F(RegistryTest, WorkloadSpecValidation) {
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].intents, (std::vector<std::string>{"refund.issue", "case.comment"}));
   EXPECT_EQ((*list)[0].created_by, "a");
+}
+
+}  // namespace
+}  // namespace arbiter::identity
+
+namespace arbiter::identity {
+namespace {
+
+TEST_F(RegistryTest, ConcurrentAttestationsWithOneJoinTokenYieldOneInstance) {
+  auto jt = registry_->RegisterWorkload(Spec(), "alice");
+  ASSERT_TRUE(jt);
+  std::vector<EcdsaP256PrivateKey> keys;
+  std::vector<std::string> proofs;
+  for (int i = 0; i < 6; ++i) {
+    keys.push_back(*EcdsaP256PrivateKey::Generate());
+    proofs.push_back(*SignProof(keys.back(), AttestationProofMessage(jt->token)));
+  }
+  std::atomic<int> ok{0};
+  std::atomic<int> used{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = registry_->Attest(jt->token, AgentPublicJwk(keys[i]), proofs[i]);
+      if (r) {
+        ++ok;
+      } else if (TokenErrorOf(r.error()) == TokenError::kJoinTokenUsed) {
+        ++used;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(used.load(), 5);
+  EXPECT_EQ(registry_->ListInstances("refund-bot")->size(), 1u);
 }
 
 }  // namespace
