@@ -1,0 +1,248 @@
+// Identity and grants hot paths. Targets (issue 6): mint + verify an intent token <= 100 us;
+// introspection with the single-use check <= 20 us. Peers measured in the same run: raw OpenSSL
+// ES256 sign/verify and HMAC-SHA-256 (what HS256 would cost), SHA-256 of a token.
+//
+//   build/rel/bench/identity/identity_bench --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true   (one command line)
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <boost/json/object.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arbiter/common/clock.h"
+#include "arbiter/common/crypto.h"
+#include "arbiter/grants/grants.h"
+#include "arbiter/grants/intent_token.h"
+#include "arbiter/grants/sqlite_grant_store.h"
+#include "arbiter/identity/jwk.h"
+#include "arbiter/identity/key_ring.h"
+#include "arbiter/identity/registry.h"
+#include "arbiter/identity/spiffe_id.h"
+#include "arbiter/identity/sqlite_identity_store.h"
+#include "arbiter/store/sqlite.h"
+
+namespace arbiter {
+namespace {
+
+template <typename T>
+T Must(Result<T> r) {
+  if (!r) {
+    std::fprintf(stderr, "bench setup failed: %s\n", r.error().ToString().c_str());
+    std::abort();
+  }
+  return std::move(r).value();
+}
+
+// Grant-store backing: 0 in-memory SQLite, 1 file (WAL, synchronous=NORMAL), 2 file (WAL, FULL).
+std::unique_ptr<store::SqliteDb> OpenGrantDb(int kind) {
+  if (kind == 0) return Must(store::SqliteDb::OpenInMemory());
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("arbiter-identity-bench-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  store::SqliteOptions o;
+  o.durability = kind == 1 ? store::Durability::kNormal : store::Durability::kFull;
+  return Must(store::SqliteDb::Open(dir / "grants.db", o));
+}
+
+struct Stack {
+  explicit Stack(int grant_db_kind = 0) {
+    identity_store =
+        Must(identity::CreateSqliteIdentityStore(Must(store::SqliteDb::OpenInMemory())));
+    grant_store = Must(grants::CreateSqliteGrantStore(OpenGrantDb(grant_db_kind)));
+    keys = Must(identity::KeyRing::Create(*identity_store, clock));
+    identity::RegistryOptions ro;
+    ro.trust_domain = "example.org";
+    registry = Must(identity::WorkloadRegistry::Create(*identity_store, *keys, clock, random, ro));
+    grant_service = Must(grants::GrantService::Create(*grant_store, clock, random));
+    grants::IntentTokenOptions io;
+    io.issuer = "spiffe://example.org";
+    intents = Must(
+        grants::IntentTokenService::Create(*grant_store, *grant_service, *keys, clock, random, io));
+    identity::WorkloadSpec spec;
+    spec.name = "refund-bot";
+    spec.owner = "payments";
+    spec.risk_tier = "high";
+    spec.intents = {"refund.issue"};
+    spec.max_grant_ttl_seconds = 86400;
+    auto jt = Must(registry->RegisterWorkload(spec, "bench"));
+    auto key = Must(EcdsaP256PrivateKey::Generate());
+    auto proof = Must(identity::SignProof(key, identity::AttestationProofMessage(jt.token)));
+    auto cred = Must(registry->Attest(jt.token, identity::AgentPublicJwk(key), proof));
+    svid = cred.svid;
+    agent = Must(registry->VerifySvid(cred.svid));
+    grants::GrantSpec gs;
+    gs.case_id = "case-1";
+    gs.ttl_seconds = 86400;
+    gs.max_ttl_seconds = 86400;
+    auto g = Must(grant_service->CreateForCase(gs));
+    Must(grant_service->Claim(g.id, *agent));
+    request.case_id = "case-1";
+    request.action = "refund.issue";
+    request.audience = "payments";
+    request.params = boost::json::object{{"amount", 25}, {"currency", "EUR"}, {"order", "o-17"}};
+    request.ttl_seconds = 60;
+  }
+
+  grants::IntentExpectations Expect() const {
+    grants::IntentExpectations e;
+    e.audience = "payments";
+    e.case_id = "case-1";
+    e.action = "refund.issue";
+    e.params = &request.params;
+    return e;
+  }
+
+  FakeClock clock{SystemClock::Get().NowMicros()};
+  SecureRandom random;
+  std::unique_ptr<identity::IdentityStore> identity_store;
+  std::unique_ptr<grants::GrantStore> grant_store;
+  std::unique_ptr<identity::KeyRing> keys;
+  std::unique_ptr<identity::WorkloadRegistry> registry;
+  std::unique_ptr<grants::GrantService> grant_service;
+  std::unique_ptr<grants::IntentTokenService> intents;
+  std::optional<identity::AgentIdentity> agent;
+  std::string svid;
+  grants::IntentRequest request;
+};
+
+// ---- peers ----
+
+void BM_Peer_OpenSslEs256Sign(benchmark::State& state) {
+  auto key = Must(EcdsaP256PrivateKey::Generate());
+  const std::string msg(300, 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(key.Sign(AsBytes(msg)));
+}
+BENCHMARK(BM_Peer_OpenSslEs256Sign);
+
+void BM_Peer_OpenSslEs256Verify(benchmark::State& state) {
+  auto key = Must(EcdsaP256PrivateKey::Generate());
+  const std::string msg(300, 'x');
+  const Bytes sig = Must(key.Sign(AsBytes(msg)));
+  for (auto _ : state) benchmark::DoNotOptimize(key.PublicKey().Verify(AsBytes(msg), sig));
+}
+BENCHMARK(BM_Peer_OpenSslEs256Verify);
+
+void BM_Peer_HmacSha256Token(benchmark::State& state) {
+  const std::string key(32, 'k');
+  const std::string msg(400, 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(HmacSha256(AsBytes(key), AsBytes(msg)));
+}
+BENCHMARK(BM_Peer_HmacSha256Token);
+
+void BM_Peer_Sha256Token(benchmark::State& state) {
+  const std::string msg(600, 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(Sha256(msg));
+}
+BENCHMARK(BM_Peer_Sha256Token);
+
+// ---- ours ----
+
+void BM_SpiffeIdParse(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        identity::SpiffeId::Parse("spiffe://example.org/agent/refund-bot/0123456789abcdef"));
+  }
+}
+BENCHMARK(BM_SpiffeIdParse);
+
+void BM_SvidVerify(benchmark::State& state) {
+  Stack s;
+  for (auto _ : state) {
+    auto r = s.registry->VerifySvid(s.svid);
+    if (!r) state.SkipWithError(r.error().ToString().c_str());
+  }
+}
+BENCHMARK(BM_SvidVerify);
+
+void BM_IntentMint(benchmark::State& state) {
+  Stack s;
+  for (auto _ : state) {
+    auto m = s.intents->Mint(*s.agent, s.request);
+    if (!m) state.SkipWithError(m.error().ToString().c_str());
+  }
+}
+BENCHMARK(BM_IntentMint);
+
+// Target <= 100 us: mint, then verify as a tool does with the JWKS (signature + claims).
+void BM_IntentMintAndVerify(benchmark::State& state) {
+  Stack s;
+  const auto jwks = Must(identity::JwkSet::Parse(s.keys->JwksJson()));
+  const std::int64_t now = s.clock.NowSeconds();
+  for (auto _ : state) {
+    auto m = s.intents->Mint(*s.agent, s.request);
+    auto v = grants::VerifyIntentToken(m->token, jwks, "spiffe://example.org", "payments", now);
+    if (!v) state.SkipWithError(v.error().ToString().c_str());
+  }
+}
+BENCHMARK(BM_IntentMintAndVerify);
+
+// Target <= 20 us: introspection with the single-use check (arg: 0 in-memory SQLite, 1 file WAL
+// synchronous=NORMAL, 2 file WAL synchronous=FULL). Tokens are minted before timing.
+void BM_IntentIntrospect(benchmark::State& state) {
+  Stack s(static_cast<int>(state.range(0)));
+  constexpr size_t kBatch = 2000;
+  std::vector<std::string> tokens;
+  size_t next = kBatch;
+  const auto expect = s.Expect();
+  for (auto _ : state) {
+    if (next == kBatch) {
+      state.PauseTiming();
+      tokens.clear();
+      for (size_t i = 0; i < kBatch; ++i)
+        tokens.push_back(s.intents->Mint(*s.agent, s.request)->token);
+      next = 0;
+      state.ResumeTiming();
+    }
+    auto r = s.intents->Introspect(tokens[next++], expect);
+    if (!r) state.SkipWithError(r.error().ToString().c_str());
+  }
+}
+BENCHMARK(BM_IntentIntrospect)->Arg(0)->Arg(1)->Arg(2);
+
+// For comparison: what introspection would cost if it re-verified the ECDSA signature each time.
+void BM_IntentIntrospectPlusEcdsaVerify(benchmark::State& state) {
+  Stack s;
+  constexpr size_t kBatch = 2000;
+  std::vector<std::string> tokens;
+  size_t next = kBatch;
+  const auto expect = s.Expect();
+  const std::int64_t now = s.clock.NowSeconds();
+  for (auto _ : state) {
+    if (next == kBatch) {
+      state.PauseTiming();
+      tokens.clear();
+      for (size_t i = 0; i < kBatch; ++i)
+        tokens.push_back(s.intents->Mint(*s.agent, s.request)->token);
+      next = 0;
+      state.ResumeTiming();
+    }
+    const std::string& t = tokens[next++];
+    auto v = grants::VerifyIntentToken(t, *s.keys, "spiffe://example.org", "payments", now);
+    auto r = s.intents->Introspect(t, expect);
+    if (!v || !r) state.SkipWithError("introspection failed");
+  }
+}
+BENCHMARK(BM_IntentIntrospectPlusEcdsaVerify);
+
+// A replayed token: the refusal path must stay cheap too.
+void BM_IntentIntrospectReplay(benchmark::State& state) {
+  Stack s;
+  const auto expect = s.Expect();
+  const std::string t = s.intents->Mint(*s.agent, s.request)->token;
+  (void)s.intents->Introspect(t, expect);
+  for (auto _ : state) benchmark::DoNotOptimize(s.intents->Introspect(t, expect));
+}
+BENCHMARK(BM_IntentIntrospectReplay);
+
+}  // namespace
+}  // namespace arbiter
+
+BENCHMARK_MAIN();
