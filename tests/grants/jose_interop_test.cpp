@@ -30,16 +30,6 @@ int RunCommand(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// ARBITER_BUILD_DIR / ARBITER_SOURCE_DIR when ctest sets them, else the folders compiled in.
-fs::path BuildDir() {
-  const char* env = std::getenv("ARBITER_BUILD_DIR");
-  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path(ARBITER_GRANTS_TEST_BUILD_DIR);
-}
-fs::path SourceDir() {
-  const char* env = std::getenv("ARBITER_SOURCE_DIR");
-  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path(ARBITER_GRANTS_TEST_SOURCE_DIR);
-}
-
 std::string Quote(const fs::path& p) { return "'" + p.string() + "'"; }
 
 void WriteFile(const fs::path& p, const std::string& text) {
@@ -69,7 +59,7 @@ std::string Flip(std::string token) {
 }
 
 TEST(JoseInterop, JoseVerifiesSvidsAndIntentTokensAgainstTheJwks) {
-  const fs::path build = BuildDir();
+  const fs::path build = arbiter::testing::BuildDir();
   ASSERT_FALSE(build.empty()) << "ARBITER_BUILD_DIR is not set";
   const fs::path prefix = build / "npm-jose";
   std::string out;
@@ -136,7 +126,7 @@ TEST(JoseInterop, JoseVerifiesSvidsAndIntentTokensAgainstTheJwks) {
   WriteFile(dir / "jwks.json", s.keys->JwksJson());
   WriteFile(dir / "cases.json", ToJson(cases));
   // The script runs from inside the prefix so that `import 'jose'` resolves there.
-  const fs::path script = SourceDir() / "tests" / "grants" / "jose_interop.mjs";
+  const fs::path script = arbiter::testing::SourceDir() / "tests" / "grants" / "jose_interop.mjs";
   ASSERT_TRUE(fs::exists(script)) << script;
   fs::copy_file(script, prefix / "jose_interop.mjs", fs::copy_options::overwrite_existing);
   out.clear();
