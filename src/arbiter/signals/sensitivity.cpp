@@ -100,6 +100,9 @@ constexpr SecretPrefix kSecretPrefixes[] = {
 constexpr std::string_view kSecretContext[] = {
     "token",  "api key",    "apikey",      "api_key",       "api-key",      "secret",
     "bearer", "access key", "private key", "client_secret", "authorization"};
+constexpr std::string_view kReferenceContext[] = {
+    "order",  "purchase", "invoice",    "ticket",   "ref",      "reference", "tracking", "pedido",
+    "compra", "factura",  "bestellung", "rechnung", "commande", "facture",   "fatura",   "case"};
 constexpr std::string_view kPhoneContext[] = {"phone",    "tel", "mobile", "cell",  "call",
                                               "whatsapp", "sms", "handy",  "movil", "fax"};
 
@@ -343,16 +346,37 @@ class Scanner {
     return k;
   }
 
-  bool PhoneContext(size_t j) const {
-    const size_t from = j > 24 ? j - 24 : 0;
-    return WindowContains(s_, from, j, kPhoneContext);
+  // True when the word just before j (past separators such as ": " or ". ") is one of `words`.
+  template <size_t N>
+  bool PrecededBy(size_t j, const std::string_view (&words)[N]) const {
+    size_t k = j;
+    while (k > 0 && j - k < 4 &&
+           (s_[k - 1] == ' ' || s_[k - 1] == ':' || s_[k - 1] == '.' || s_[k - 1] == '#' ||
+            s_[k - 1] == '-')) {
+      --k;
+    }
+    // Allow "order number 123", "order no. 123", "invoice #123".
+    for (std::string_view filler : {"number", "no", "nr", "id", "num"}) {
+      if (k >= filler.size() + 1 &&
+          StartsWithNoCase(s_ + k - filler.size(), filler.size(), filler) &&
+          s_[k - filler.size() - 1] == ' ') {
+        k -= filler.size() + 1;
+        break;
+      }
+    }
+    for (auto w : words) {
+      if (k >= w.size() && StartsWithNoCase(s_ + k - w.size(), w.size(), w) &&
+          (k == w.size() || !IsAlpha(s_[k - w.size() - 1]))) {
+        return true;
+      }
+    }
+    return false;
   }
+  bool PhoneContext(size_t j) const { return PrecededBy(j, kPhoneContext); }
+  bool ReferenceContext(size_t j) const { return PrecededBy(j, kReferenceContext); }
 
   size_t Numeric(size_t j, Kind& kind) {
     if (j > 0 && (s_[j - 1] == '.' || s_[j - 1] == '-' || s_[j - 1] == '/' || s_[j - 1] == '+'))
-      return kNone;
-    // The tail of a longer digit chain ("DE89 3704 0044 …" after a failed IBAN) starts nothing.
-    if (IsDigit(s_[j]) && j >= 2 && (s_[j - 1] == ' ' || s_[j - 1] == '-') && IsDigit(s_[j - 2]))
       return kNone;
     if (IsDigit(s_[j])) {
       if (size_t e = Ipv4(j); e != kNone) {
@@ -364,6 +388,14 @@ class Scanner {
     bool plus = false;
     const size_t count = Groups(j, g, 12, plus);
     if (count == 0) return kNone;
+    // The tail of a longer chain of short digit groups ("DE89 3704 0044 …" after a failed IBAN)
+    // starts nothing.
+    if (!plus && s_[j] != '(' && j >= 2 && s_[j - 1] == ' ' && IsDigit(s_[j - 2]) &&
+        (count == 1 || g[1].sep == ' ')) {
+      size_t run = 0;
+      while (run < 7 && j - 1 > run && IsDigit(s_[j - 2 - run])) ++run;
+      if (run <= 6) return kNone;
+    }
     auto len = [&](size_t i) { return g[i].end - g[i].begin; };
     auto after_ok = [&](size_t end) { return end >= n_ || !IsAlpha(s_[end]); };
     bool any_paren = false;
@@ -383,10 +415,13 @@ class Scanner {
       }
     }
 
+    // A number right after "order", "invoice", "ticket" … is that, whatever its digits.
+    if (!plus && ReferenceContext(j)) return kNone;
+
     // Payment card: one run of 13-19 digits, or groups of 3-6 digits with one separator.
-    if (!plus && !any_paren) {
+    if (!plus && !g[0].paren) {
       char digits[24];
-      if (len(0) >= 13 && len(0) <= 19 && (count == 1 || g[1].sep == '.' || g[1].sep == '/')) {
+      if (len(0) >= 13 && len(0) <= 19) {
         const std::string_view d(reinterpret_cast<const char*>(s_ + g[0].begin), len(0));
         if (after_ok(g[0].end) && internal::LuhnValid(d) && internal::KnownCardPrefix(d)) {
           kind = Kind::kCard;
@@ -396,8 +431,8 @@ class Scanner {
         size_t total = 0;
         size_t k = 0;
         size_t best = kNone;
-        while (k < count && (k == 0 || g[k].sep == g[1].sep) && len(k) >= 3 && len(k) <= 6 &&
-               total + len(k) <= 19) {
+        while (k < count && !g[k].paren && (k == 0 || g[k].sep == g[1].sep) && len(k) >= 3 &&
+               len(k) <= 6 && total + len(k) <= 19) {
           std::memcpy(digits + total, s_ + g[k].begin, len(k));
           total += len(k);
           ++k;
@@ -421,7 +456,7 @@ class Scanner {
     while (k < count && total + len(k) <= 15) total += len(k++);
     if (k == 0 || total < 7) return kNone;
     // A chain that continues past 15 digits is some other number (an account, a bad IBAN).
-    if (k < count && g[k].sep == g[k - 1].sep && g[k].sep != 0) return kNone;
+    if (!plus && k < count && g[k].sep == g[k - 1].sep && g[k].sep != 0) return kNone;
     const size_t end = g[k - 1].end;
     if (!after_ok(end)) return kNone;
     bool ok = false;
@@ -433,13 +468,19 @@ class Scanner {
       bool groups_ok = true;
       bool thousands = true;
       for (size_t i = 0; i < k; ++i) {
-        if (len(i) < 2 || g[i].paren) groups_ok = false;
+        if (len(i) < 2 || len(i) > 8 || g[i].paren) groups_ok = false;
         if (i > 0 && (len(i) != 3 || g[i].sep != g[1].sep)) thousands = false;
       }
       const bool date = (len(0) == 4 && len(1) == 2 && len(2) == 2) ||
                         (len(0) <= 2 && len(1) <= 2 && len(2) == 4);
       const bool ssn_shape = k == 3 && len(0) == 3 && len(1) == 2 && len(2) == 4;
-      ok = groups_ok && !thousands && !date && !ssn_shape && total >= 9 && len(k - 1) >= 2;
+      // Without a country code: a national trunk prefix ("030 1234 5678") or the North American
+      // 3-3-4 shape; other chains of groups are account numbers, references, amounts.
+      const bool trunk = s_[g[0].begin] == '0' && len(0) <= 5;
+      const bool nanp =
+          k == 3 && len(0) == 3 && len(1) == 3 && len(2) == 4 && s_[g[0].begin] >= '2';
+      ok = groups_ok && !thousands && !date && !ssn_shape && total >= 9 && len(k - 1) >= 3 &&
+           (trunk || nanp);
     } else if (k == 2) {
       ok = s_[g[0].begin] == '0' && len(0) >= 2 && len(0) <= 5 && total >= 9 && g[1].sep != '.';
     } else {
@@ -471,12 +512,16 @@ class Scanner {
       if (k == gb) break;
       if (k - gb > 4) return kNone;
       // Embedded IPv4 in the last 32 bits ("::ffff:192.0.2.1").
-      if (k < n_ && s_[k] == '.' && groups <= 6) {
-        const size_t e4 = Ipv4(gb);
-        if (e4 == kNone) return kNone;
-        groups += 2;
-        k = e4;
-        break;
+      if (k + 1 < n_ && s_[k] == '.' && IsDigit(s_[k + 1]) && groups <= 6) {
+        bool decimal = true;
+        for (size_t i = gb; i < k; ++i) decimal = decimal && IsDigit(s_[i]);
+        if (decimal) {
+          const size_t e4 = Ipv4(gb);
+          if (e4 == kNone) return kNone;
+          groups += 2;
+          k = e4;
+          break;
+        }
       }
       ++groups;
       if (k + 1 < n_ && s_[k] == ':' && s_[k + 1] == ':') {
@@ -640,9 +685,7 @@ class Scanner {
 
   // -- secrets --
   static bool IsTokenChar(unsigned char c) { return IsAlnum(c) || c == '_' || c == '-'; }
-  static bool IsBase64Char(unsigned char c) {
-    return IsTokenChar(c) || c == '+' || c == '/' || c == '=';
-  }
+  static bool IsBase64Char(unsigned char c) { return IsTokenChar(c) || c == '+' || c == '/'; }
 
   size_t TokenEnd(size_t k, bool dots) const {
     const size_t start = k;
@@ -716,6 +759,8 @@ class Scanner {
     size_t e = j;
     while (e < n_ && e - j <= 1024 && IsBase64Char(s_[e])) ++e;
     scanned = e;
+    // '=' only as padding at the end ("key=value" separates a name from a value).
+    while (e < n_ && e - j <= 1024 && s_[e] == '=' && (e + 1 >= n_ || !IsAlnum(s_[e + 1]))) ++e;
     while (e > j && s_[e - 1] == '-') --e;
     const size_t len = e - j;
     if (len < 16 || len > 1024) return kNone;
