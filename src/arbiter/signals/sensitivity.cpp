@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -73,6 +74,17 @@ constexpr std::string_view kPasswordWords[] = {
     "mot de passe", "mdp",      "senha",    "wachtwoord",    "parola",     "hasło",
     "haslo",        "lösenord", "salasana", "adgangskode",   "heslo",      "jelszó",
     "parolă",       "şifre",    "sifre",    "palavra-passe", "codice"};
+// For each first byte, the bit set of kPasswordWords that start with it.
+constexpr std::array<std::uint32_t, 256> MakePasswordIndex() {
+  std::array<std::uint32_t, 256> t{};
+  for (size_t i = 0; i < std::size(kPasswordWords); ++i) {
+    t[static_cast<unsigned char>(kPasswordWords[i][0])] |= std::uint32_t{1} << i;
+  }
+  return t;
+}
+constexpr std::array<std::uint32_t, 256> kPasswordByFirst = MakePasswordIndex();
+static_assert(std::size(kPasswordWords) <= 32);
+
 // Password keywords that start with a non-ASCII byte (searched for inside words that contain
 // non-ASCII bytes), exact bytes.
 constexpr std::string_view kPasswordWordsHigh[] = {
@@ -164,6 +176,13 @@ class Scanner {
   // Scans the word s_[b, e) (no spaces inside). Returns where scanning resumes (a match may extend
   // past the word, e.g. a card number written in groups).
   size_t Word(size_t b, size_t e, std::uint8_t flags) {
+    // Fast path for the common word: letters only, short. Only a password keyword can start here.
+    if ((flags & ~(kUpperF | kLowerF)) == 0 && e - b < 16) {
+      const size_t end = Password(b);
+      if (end == kNone) return e;
+      Emit(Kind::kPassword, pw_begin_, end);
+      return std::max(e, end);
+    }
     cands_.clear();
     size_t resume = e;
     if ((flags & kAtF) != 0) Emails(b, e);
@@ -658,12 +677,11 @@ class Scanner {
 
   size_t Password(size_t j) {
     const unsigned char first = Lower(s_[j]);
-    if (first != 'p' && first != 'k' && first != 'c' && first != 'm' && first != 's' &&
-        first != 'w' && first != 'h' && first != 'l' && first != 'a' && first != 'j') {
-      return kNone;
-    }
-    for (auto w : kPasswordWords) {
-      if (static_cast<unsigned char>(w[0]) != first) continue;
+    std::uint32_t candidates = kPasswordByFirst[first];
+    while (candidates != 0) {
+      const int i = __builtin_ctz(candidates);
+      candidates &= candidates - 1;
+      const std::string_view w = kPasswordWords[i];
       if (!StartsWithNoCase(s_ + j, n_ - j, w)) continue;
       const size_t k = j + w.size();
       if (k < n_ && (IsAlpha(s_[k]) || s_[k] >= 0x80)) continue;
