@@ -27,6 +27,10 @@ TEST(DuplicateIndex, FindsResentCaseWithClusterSize) {
   EXPECT_GE(m.similarity, 0.5);
   EXPECT_EQ(m.cluster_size, 1u);
 
+  auto fresh = index.Add("c-9", "A question about VAT numbers on invoices for Spain");
+  ASSERT_TRUE(fresh);
+  EXPECT_FALSE(fresh->is_duplicate());
+  EXPECT_EQ(fresh->cluster_size, 1u);
   auto added = index.Add("c-3", kOutageResent);
   ASSERT_TRUE(added);
   EXPECT_EQ(added->duplicate_of, "c-1");
@@ -87,6 +91,24 @@ TEST(DuplicateIndex, ChurnKeepsTablesConsistentAndMemoryBounded) {
     EXPECT_NE(index.Query(text(i)).duplicate_of, "case-" + std::to_string(i));
   EXPECT_EQ(index.size(), kN / 2);
   EXPECT_LE(index.MemoryBytes() / kN, 300u);
+}
+
+// An outage storm of identical reports stays cheap and counts as one cluster.
+TEST(DuplicateIndex, StormOfIdenticalReports) {
+  DuplicateIndex index;
+  ASSERT_TRUE(index.Add("first", kOutage));
+  for (int i = 0; i < 3000; ++i) {
+    auto m = index.Add("storm-" + std::to_string(i), kOutage);
+    ASSERT_TRUE(m);
+    ASSERT_EQ(m->cluster_size, static_cast<std::uint32_t>(i + 2));
+  }
+  auto q = index.Query(kOutageResent);
+  EXPECT_TRUE(q.is_duplicate());
+  EXPECT_EQ(q.cluster_size, 3001u);
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(index.Remove("storm-" + std::to_string(i)).ok());
+  EXPECT_EQ(index.Query(kOutage).duplicate_of, "first");
+  EXPECT_EQ(index.Query(kOutage).cluster_size, 1u);
+  EXPECT_EQ(index.size(), 1u);
 }
 
 TEST(DuplicateIndex, ConcurrentQueriesAndUpdates) {

@@ -224,7 +224,7 @@ class DuplicateIndex::Impl {
     m.similarity = static_cast<double>(best.equal) / static_cast<double>(kK);
     if (m.similarity + 1e-9 >= options_.threshold) {
       m.duplicate_of = ids_[best.slot];
-      m.cluster_size = cluster_count_[cluster_[best.slot]];
+      m.cluster_size = cluster_count_[ClusterOf(best.slot)];
     }
     return m;
   }
@@ -256,14 +256,20 @@ class DuplicateIndex::Impl {
     }
     ids_[slot].assign(id);
     std::copy(sig.begin(), sig.end(), sigs_.begin() + static_cast<std::ptrdiff_t>(slot * kK));
+    bool banded = true;
     if (match.is_duplicate()) {
-      cluster_[slot] = cluster_[best.slot];
-      match.cluster_size = ++cluster_count_[cluster_[slot]];
+      const std::uint32_t cluster = ClusterOf(best.slot);
+      match.cluster_size = ++cluster_count_[cluster];
+      // In a storm, a near-identical member of a large cluster adds nothing a query could not find
+      // through the members already banded, but would lengthen every bucket it shares with them.
+      banded = !(best.equal * 10 >= kK * 9 && match.cluster_size > kStormCluster);
+      cluster_[slot] = cluster | (banded ? 0 : kUnbanded);
     } else {
       cluster_[slot] = NewCluster();
+      match.cluster_size = 1;
     }
     id_table_.Insert(slot, HashId(id), [this](std::uint32_t s) { return HashId(ids_[s]); });
-    if (HasShingles(slot)) {
+    if (banded && HasShingles(slot)) {
       for (size_t b = 0; b < kBands; ++b) {
         bands_[b].Insert(slot, BandHash(Sig(slot), b),
                          [this, b](std::uint32_t s) { return BandHash(Sig(s), b); });
@@ -274,14 +280,15 @@ class DuplicateIndex::Impl {
   }
 
   void Erase(std::uint32_t slot) {
-    if (HasShingles(slot)) {
+    if ((cluster_[slot] & kUnbanded) == 0 && HasShingles(slot)) {
       for (size_t b = 0; b < kBands; ++b) {
         bands_[b].Erase(slot, BandHash(Sig(slot), b),
                         [this, b](std::uint32_t s) { return BandHash(Sig(s), b); });
       }
     }
     id_table_.Erase(slot, HashId(ids_[slot]), [this](std::uint32_t s) { return HashId(ids_[s]); });
-    if (--cluster_count_[cluster_[slot]] == 0) free_clusters_.push_back(cluster_[slot]);
+    const std::uint32_t cluster = ClusterOf(slot);
+    if (--cluster_count_[cluster] == 0) free_clusters_.push_back(cluster);
     ids_[slot].clear();
     ids_[slot].shrink_to_fit();
     free_slots_.push_back(slot);
@@ -316,6 +323,11 @@ class DuplicateIndex::Impl {
     const std::uint16_t* s = Sig(slot);
     return !std::all_of(s, s + kK, [](std::uint16_t v) { return v == kNoShingles; });
   }
+  // cluster_ holds the cluster number; its top bit marks a case left out of the LSH bands.
+  static constexpr std::uint32_t kUnbanded = 0x80000000u;
+  static constexpr std::uint32_t kStormCluster = 64;
+  std::uint32_t ClusterOf(std::uint32_t slot) const { return cluster_[slot] & ~kUnbanded; }
+
   std::uint32_t NewCluster() {
     std::uint32_t c;
     if (!free_clusters_.empty()) {

@@ -12,6 +12,11 @@
 // cluster of the case it duplicates when it is added (or starts its own); clusters shrink as cases
 // are removed. Memory is about 200 bytes per case (see MemoryBytes()); texts are not stored.
 //
+// Storms: once a cluster has more than 64 members, a new member whose signature is ≥ 90% equal to
+// its match is counted in the cluster but not entered into the LSH buckets (the banded members
+// already find it), so buckets stay short. If every banded member of such a cluster is removed,
+// its remaining members are no longer returned by Query (they can still be removed).
+//
 // Thread-safety: all methods may be called concurrently. Query() and the accessors take a shared
 // lock and run in parallel with each other; Add() and Remove() take an exclusive lock.
 #pragma once
@@ -39,9 +44,11 @@ struct DuplicateIndexOptions {
 };
 
 struct DuplicateMatch {
-  std::string duplicate_of;        // the most similar open case at/above threshold, or empty
-  double similarity = 0.0;         // estimated similarity to the most similar candidate, in [0, 1]
-  std::uint32_t cluster_size = 0;  // open cases in duplicate_of's cluster (0 when none)
+  std::string duplicate_of;  // the most similar open case at/above threshold, or empty
+  double similarity = 0.0;   // estimated similarity to the most similar candidate, in [0, 1]
+  // Query: open cases in duplicate_of's cluster (0 when none). Add: the size of the cluster the
+  // new case joined or started (1 when it duplicates nothing), the new case included.
+  std::uint32_t cluster_size = 0;
 
   bool is_duplicate() const { return !duplicate_of.empty(); }
 };
