@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,33 @@ void BM_ScanAndRedact(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 BENCHMARK(BM_ScanAndRedact)->Unit(benchmark::kMillisecond);
+
+// The real ticket CSVs of ../shared (set ARBITER_SHARED_DIR), scanned as one text.
+void BM_ScanSharedTickets(benchmark::State& state) {
+  static const std::string text = [] {
+    const char* dir = std::getenv("ARBITER_SHARED_DIR");
+    std::string all;
+    if (dir == nullptr) return all;
+    for (const char* f : {"/data/tickets/tobi_bueck_tickets_multilang3_4k_head1167.csv",
+                          "/data/tickets/bitext_customer_support_sample_337b968.csv"}) {
+      std::ifstream in(std::string(dir) + f, std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      all += ss.str();
+    }
+    return all;
+  }();
+  if (text.empty()) {
+    state.SkipWithError("set ARBITER_SHARED_DIR to the shared/ folder");
+    return;
+  }
+  for (auto _ : state) {
+    auto r = arbiter::signals::ScanText(text);
+    benchmark::DoNotOptimize(r.spans.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_ScanSharedTickets)->Unit(benchmark::kMillisecond);
 
 // Peers measured in the same run: a memchr pass for '@' (a floor: the least any scanner does) and
 // std::regex finding e-mail addresses only (what a regex-based scanner pays for one kind).

@@ -117,16 +117,17 @@ size_t EqualCount(const std::uint16_t* a, const std::uint16_t* b) {
 }
 
 // An open-addressing (linear probing) multiset of 32-bit slot numbers. The caller supplies each
-// value's hash, so entries take 4 bytes; deletion shifts entries back (no tombstones).
+// value's hash, so entries take 4 bytes; deletion shifts entries back (no tombstones). The capacity
+// grows by 1.5x (positions by multiply-shift, not a mask) so that load stays between 0.5 and 0.8.
 class SlotTable {
  public:
   size_t MemoryBytes() const { return slots_.capacity() * sizeof(std::uint32_t); }
 
   template <typename HashOf>
   void Insert(std::uint32_t v, std::uint64_t h, const HashOf& hash_of) {
-    if ((count_ + 1) * 4 > slots_.size() * 3) Grow(hash_of);
-    size_t pos = h & mask_;
-    while (slots_[pos] != kEmpty) pos = (pos + 1) & mask_;
+    if ((count_ + 1) * 5 > slots_.size() * 4) Grow(hash_of);
+    size_t pos = Home(h);
+    while (slots_[pos] != kEmpty) pos = Next(pos);
     slots_[pos] = v;
     ++count_;
   }
@@ -134,16 +135,16 @@ class SlotTable {
   template <typename HashOf>
   void Erase(std::uint32_t v, std::uint64_t h, const HashOf& hash_of) {
     if (slots_.empty()) return;
-    size_t i = h & mask_;
+    size_t i = Home(h);
     while (slots_[i] != v) {
       if (slots_[i] == kEmpty) return;
-      i = (i + 1) & mask_;
+      i = Next(i);
     }
     size_t j = i;
     while (true) {
-      j = (j + 1) & mask_;
+      j = Next(j);
       if (slots_[j] == kEmpty) break;
-      const size_t home = hash_of(slots_[j]) & mask_;
+      const size_t home = Home(hash_of(slots_[j]));
       // Move slots_[j] into the hole at i unless its home lies cyclically in (i, j].
       const bool in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
       if (!in_range) {
@@ -160,30 +161,36 @@ class SlotTable {
   template <typename Fn>
   void Probe(std::uint64_t h, size_t max_probe, const Fn& fn) const {
     if (slots_.empty()) return;
-    size_t pos = h & mask_;
+    size_t pos = Home(h);
     for (size_t n = 0; n < max_probe && slots_[pos] != kEmpty; ++n) {
       if (!fn(slots_[pos])) return;
-      pos = (pos + 1) & mask_;
+      pos = Next(pos);
     }
   }
 
  private:
+  size_t Home(std::uint64_t h) const {
+    // The top 32 bits of h scaled to [0, size) (sizes stay below 2^32).
+    return static_cast<size_t>(((h >> 32) * static_cast<std::uint64_t>(slots_.size())) >> 32);
+  }
+  size_t Next(size_t pos) const { return pos + 1 == slots_.size() ? 0 : pos + 1; }
+
   template <typename HashOf>
   void Grow(const HashOf& hash_of) {
     std::vector<std::uint32_t> old = std::move(slots_);
-    const size_t cap = old.empty() ? 1024 : old.size() * 2;
+    const size_t cap = old.empty() ? 1024 : old.size() + old.size() / 2;
+    slots_ = std::vector<std::uint32_t>();
+    slots_.reserve(cap);  // exactly cap: MemoryBytes counts capacity
     slots_.assign(cap, kEmpty);
-    mask_ = cap - 1;
     for (std::uint32_t v : old) {
       if (v == kEmpty) continue;
-      size_t pos = hash_of(v) & mask_;
-      while (slots_[pos] != kEmpty) pos = (pos + 1) & mask_;
+      size_t pos = Home(hash_of(v));
+      while (slots_[pos] != kEmpty) pos = Next(pos);
       slots_[pos] = v;
     }
   }
 
   std::vector<std::uint32_t> slots_;
-  size_t mask_ = 0;
   size_t count_ = 0;
 };
 

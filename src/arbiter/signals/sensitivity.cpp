@@ -22,7 +22,7 @@ constexpr std::array<std::string_view, 4> kLevelNames = {"public", "internal", "
 
 // ---- Byte classes -------------------------------------------------------------------------------
 
-enum : std::uint8_t {
+enum : std::uint16_t {
   kSpaceF = 1,
   kDigitF = 2,
   kUpperF = 4,
@@ -31,12 +31,13 @@ enum : std::uint8_t {
   kHighF = 32,
   kColonF = 64,
   kPunctF = 128,
+  kHighKeyF = 256,  // a lead byte that starts a non-ASCII password keyword (Cyrillic, CJK, …)
 };
 
-constexpr std::array<std::uint8_t, 256> MakeClassTable() {
-  std::array<std::uint8_t, 256> t{};
+constexpr std::array<std::uint16_t, 256> MakeClassTable() {
+  std::array<std::uint16_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    std::uint8_t f = kPunctF;
+    std::uint16_t f = kPunctF;
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') f = kSpaceF;
     if (c >= '0' && c <= '9') f = kDigitF;
     if (c >= 'A' && c <= 'Z') f = kUpperF;
@@ -44,13 +45,18 @@ constexpr std::array<std::uint8_t, 256> MakeClassTable() {
     if (c == '@') f = kAtF;
     if (c == ':') f = kColonF;
     if (c >= 0x80) f = kHighF;
+    // Lead bytes of kPasswordWordsHigh: Cyrillic D0, Hebrew D7, Arabic D9, kana E3, Han E5/E5,
+    // Hangul EB.
+    if (c == 0xD0 || c == 0xD7 || c == 0xD9 || c == 0xE3 || c == 0xE5 || c == 0xEB) {
+      f = kHighF | kHighKeyF;
+    }
     t[static_cast<size_t>(c)] = f;
   }
   return t;
 }
-constexpr std::array<std::uint8_t, 256> kClass = MakeClassTable();
+constexpr std::array<std::uint16_t, 256> kClass = MakeClassTable();
 
-inline std::uint8_t Cls(unsigned char c) { return kClass[c]; }
+inline std::uint16_t Cls(unsigned char c) { return kClass[c]; }
 inline bool IsSpace(unsigned char c) { return Cls(c) == kSpaceF; }
 inline bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 inline bool IsUpper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
@@ -83,6 +89,15 @@ constexpr std::array<std::uint32_t, 256> MakePasswordIndex() {
   return t;
 }
 constexpr std::array<std::uint32_t, 256> kPasswordByFirst = MakePasswordIndex();
+// For each second byte, the bit set of kPasswordWords whose second byte it is.
+constexpr std::array<std::uint32_t, 256> MakePasswordSecondIndex() {
+  std::array<std::uint32_t, 256> t{};
+  for (size_t i = 0; i < std::size(kPasswordWords); ++i) {
+    t[static_cast<unsigned char>(kPasswordWords[i][1])] |= std::uint32_t{1} << i;
+  }
+  return t;
+}
+constexpr std::array<std::uint32_t, 256> kPasswordBySecond = MakePasswordSecondIndex();
 static_assert(std::size(kPasswordWords) <= 32);
 
 // Password keywords that start with a non-ASCII byte (searched for inside words that contain
@@ -161,7 +176,7 @@ class Scanner {
     while (i < n_) {
       while (i < n_ && IsSpace(s_[i])) ++i;
       const size_t b = i;
-      std::uint8_t flags = 0;
+      std::uint16_t flags = 0;
       while (i < n_ && !IsSpace(s_[i])) {
         flags |= Cls(s_[i]);
         ++i;
@@ -175,7 +190,7 @@ class Scanner {
  private:
   // Scans the word s_[b, e) (no spaces inside). Returns where scanning resumes (a match may extend
   // past the word, e.g. a card number written in groups).
-  size_t Word(size_t b, size_t e, std::uint8_t flags) {
+  size_t Word(size_t b, size_t e, std::uint16_t flags) {
     // Fast path for the common word: letters only, short. Only a password keyword can start here.
     if ((flags & ~(kUpperF | kLowerF)) == 0 && e - b < 16) {
       const size_t end = Password(b);
@@ -183,10 +198,31 @@ class Scanner {
       Emit(Kind::kPassword, pw_begin_, end);
       return std::max(e, end);
     }
+    // Short words of letters (any script) and punctuation: only passwords and PEM blocks.
+    if ((flags & (kDigitF | kAtF | kColonF | kHighKeyF)) == 0 && e - b < 16) {
+      size_t resume = e;
+      for (size_t j = b; j < e; ++j) {
+        if (j > b && IsAlnum(s_[j - 1])) continue;
+        size_t end = kNone;
+        if (IsAlpha(s_[j])) {
+          end = Password(j);
+          if (end != kNone) Emit(Kind::kPassword, pw_begin_, end);
+        } else if (s_[j] == '-') {
+          end = PrivateKeyBlock(j);
+          if (end != kNone) Emit(Kind::kSecret, j, end);
+        }
+        if (end != kNone) {
+          resume = std::max(resume, end);
+          if (end >= e) break;
+          j = end - 1;
+        }
+      }
+      return resume;
+    }
     cands_.clear();
     size_t resume = e;
     if ((flags & kAtF) != 0) Emails(b, e);
-    if ((flags & kHighF) != 0) HighPasswords(b, e);
+    if ((flags & kHighKeyF) != 0) HighPasswords(b, e);
     const bool has_digit = (flags & kDigitF) != 0;
     const bool has_colon = (flags & kColonF) != 0;
     const bool long_word = e - b >= 16;
@@ -395,6 +431,17 @@ class Scanner {
   bool ReferenceContext(size_t j) const { return PrecededBy(j, kReferenceContext); }
 
   size_t Numeric(size_t j, Kind& kind) {
+    const size_t end = NumericShape(j, kind);
+    // A number right after "order", "invoice", "ticket" … is that, whatever its digits (checked
+    // last: most numbers fail the shape tests first).
+    if (end != kNone && (kind == Kind::kCard || kind == Kind::kPhone) && s_[j] != '+' &&
+        ReferenceContext(j)) {
+      return kNone;
+    }
+    return end;
+  }
+
+  size_t NumericShape(size_t j, Kind& kind) {
     if (j > 0 && (s_[j - 1] == '.' || s_[j - 1] == '-' || s_[j - 1] == '/' || s_[j - 1] == '+'))
       return kNone;
     if (IsDigit(s_[j])) {
@@ -433,9 +480,6 @@ class Scanner {
         return g[2].end;
       }
     }
-
-    // A number right after "order", "invoice", "ticket" … is that, whatever its digits.
-    if (!plus && ReferenceContext(j)) return kNone;
 
     // Payment card: one run of 13-19 digits, or groups of 3-6 digits with one separator.
     if (!plus && !g[0].paren) {
@@ -677,7 +721,8 @@ class Scanner {
 
   size_t Password(size_t j) {
     const unsigned char first = Lower(s_[j]);
-    std::uint32_t candidates = kPasswordByFirst[first];
+    if (j + 1 >= n_) return kNone;
+    std::uint32_t candidates = kPasswordByFirst[first] & kPasswordBySecond[Lower(s_[j + 1])];
     while (candidates != 0) {
       const int i = __builtin_ctz(candidates);
       candidates &= candidates - 1;
