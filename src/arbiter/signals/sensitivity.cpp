@@ -75,11 +75,11 @@ constexpr size_t kNone = 0;
 // Password keywords that start with an ASCII letter; compared case-insensitively (ASCII only) at a
 // token start, and must not be followed by an ASCII letter.
 constexpr std::string_view kPasswordWords[] = {
-    "password",     "passwort", "passwd",        "passcode",    "passphrase", "pwd",
-    "pw",           "pass",     "kennwort",      "contraseña",  "contrasena", "clave",
-    "mot de passe", "mdp",      "senha",         "wachtwoord",  "parola",     "hasło",
-    "haslo",        "lösenord", "salasana",      "adgangskode", "heslo",      "jelszó",
-    "parolă",       "sifre",    "palavra-passe", "codice"};
+    "password",     "passwort", "passwd",       "passcode",    "passphrase", "pwd",
+    "pw",           "pass",     "kennwort",     "contraseña",  "contrasena", "clave",
+    "mot de passe", "mdp",      "senha",        "wachtwoord",  "parola",     "hasło",
+    "haslo",        "lösenord", "salasana",     "adgangskode", "heslo",      "jelszó",
+    "parolă",       "sifre",    "palavra-passe"};
 // For each first byte, the bit set of kPasswordWords that start with it.
 constexpr std::array<std::uint32_t, 256> MakePasswordIndex() {
   std::array<std::uint32_t, 256> t{};
