@@ -32,7 +32,7 @@ struct RedactionCase {
 };
 
 std::vector<RedactionCase> LoadCases() {
-  std::ifstream in(std::string(ARBITER_TEST_DATA_DIR) + "/signals/redaction_cases.txt");
+  std::ifstream in(testing::SourceDir() / "tests/data/signals/redaction_cases.txt");
   std::vector<RedactionCase> cases;
   std::string line;
   int n = 0;

@@ -13,7 +13,7 @@
 namespace arbiter::sources {
 namespace {
 
-const std::filesystem::path kData = std::filesystem::path(ARBITER_TEST_DATA_DIR) / "sources";
+const std::filesystem::path kData = testing::SourceDir() / "tests/data/sources";
 
 std::string Read(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
