@@ -74,21 +74,23 @@ TEST(DuplicateIndex, ChurnKeepsTablesConsistentAndMemoryBounded) {
   DuplicateIndex index;
   std::mt19937_64 rng(3);
   auto text = [](size_t i) {
-    std::string t = "ticket " + std::to_string(i) + " ";
+    std::string t = std::string("ticket ") + std::to_string(i) + " ";
     std::mt19937_64 r(i);
-    for (int w = 0; w < 40; ++w) t += "w" + std::to_string(r() % 5000) + " ";
+    for (int w = 0; w < 40; ++w) t += std::string("w") + std::to_string(r() % 5000) + " ";
     return t;
   };
   constexpr size_t kN = 6000;
-  for (size_t i = 0; i < kN; ++i) ASSERT_TRUE(index.Add("case-" + std::to_string(i), text(i)));
-  for (size_t i = 0; i < kN; i += 2) ASSERT_TRUE(index.Remove("case-" + std::to_string(i)).ok());
+  for (size_t i = 0; i < kN; ++i)
+    ASSERT_TRUE(index.Add(std::string("case-") + std::to_string(i), text(i)));
+  for (size_t i = 0; i < kN; i += 2)
+    ASSERT_TRUE(index.Remove(std::string("case-") + std::to_string(i)).ok());
   for (size_t i = 1; i < kN; i += 98) {
     auto m = index.Query(text(i));
-    EXPECT_EQ(m.duplicate_of, "case-" + std::to_string(i));
+    EXPECT_EQ(m.duplicate_of, std::string("case-") + std::to_string(i));
     EXPECT_DOUBLE_EQ(m.similarity, 1.0);
   }
   for (size_t i = 0; i < kN; i += 194)
-    EXPECT_NE(index.Query(text(i)).duplicate_of, "case-" + std::to_string(i));
+    EXPECT_NE(index.Query(text(i)).duplicate_of, std::string("case-") + std::to_string(i));
   EXPECT_EQ(index.size(), kN / 2);
   EXPECT_LE(index.MemoryBytes() / kN, 300u);
 }
@@ -98,14 +100,15 @@ TEST(DuplicateIndex, StormOfIdenticalReports) {
   DuplicateIndex index;
   ASSERT_TRUE(index.Add("first", kOutage));
   for (int i = 0; i < 3000; ++i) {
-    auto m = index.Add("storm-" + std::to_string(i), kOutage);
+    auto m = index.Add(std::string("storm-") + std::to_string(i), kOutage);
     ASSERT_TRUE(m);
     ASSERT_EQ(m->cluster_size, static_cast<std::uint32_t>(i + 2));
   }
   auto q = index.Query(kOutageResent);
   EXPECT_TRUE(q.is_duplicate());
   EXPECT_EQ(q.cluster_size, 3001u);
-  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(index.Remove("storm-" + std::to_string(i)).ok());
+  for (int i = 0; i < 3000; ++i)
+    ASSERT_TRUE(index.Remove(std::string("storm-") + std::to_string(i)).ok());
   EXPECT_EQ(index.Query(kOutage).duplicate_of, "first");
   EXPECT_EQ(index.Query(kOutage).cluster_size, 1u);
   EXPECT_EQ(index.size(), 1u);
@@ -119,7 +122,7 @@ TEST(DuplicateIndex, ConcurrentQueriesAndUpdates) {
     threads.emplace_back([&index, t] {
       for (int i = 0; i < 200; ++i) {
         if (t == 0) {
-          const std::string id = "w" + std::to_string(i);
+          const std::string id = std::string("w") + std::to_string(i);
           (void)index.Add(id, kOther);
           (void)index.Remove(id);
         } else {

@@ -37,9 +37,9 @@ TEST(ScannerRobustness, RandomBytesAndInvalidUtf8) {
 TEST(ScannerRobustness, TenMegabyteBodies) {
   constexpr size_t kSize = 10u << 20;
   constexpr size_t kSmall = 1u << 20;  // the other shapes at 1 MB keep the suite fast under ASan
-  const std::string shapes[] = {std::string(kSize, '@'),   std::string(kSmall, '1'),
-                                std::string(kSmall, 'A'),  std::string(kSmall, ':'),
-                                std::string(kSmall, '-'),  std::string(kSmall, '\xff')};
+  const std::string shapes[] = {std::string(kSize, '@'),  std::string(kSmall, '1'),
+                                std::string(kSmall, 'A'), std::string(kSmall, ':'),
+                                std::string(kSmall, '-'), std::string(kSmall, '\xff')};
   for (const auto& s : shapes) {
     const ScanResult r = ScanText(s);
     ExpectValidSpans(s, r);

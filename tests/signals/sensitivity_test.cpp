@@ -101,7 +101,7 @@ TEST(Sensitivity, RedactLeavesEverythingElseByteIdentical) {
 
 TEST(Sensitivity, MaxSpansBoundsOutputButCountsContinue) {
   std::string text;
-  for (int i = 0; i < 50; ++i) text += "u" + std::to_string(i) + "@example.com ";
+  for (int i = 0; i < 50; ++i) text += std::string("u") + std::to_string(i) + "@example.com ";
   ScanConfig config;
   config.max_spans = 10;
   const ScanResult r = ScanText(text, config);
