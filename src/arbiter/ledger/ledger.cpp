@@ -1,7 +1,7 @@
 #include "arbiter/ledger/ledger.h"
 
-#include <sys/stat.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -67,9 +67,9 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   const std::filesystem::path tmp = path.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Unavailable("cannot create `" + tmp.string() + "`");
-  const bool ok = ::write(fd, content.data(), content.size()) ==
-                      static_cast<ssize_t>(content.size()) &&
-                  ::fsync(fd) == 0;
+  const bool ok =
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+      ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     return Status::Unavailable("cannot write `" + path.string() + "`");
@@ -92,8 +92,8 @@ Result<std::string> ReadSmallFile(const std::filesystem::path& path) {
   return text;
 }
 
-Result<NoteSigner> LoadOrCreateKey(const std::filesystem::path& data_dir,
-                                   const std::string& origin, bool create) {
+Result<NoteSigner> LoadOrCreateKey(const std::filesystem::path& data_dir, const std::string& origin,
+                                   bool create) {
   const std::filesystem::path key_path = data_dir / kLedgerKeyFile;
   std::error_code ec;
   if (std::filesystem::exists(key_path, ec)) {
@@ -162,8 +162,7 @@ class LedgerImpl final : public Ledger {
     ARBITER_TRY(next_index_, store_->EntryEnd());
     if (next_index_ < size) {
       return Status::DataLoss("the latest checkpoint covers " + std::to_string(size) +
-                              " entries but only " + std::to_string(next_index_) +
-                              " are stored");
+                              " entries but only " + std::to_string(next_index_) + " are stored");
     }
     if (options_.read_only) return Status::Ok();
     // Entries acknowledged before a crash but not yet integrated.
@@ -204,8 +203,8 @@ class LedgerImpl final : public Ledger {
     for (size_t i = 0; i < entries.size(); ++i) {
       if (entries[i].size() > kMaxEntrySize) {
         return Status::InvalidArgument("entry " + std::to_string(i) + " has " +
-                                       std::to_string(entries[i].size()) +
-                                       " bytes; the limit is " + std::to_string(kMaxEntrySize));
+                                       std::to_string(entries[i].size()) + " bytes; the limit is " +
+                                       std::to_string(kMaxEntrySize));
       }
       w.leaf_hashes.push_back(LeafHash(entries[i]));
     }
@@ -425,9 +424,9 @@ class LedgerImpl final : public Ledger {
              integrator_exited_;
     });
     if (integrated_size_ < target) {
-      return Status::Unavailable("integration did not complete: " +
-                                 (integration_error_.ok() ? std::string("ledger closed")
-                                                          : integration_error_.message()));
+      return Status::Unavailable(
+          "integration did not complete: " +
+          (integration_error_.ok() ? std::string("ledger closed") : integration_error_.message()));
     }
     if (!latest_) return Status::NotFound("the ledger is empty");
     return *latest_;
@@ -468,8 +467,7 @@ class LedgerImpl final : public Ledger {
       });
       if (integrated_size_ <= index) {
         if (!integration_error_.ok()) return integration_error_;
-        return Status::Unavailable("entry " + std::to_string(index) +
-                                   " is not integrated yet");
+        return Status::Unavailable("entry " + std::to_string(index) + " is not integrated yet");
       }
       cp = latest_;
     }
@@ -692,8 +690,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     }
     std::filesystem::create_directories(opts.data_dir, ec);
     if (ec) {
-      return Status::Unavailable("cannot create `" + opts.data_dir.string() +
-                                 "`: " + ec.message());
+      return Status::Unavailable("cannot create `" + opts.data_dir.string() + "`: " + ec.message());
     }
   }
   SqliteLedgerStoreOptions store_options;
@@ -717,8 +714,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
     ARBITER_RETURN_IF_ERROR(store->SetMeta("format", "arbiter-ledger/1"));
   }
   ARBITER_TRY(NoteVerifierKey verifier, ParseVerifierKey(signer.VerifierKey()));
-  auto ledger = std::make_unique<LedgerImpl>(opts, std::move(store), std::move(signer),
-                                             std::move(verifier));
+  auto ledger =
+      std::make_unique<LedgerImpl>(opts, std::move(store), std::move(signer), std::move(verifier));
   ARBITER_RETURN_IF_ERROR(ledger->Init());
   return std::unique_ptr<Ledger>(std::move(ledger));
 }

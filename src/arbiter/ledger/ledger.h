@@ -41,8 +41,8 @@
 
 namespace arbiter::ledger {
 
-// Entries are opaque byte strings of 0 to 65,535 bytes: an entry bundle tile stores each length as a
-// big-endian uint16.
+// Entries are opaque byte strings of 0 to 65,535 bytes: an entry bundle tile stores each length as
+// a big-endian uint16.
 inline constexpr size_t kMaxEntrySize = 65535;
 // Entries one AppendBatch call may carry.
 inline constexpr size_t kMaxBatchEntries = 100000;
@@ -117,8 +117,7 @@ class Ledger {
   virtual Result<InclusionProof> ProveInclusionByLeafHash(const Hash& leaf_hash,
                                                           std::uint64_t tree_size) = 0;
   // RFC 9162 consistency proof between two sizes (0 < size1 <= size2 <= latest).
-  virtual Result<std::vector<Hash>> ProveConsistency(std::uint64_t size1,
-                                                     std::uint64_t size2) = 0;
+  virtual Result<std::vector<Hash>> ProveConsistency(std::uint64_t size1, std::uint64_t size2) = 0;
   // The hash of the tree of `tree_size` leaves.
   virtual Result<Hash> RootAt(std::uint64_t tree_size) = 0;
   // A tile or entry bundle by its C2SP path (`tile/0/x001/234.p/7`, `tile/entries/000`), or the

@@ -1,5 +1,6 @@
 #include "arbiter/ledger/merkle.h"
 
+#include <algorithm>
 #include <bit>
 #include <string>
 
@@ -98,8 +99,8 @@ Result<std::vector<Hash>> ProveSubtreeInclusion(HashSource& source, std::uint64_
 Result<std::vector<Hash>> ProveInclusion(HashSource& source, std::uint64_t index,
                                          std::uint64_t size) {
   if (index >= size) {
-    return Status::OutOfRange("leaf index " + std::to_string(index) +
-                              " is not below tree size " + std::to_string(size));
+    return Status::OutOfRange("leaf index " + std::to_string(index) + " is not below tree size " +
+                              std::to_string(size));
   }
   return ProveSubtreeInclusion(source, index, 0, size);
 }
@@ -231,6 +232,46 @@ Status VerifyConsistency(std::uint64_t size1, std::uint64_t size2, std::span<con
   if (fr != root1) return ProofFailed("consistency proof does not lead to the old root");
   if (sr != root2) return ProofFailed("consistency proof does not lead to the new root");
   return Status::Ok();
+}
+
+namespace {
+
+Result<std::vector<Hash>> HashesFromBytes(std::span<const Bytes> list) {
+  std::vector<Hash> out;
+  out.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto h = HashFromBytes(list[i]);
+    if (!h)
+      return Status::InvalidArgument("proof element " + std::to_string(i) + ": " +
+                                     h.error().message());
+    out.push_back(*h);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status VerifyInclusionBytes(ByteView leaf_hash, std::uint64_t index, std::uint64_t size,
+                            std::span<const Bytes> proof, ByteView root) {
+  ARBITER_TRY(Hash leaf, HashFromBytes(leaf_hash));
+  ARBITER_TRY(Hash r, HashFromBytes(root));
+  ARBITER_TRY(std::vector<Hash> path, HashesFromBytes(proof));
+  return VerifyInclusion(leaf, index, size, path, r);
+}
+
+Status VerifyConsistencyBytes(std::uint64_t size1, std::uint64_t size2,
+                              std::span<const Bytes> proof, ByteView root1, ByteView root2) {
+  if (size1 == size2 && size1 > 0) {
+    if (!proof.empty()) return ProofFailed("consistency proof between equal sizes must be empty");
+    if (!std::equal(root1.begin(), root1.end(), root2.begin(), root2.end())) {
+      return ProofFailed("roots of equal sizes differ");
+    }
+    return Status::Ok();
+  }
+  ARBITER_TRY(Hash r1, HashFromBytes(root1));
+  ARBITER_TRY(Hash r2, HashFromBytes(root2));
+  ARBITER_TRY(std::vector<Hash> path, HashesFromBytes(proof));
+  return VerifyConsistency(size1, size2, path, r1, r2);
 }
 
 void MerkleAccumulator::Add(const Hash& leaf_hash) {

@@ -90,6 +90,14 @@ Result<Hash> RootFromInclusionProof(const Hash& leaf_hash, std::uint64_t index, 
 Status VerifyConsistency(std::uint64_t size1, std::uint64_t size2, std::span<const Hash> proof,
                          const Hash& root1, const Hash& root2);
 
+// The same checks on untrusted byte strings (hashes read from a file or the network): any hash
+// that is not 32 bytes rejects the proof, except that two equal sizes only need byte-equal roots
+// and an empty proof (transparency-dev/merkle behaves the same).
+Status VerifyInclusionBytes(ByteView leaf_hash, std::uint64_t index, std::uint64_t size,
+                            std::span<const Bytes> proof, ByteView root);
+Status VerifyConsistencyBytes(std::uint64_t size1, std::uint64_t size2,
+                              std::span<const Bytes> proof, ByteView root1, ByteView root2);
+
 // Builds a tree incrementally from leaf hashes, keeping only the O(log n) perfect subtrees on the
 // right edge. Used to recompute roots while streaming a whole log.
 class MerkleAccumulator {

@@ -44,8 +44,8 @@ size_t DecodeUtf8(std::string_view s, size_t i, char32_t& cp) {
 
 bool IsUnicodeSpace(char32_t c) {
   return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 // Valid UTF-8 with no ASCII control character other than '\n'.
@@ -170,9 +170,8 @@ Result<NoteVerifierKey> ParseVerifierKey(std::string_view vkey) {
   }
   key.key_id = NoteKeyId(key.name, key.type, key.public_key);
   if (key.key_id != *id) {
-    return Status::InvalidArgument("verifier key for `" + key.name + "`: key id " +
-                                   HexId(*id) + " does not match the key (" +
-                                   HexId(key.key_id) + ")");
+    return Status::InvalidArgument("verifier key for `" + key.name + "`: key id " + HexId(*id) +
+                                   " does not match the key (" + HexId(key.key_id) + ")");
   }
   return key;
 }

@@ -58,8 +58,8 @@ struct NoteVerifierKey {
   std::string ToString() const;
 };
 
-// Parses a verifier key. Rejects malformed text, unknown or unsupported types, wrong key sizes and a
-// key id that does not match the name and key.
+// Parses a verifier key. Rejects malformed text, unknown or unsupported types, wrong key sizes and
+// a key id that does not match the name and key.
 Result<NoteVerifierKey> ParseVerifierKey(std::string_view vkey);
 
 // Signs notes with an Ed25519 key (type 0x01) under a key name.

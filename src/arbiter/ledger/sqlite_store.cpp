@@ -80,8 +80,8 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
       ARBITER_TRY(self->writer_, SqliteDb::Open(path, db_options));
       ARBITER_RETURN_IF_ERROR(self->writer_->Migrate(kMigrations));
       // Larger cache and WAL before auto-checkpoint: fewer, bigger writes under sustained appends.
-      ARBITER_RETURN_IF_ERROR(self->writer_->Exec(
-          "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096;"));
+      ARBITER_RETURN_IF_ERROR(
+          self->writer_->Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096;"));
     }
     store::SqliteOptions reader_options = db_options;
     for (int i = 0; i < std::max(1, options.readers); ++i) {
@@ -189,8 +189,8 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   }
 
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override {
-    return OneCheckpoint("SELECT size, root, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1",
-                         std::nullopt);
+    return OneCheckpoint(
+        "SELECT size, root, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1", std::nullopt);
   }
 
   Result<std::optional<StoredCheckpoint>> CheckpointAt(std::uint64_t size) override {
@@ -290,8 +290,8 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
 
 }  // namespace
 
-Result<std::unique_ptr<LedgerStore>> OpenSqliteLedgerStore(const std::filesystem::path& path,
-                                                           const SqliteLedgerStoreOptions& options) {
+Result<std::unique_ptr<LedgerStore>> OpenSqliteLedgerStore(
+    const std::filesystem::path& path, const SqliteLedgerStoreOptions& options) {
   return SqliteLedgerStoreImpl::Open(path, options);
 }
 

@@ -16,24 +16,15 @@ namespace arbiter::ledger {
 
 std::string_view ProblemKindName(ProblemKind kind) {
   switch (kind) {
-    case ProblemKind::kEntryMissing:
-      return "entry_missing";
-    case ProblemKind::kEntryModified:
-      return "entry_modified";
-    case ProblemKind::kTileCorrupt:
-      return "tile_corrupt";
-    case ProblemKind::kTileMissing:
-      return "tile_missing";
-    case ProblemKind::kCheckpointSignature:
-      return "checkpoint_signature";
-    case ProblemKind::kCheckpointMalformed:
-      return "checkpoint_malformed";
-    case ProblemKind::kCheckpointRoot:
-      return "checkpoint_root";
-    case ProblemKind::kCheckpointInconsistent:
-      return "checkpoint_inconsistent";
-    case ProblemKind::kCheckpointBeyondEntries:
-      return "checkpoint_beyond_entries";
+    case ProblemKind::kEntryMissing: return "entry_missing";
+    case ProblemKind::kEntryModified: return "entry_modified";
+    case ProblemKind::kTileCorrupt: return "tile_corrupt";
+    case ProblemKind::kTileMissing: return "tile_missing";
+    case ProblemKind::kCheckpointSignature: return "checkpoint_signature";
+    case ProblemKind::kCheckpointMalformed: return "checkpoint_malformed";
+    case ProblemKind::kCheckpointRoot: return "checkpoint_root";
+    case ProblemKind::kCheckpointInconsistent: return "checkpoint_inconsistent";
+    case ProblemKind::kCheckpointBeyondEntries: return "checkpoint_beyond_entries";
   }
   return "unknown";
 }
@@ -102,8 +93,8 @@ class Verifier {
       }
       if (opened->checkpoint.size != row.size || opened->checkpoint.root != row.root) {
         Problem(ProblemKind::kCheckpointMalformed, row.size,
-                where + ": the signed note says size " +
-                    std::to_string(opened->checkpoint.size) + " and a different root");
+                where + ": the signed note says size " + std::to_string(opened->checkpoint.size) +
+                    " and a different root");
         return Status::Ok();
       }
       if (report_.origin.empty()) report_.origin = opened->checkpoint.origin;
@@ -188,19 +179,20 @@ class Verifier {
       auto stored = StoredLeaf(index);
       AddLeaf(index, stored ? *stored : Hash{});
     };
-    ARBITER_RETURN_IF_ERROR(store_.ScanEntries(
-        0, static_cast<std::uint64_t>(INT64_MAX), [&](std::uint64_t index, ByteView data) {
-          while (expect < index) missing(expect++);
-          ++report_.entries;
-          const Hash leaf = LeafHash(data);
-          if (index < tree_extent_) {
-            auto stored = StoredLeaf(index);
-            if (!stored || *stored != leaf) leaf_mismatches_.push_back(index);
-          }
-          AddLeaf(index, leaf);
-          expect = index + 1;
-          return Status::Ok();
-        }));
+    ARBITER_RETURN_IF_ERROR(store_.ScanEntries(0, static_cast<std::uint64_t>(INT64_MAX),
+                                               [&](std::uint64_t index, ByteView data) {
+                                                 while (expect < index) missing(expect++);
+                                                 ++report_.entries;
+                                                 const Hash leaf = LeafHash(data);
+                                                 if (index < tree_extent_) {
+                                                   auto stored = StoredLeaf(index);
+                                                   if (!stored || *stored != leaf)
+                                                     leaf_mismatches_.push_back(index);
+                                                 }
+                                                 AddLeaf(index, leaf);
+                                                 expect = index + 1;
+                                                 return Status::Ok();
+                                               }));
     // Entries the latest checkpoint covers but the store lacks at the end.
     while (expect < tree_extent_) missing(expect++);
     report_.entry_end = std::max(expect, report_.entries);
@@ -275,7 +267,7 @@ class Verifier {
   size_t next_checkpoint_ = 0;
   std::uint64_t tree_extent_ = 0;  // size of the largest checkpoint row: what the tiles cover
   MerkleAccumulator acc_;
-  std::vector<std::vector<Hash>> levels_;  // recomputed partial tile per level
+  std::vector<std::vector<Hash>> levels_;   // recomputed partial tile per level
   std::vector<std::uint64_t> level_tiles_;  // completed tiles per level
   std::vector<std::uint64_t> leaf_mismatches_;
   bool tile_problems_ = false;

@@ -23,14 +23,14 @@
 namespace arbiter::ledger {
 
 enum class ProblemKind : std::uint8_t {
-  kEntryMissing,           // an index below the end has no entry
-  kEntryModified,          // an entry's hash differs from the tree signed by a checkpoint
-  kTileCorrupt,            // a stored hash differs from the one recomputed from the entries
-  kTileMissing,            // a tile the tree needs is absent
-  kCheckpointSignature,    // a checkpoint note does not verify under the ledger's key
-  kCheckpointMalformed,    // a checkpoint row disagrees with its note, or the note is malformed
-  kCheckpointRoot,         // the root recomputed from the entries differs from a signed root
-  kCheckpointInconsistent, // consecutive checkpoints fail a consistency proof
+  kEntryMissing,            // an index below the end has no entry
+  kEntryModified,           // an entry's hash differs from the tree signed by a checkpoint
+  kTileCorrupt,             // a stored hash differs from the one recomputed from the entries
+  kTileMissing,             // a tile the tree needs is absent
+  kCheckpointSignature,     // a checkpoint note does not verify under the ledger's key
+  kCheckpointMalformed,     // a checkpoint row disagrees with its note, or the note is malformed
+  kCheckpointRoot,          // the root recomputed from the entries differs from a signed root
+  kCheckpointInconsistent,  // consecutive checkpoints fail a consistency proof
   kCheckpointBeyondEntries,
 };
 

@@ -20,8 +20,7 @@ void TileCache::Put(std::uint32_t level, std::uint64_t index, std::shared_ptr<co
   tiles_.emplace(Key(level, index), std::move(tile));
 }
 
-Result<std::shared_ptr<const Bytes>> StoreHashSource::Tile(std::uint32_t level,
-                                                           std::uint64_t index,
+Result<std::shared_ptr<const Bytes>> StoreHashSource::Tile(std::uint32_t level, std::uint64_t index,
                                                            size_t min_hashes) {
   const auto path = [&] { return TileId{false, level, index, kTileWidth}.Path(); };
   std::shared_ptr<const Bytes> tile;
@@ -60,7 +59,7 @@ Result<std::shared_ptr<const Bytes>> StoreHashSource::Tile(std::uint32_t level,
 }
 
 Result<Hash> StoreHashSource::SubtreeHash(std::uint32_t level, std::uint64_t index) {
-  if (level >= 64 || index >= (size_ >> level) ) {
+  if (level >= 64 || index >= (size_ >> level)) {
     return Status::OutOfRange("subtree " + std::to_string(level) + "/" + std::to_string(index) +
                               " is beyond tree size " + std::to_string(size_));
   }
