@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
         const size_t batch = (t % 2 == 0) ? 1 : 1 + n % 16;
         std::vector<std::string> texts;
         for (size_t k = 0; k < batch; ++k) {
-          texts.push_back("r" + round + "-t" + std::to_string(t) + "-n" + std::to_string(n) +
-                          "-k" + std::to_string(k) + "-" + std::string(60 + (n + k) % 200, 'x'));
+          texts.push_back("r" + round + "-t" + std::to_string(t) + "-n" + std::to_string(n) + "-k" +
+                          std::to_string(k) + "-" + std::string(60 + (n + k) % 200, 'x'));
         }
         std::vector<ByteView> views;
         for (const auto& s : texts) views.push_back(AsBytes(s));

@@ -147,7 +147,7 @@ TEST_F(TamperTest, FlippedCheckpointByteFailsItsSignature) {
   auto stmt = db_->Prepare("SELECT note FROM ledger_checkpoints WHERE size = 356");
   ASSERT_TRUE(stmt.has_value() && *stmt->Step());
   std::string note = stmt->ColumnText(0);
-  stmt = db_->Prepare("SELECT 1");  // release the read
+  stmt = db_->Prepare("SELECT 1");    // release the read
   note[note.find('\n') + 2] ^= 0x01;  // a digit of the size
   auto upd = db_->Prepare("UPDATE ledger_checkpoints SET note = ?1 WHERE size = 356");
   upd->Bind(1, note);
@@ -165,8 +165,8 @@ TEST_F(TamperTest, FlippedCheckpointByteFailsItsSignature) {
 TEST_F(TamperTest, DeletedEntryIsReportedAsMissing) {
   Exec("DELETE FROM ledger_entries WHERE idx = 300");
   const VerifyReport r = Verify();
-  EXPECT_EQ(Kinds(r), (std::vector<std::pair<ProblemKind, std::uint64_t>>{
-                          {ProblemKind::kEntryMissing, 300}}))
+  EXPECT_EQ(Kinds(r),
+            (std::vector<std::pair<ProblemKind, std::uint64_t>>{{ProblemKind::kEntryMissing, 300}}))
       << (r.ok() ? "" : r.problems.front().message);
 }
 
