@@ -140,8 +140,9 @@ TEST_F(LedgerCliTest, VerifyReportsTamperingByIndexWithExitTwo) {
       0);
   {
     auto db = std::move(*store::SqliteDb::Open(std::filesystem::path(Data()) / kLedgerDbFile));
-    ASSERT_TRUE(db->Exec("DELETE FROM ledger_entries WHERE idx = 17").ok());
-    ASSERT_TRUE(db->Exec("UPDATE ledger_entries SET data = X'7b7d' WHERE idx = 30").ok());
+    testing::ExplodeEntryRuns(*db);
+    ASSERT_TRUE(db->Exec("DELETE FROM ledger_entries WHERE first = 17").ok());
+    ASSERT_TRUE(db->Exec("UPDATE ledger_entries SET data = X'00027b7d' WHERE first = 30").ok());
   }
   auto r = Run({"verify", "--data", Data()});
   EXPECT_EQ(r.exit_code, 2);

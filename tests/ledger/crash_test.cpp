@@ -90,8 +90,9 @@ ChildOutput RunAndKill(const std::filesystem::path& dir, int round,
     const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
     if (n <= 0) break;  // EOF: the child is gone and the pipe drained
     buffer.append(chunk, static_cast<size_t>(n));
-    if (!deadline && buffer.find('\n') != std::string::npos) deadline = Clock::now() + kill_after;
     ParseLines(buffer, out);
+    // The clock starts at the first acknowledgement (not at a checkpoint line from the restart).
+    if (!deadline && !out.acked.empty()) deadline = Clock::now() + kill_after;
   }
   ::close(fds[0]);
   int status = 0;

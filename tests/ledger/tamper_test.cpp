@@ -38,6 +38,9 @@ class TamperTest : public ::testing::Test {
     auto db = store::SqliteDb::Open(dir_.path() / kLedgerDbFile);
     ASSERT_TRUE(db.has_value());
     db_ = std::move(*db);
+    // The ledger writes one row per group commit; one row per entry is just as valid and lets
+    // each test edit single entries.
+    testing::ExplodeEntryRuns(*db_);
   }
 
   VerifyReport Verify() {
@@ -88,9 +91,9 @@ TEST_F(TamperTest, UntouchedLedgerVerifies) {
 }
 
 TEST_F(TamperTest, FlippedEntryByteIsReportedByIndex) {
-  Bytes e = ReadBlob("SELECT data FROM ledger_entries WHERE idx = 500");
-  e[3] ^= 0x01;
-  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE idx = 500", e);
+  Bytes e = ReadBlob("SELECT data FROM ledger_entries WHERE first = 500");
+  e[2 + 3] ^= 0x01;  // after the 2-byte length
+  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE first = 500", e);
   const VerifyReport r = Verify();
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(Has(r, ProblemKind::kEntryModified, 500)) << r.problems.front().message;
@@ -98,6 +101,29 @@ TEST_F(TamperTest, FlippedEntryByteIsReportedByIndex) {
   EXPECT_TRUE(Has(r, ProblemKind::kCheckpointRoot, 700));
   EXPECT_TRUE(Has(r, ProblemKind::kCheckpointRoot, 1000));
   EXPECT_FALSE(Has(r, ProblemKind::kCheckpointRoot, 356));
+}
+
+TEST_F(TamperTest, UntouchedExplodedLayoutStillVerifies) {
+  const VerifyReport r = Verify();
+  EXPECT_TRUE(r.ok()) << r.problems.front().message;
+}
+
+TEST_F(TamperTest, MalformedRunIsReportedAndTheRestStillChecked) {
+  // A length that runs past the end of the row.
+  Bytes e = ReadBlob("SELECT data FROM ledger_entries WHERE first = 42");
+  e[0] = 0x7f;
+  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE first = 42", e);
+  Bytes f = ReadBlob("SELECT data FROM ledger_entries WHERE first = 800");
+  f[2] ^= 0x20;
+  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE first = 800", f);
+  const VerifyReport r = Verify();
+  EXPECT_TRUE(Has(r, ProblemKind::kEntryModified, 42));
+  EXPECT_NE(r.problems.at(0).message.find("starting at 42 is malformed"), std::string::npos)
+      << r.problems.at(0).message;
+  EXPECT_TRUE(Has(r, ProblemKind::kEntryModified, 800));
+  // Entry 42 is re-hashed from the stored tree, so no checkpoint root fails before 800.
+  EXPECT_FALSE(Has(r, ProblemKind::kCheckpointRoot, 100));
+  EXPECT_TRUE(Has(r, ProblemKind::kCheckpointRoot, 1000));
 }
 
 TEST_F(TamperTest, FlippedStoredLeafHashIsACorruptTileNotAModifiedEntry) {
@@ -163,7 +189,7 @@ TEST_F(TamperTest, FlippedCheckpointByteFailsItsSignature) {
 }
 
 TEST_F(TamperTest, DeletedEntryIsReportedAsMissing) {
-  Exec("DELETE FROM ledger_entries WHERE idx = 300");
+  Exec("DELETE FROM ledger_entries WHERE first = 300");
   const VerifyReport r = Verify();
   EXPECT_EQ(Kinds(r),
             (std::vector<std::pair<ProblemKind, std::uint64_t>>{{ProblemKind::kEntryMissing, 300}}))
@@ -171,7 +197,7 @@ TEST_F(TamperTest, DeletedEntryIsReportedAsMissing) {
 }
 
 TEST_F(TamperTest, TrimmedTailIsReportedAsMissing) {
-  Exec("DELETE FROM ledger_entries WHERE idx >= 990");
+  Exec("DELETE FROM ledger_entries WHERE first >= 990");
   const VerifyReport r = Verify();
   ASSERT_EQ(r.problems.size(), 10u);
   for (std::uint64_t i = 0; i < 10; ++i) {
@@ -181,10 +207,10 @@ TEST_F(TamperTest, TrimmedTailIsReportedAsMissing) {
 }
 
 TEST_F(TamperTest, SwappedEntriesAreBothReported) {
-  Bytes a = ReadBlob("SELECT data FROM ledger_entries WHERE idx = 10");
-  Bytes b = ReadBlob("SELECT data FROM ledger_entries WHERE idx = 20");
-  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE idx = 10", b);
-  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE idx = 20", a);
+  Bytes a = ReadBlob("SELECT data FROM ledger_entries WHERE first = 10");
+  Bytes b = ReadBlob("SELECT data FROM ledger_entries WHERE first = 20");
+  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE first = 10", b);
+  WriteBlob("UPDATE ledger_entries SET data = ?1 WHERE first = 20", a);
   const VerifyReport r = Verify();
   EXPECT_TRUE(Has(r, ProblemKind::kEntryModified, 10));
   EXPECT_TRUE(Has(r, ProblemKind::kEntryModified, 20));

@@ -12,6 +12,7 @@
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/json.h"
 #include "arbiter/ledger/merkle.h"
+#include "arbiter/store/sqlite.h"
 #include "support/shared_data.h"
 
 namespace arbiter::ledger::testing {
@@ -51,6 +52,36 @@ inline std::vector<Hash> HexPathOrDie(const boost::json::value& v) {
   auto p = HexPath(v);
   EXPECT_TRUE(p.has_value());
   return p.value_or(std::vector<Hash>{});
+}
+
+// Rewrites a ledger database's entry runs as one row per entry (a valid layout: runs may have any
+// length), so that tamper tests can delete, swap or edit single entries with plain SQL on
+// `ledger_entries(first, count, data)`, where data is then `uint16 length || entry`.
+inline void ExplodeEntryRuns(store::SqliteDb& db) {
+  std::vector<std::pair<std::int64_t, Bytes>> entries;
+  {
+    auto stmt = db.Prepare("SELECT first, count, data FROM ledger_entries ORDER BY first");
+    ASSERT_TRUE(stmt.has_value());
+    while (*stmt->Step()) {
+      const std::int64_t first = stmt->ColumnInt64(0);
+      const Bytes data = stmt->ColumnBlob(2);
+      size_t pos = 0;
+      for (std::int64_t i = 0; i < stmt->ColumnInt64(1); ++i) {
+        const size_t len = (size_t{data[pos]} << 8) | data[pos + 1];
+        entries.emplace_back(first + i,
+                             Bytes(data.begin() + static_cast<std::ptrdiff_t>(pos),
+                                   data.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len)));
+        pos += 2 + len;
+      }
+    }
+  }
+  ASSERT_TRUE(db.Exec("DELETE FROM ledger_entries").ok());
+  auto insert = db.Prepare("INSERT INTO ledger_entries VALUES (?1, 1, ?2)");
+  ASSERT_TRUE(insert.has_value());
+  for (const auto& [index, run] : entries) {
+    insert->Bind(1, index).Bind(2, ByteView(run));
+    ASSERT_TRUE(insert->Run().ok());
+  }
 }
 
 class TempDir {

@@ -1,5 +1,6 @@
 #include "arbiter/ledger/sqlite_store.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -28,8 +29,9 @@ CREATE TABLE ledger_meta (
   value TEXT NOT NULL
 );
 CREATE TABLE ledger_entries (
-  idx  INTEGER PRIMARY KEY,
-  data BLOB NOT NULL
+  first INTEGER PRIMARY KEY,
+  count INTEGER NOT NULL,
+  data  BLOB NOT NULL
 );
 CREATE TABLE ledger_tiles (
   level  INTEGER NOT NULL,
@@ -54,6 +56,33 @@ CREATE TABLE ledger_checkpoints (
 // their two's-complement bit pattern.
 std::int64_t I64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t U64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+
+// A run of consecutive entries is stored in one row, encoded as an entry bundle: for each entry a
+// big-endian uint16 length, then its bytes. One row per group commit (split at these limits) makes
+// a durable append cost one B-tree insert per group instead of one per entry.
+constexpr size_t kMaxRunEntries = 4096;
+constexpr size_t kMaxRunBytes = 1 << 20;
+
+// Calls fn(index, entry) for each entry of the run; an error names what is malformed.
+template <typename Fn>
+Status DecodeRun(std::uint64_t first, std::uint64_t count, ByteView data, Fn&& fn) {
+  size_t pos = 0;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (data.size() - pos < 2) {
+      return Status::DataLoss("run ends after " + std::to_string(i) + " of " +
+                              std::to_string(count) + " entries");
+    }
+    const size_t len = (size_t{data[pos]} << 8) | data[pos + 1];
+    pos += 2;
+    if (data.size() - pos < len) {
+      return Status::DataLoss("entry " + std::to_string(first + i) + " is cut short");
+    }
+    ARBITER_RETURN_IF_ERROR(fn(first + i, data.subspan(pos, len)));
+    pos += len;
+  }
+  if (pos != data.size()) return Status::DataLoss("run has bytes after its last entry");
+  return Status::Ok();
+}
 
 Result<StoredCheckpoint> ReadCheckpointRow(const SqliteStatement& stmt) {
   StoredCheckpoint cp;
@@ -123,47 +152,95 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   Status AppendEntries(std::uint64_t first_index, std::span<const ByteView> entries) override {
     std::lock_guard lock(writer_mu_);
     ARBITER_RETURN_IF_ERROR(RequireWriter());
-    if (!insert_entry_) {
-      ARBITER_TRY(auto stmt, writer_->Prepare("INSERT INTO ledger_entries VALUES (?1, ?2)"));
-      insert_entry_.emplace(std::move(stmt));
+    if (!insert_run_) {
+      ARBITER_TRY(auto stmt, writer_->Prepare("INSERT INTO ledger_entries VALUES (?1, ?2, ?3)"));
+      insert_run_.emplace(std::move(stmt));
     }
     return writer_->InTransaction([&]() -> Status {
-      std::uint64_t index = first_index;
+      Bytes run;
+      std::uint64_t run_first = first_index;
+      size_t run_count = 0;
+      const auto flush = [&]() -> Status {
+        if (run_count == 0) return Status::Ok();
+        insert_run_->Bind(1, I64(run_first))
+            .Bind(2, static_cast<std::int64_t>(run_count))
+            .Bind(3, ByteView(run));
+        ARBITER_RETURN_IF_ERROR(insert_run_->Run());
+        run_first += run_count;
+        run_count = 0;
+        run.clear();
+        return Status::Ok();
+      };
       for (ByteView e : entries) {
-        insert_entry_->Bind(1, I64(index++)).Bind(2, e);
-        ARBITER_RETURN_IF_ERROR(insert_entry_->Run());
+        if (e.size() > 0xFFFF) return Status::InvalidArgument("entry larger than 65535 bytes");
+        if (run_count == kMaxRunEntries || run.size() + 2 + e.size() > kMaxRunBytes) {
+          ARBITER_RETURN_IF_ERROR(flush());
+        }
+        run.push_back(static_cast<std::uint8_t>(e.size() >> 8));
+        run.push_back(static_cast<std::uint8_t>(e.size()));
+        run.insert(run.end(), e.begin(), e.end());
+        ++run_count;
       }
-      return Status::Ok();
+      return flush();
     });
   }
 
   Result<std::uint64_t> EntryEnd() override {
     Reader r(*this);
-    ARBITER_TRY(auto stmt, r->Prepare("SELECT max(idx) FROM ledger_entries"));
+    ARBITER_TRY(auto stmt, r->Prepare("SELECT first + count FROM ledger_entries ORDER BY first "
+                                      "DESC LIMIT 1"));
     ARBITER_TRY(bool row, stmt.Step());
-    if (!row || stmt.IsNull(0)) return std::uint64_t{0};
-    return U64(stmt.ColumnInt64(0)) + 1;
+    if (!row) return std::uint64_t{0};
+    return U64(stmt.ColumnInt64(0));
   }
 
   Result<std::optional<Bytes>> ReadEntry(std::uint64_t index) override {
-    Reader r(*this);
-    ARBITER_TRY(auto stmt, r->Prepare("SELECT data FROM ledger_entries WHERE idx = ?1"));
-    stmt.Bind(1, I64(index));
-    ARBITER_TRY(bool row, stmt.Step());
-    if (!row) return std::optional<Bytes>();
-    return std::optional<Bytes>(stmt.ColumnBlob(0));
+    std::optional<Bytes> out;
+    ARBITER_RETURN_IF_ERROR(ScanEntries(
+        index, index + 1,
+        [&](std::uint64_t, ByteView data) {
+          out = Bytes(data.begin(), data.end());
+          return Status::Ok();
+        },
+        nullptr));
+    return out;
   }
 
   Status ScanEntries(std::uint64_t begin, std::uint64_t end,
-                     const std::function<Status(std::uint64_t, ByteView)>& fn) override {
+                     const std::function<Status(std::uint64_t, ByteView)>& fn,
+                     const CorruptFn& on_corrupt) override {
+    if (begin >= end) return Status::Ok();
     Reader r(*this);
-    ARBITER_TRY(auto stmt, r->Prepare("SELECT idx, data FROM ledger_entries WHERE idx >= ?1 AND "
-                                      "idx < ?2 ORDER BY idx"));
-    stmt.Bind(1, I64(begin)).Bind(2, I64(end));
+    // Start at the run that holds `begin`, if any.
+    ARBITER_TRY(auto seek, r->Prepare("SELECT first FROM ledger_entries WHERE first <= ?1 ORDER "
+                                      "BY first DESC LIMIT 1"));
+    seek.Bind(1, I64(begin));
+    ARBITER_TRY(bool found, seek.Step());
+    const std::uint64_t start = found ? U64(seek.ColumnInt64(0)) : begin;
+    ARBITER_TRY(auto stmt, r->Prepare("SELECT first, count, data FROM ledger_entries WHERE first "
+                                      ">= ?1 AND first < ?2 ORDER BY first"));
+    stmt.Bind(1, I64(start)).Bind(2, I64(end));
     while (true) {
       ARBITER_TRY(bool row, stmt.Step());
       if (!row) return Status::Ok();
-      ARBITER_RETURN_IF_ERROR(fn(U64(stmt.ColumnInt64(0)), stmt.ColumnBlobView(1)));
+      const std::uint64_t first = U64(stmt.ColumnInt64(0));
+      const std::int64_t count = stmt.ColumnInt64(1);
+      Status fn_error;
+      Status decoded = count <= 0 ? Status::DataLoss("run has a count of " + std::to_string(count))
+                                  : DecodeRun(first, U64(count), stmt.ColumnBlobView(2),
+                                              [&](std::uint64_t index, ByteView data) -> Status {
+                                                if (index < begin || index >= end)
+                                                  return Status::Ok();
+                                                fn_error = fn(index, data);
+                                                return fn_error;
+                                              });
+      if (!fn_error.ok()) return fn_error;
+      if (!decoded.ok()) {
+        const std::string why = "stored run of entries starting at " + std::to_string(first) +
+                                " is malformed: " + decoded.message();
+        if (!on_corrupt) return Status::DataLoss(why);
+        on_corrupt(first, count > 0 ? U64(count) : 1, why);
+      }
     }
   }
 
@@ -226,8 +303,15 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
         put_tile.Bind(1, std::int64_t{t.level}).Bind(2, I64(t.index)).Bind(3, ByteView(t.hashes));
         ARBITER_RETURN_IF_ERROR(put_tile.Run());
       }
+      // Inserting in key order keeps the B-tree writes local.
+      std::vector<std::pair<std::int64_t, std::int64_t>> leaves;
+      leaves.reserve(write.leaf_prefixes.size());
       for (size_t i = 0; i < write.leaf_prefixes.size(); ++i) {
-        put_leaf.Bind(1, I64(write.leaf_prefixes[i])).Bind(2, I64(write.first_leaf + i));
+        leaves.emplace_back(I64(write.leaf_prefixes[i]), I64(write.first_leaf + i));
+      }
+      std::sort(leaves.begin(), leaves.end());
+      for (const auto& [prefix, index] : leaves) {
+        put_leaf.Bind(1, prefix).Bind(2, index);
         ARBITER_RETURN_IF_ERROR(put_leaf.Run());
       }
       put_cp.Bind(1, I64(write.checkpoint.size))
@@ -283,7 +367,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
 
   std::mutex writer_mu_;
   std::unique_ptr<SqliteDb> writer_;
-  std::optional<SqliteStatement> insert_entry_;  // guarded by writer_mu_
+  std::optional<SqliteStatement> insert_run_;  // guarded by writer_mu_
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

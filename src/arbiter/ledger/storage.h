@@ -62,9 +62,12 @@ class LedgerStore {
   virtual Result<std::uint64_t> EntryEnd() = 0;
   virtual Result<std::optional<Bytes>> ReadEntry(std::uint64_t index) = 0;
   // Calls fn for every stored entry with begin <= index < end, in index order. Stops at the first
-  // error fn returns.
+  // error fn returns. Stored data that cannot be decoded (entries first .. first + count - 1) is
+  // passed to on_corrupt when given and skipped; without on_corrupt it is a kDataLoss error.
+  using CorruptFn = std::function<void(std::uint64_t first, std::uint64_t count, std::string why)>;
   virtual Status ScanEntries(std::uint64_t begin, std::uint64_t end,
-                             const std::function<Status(std::uint64_t, ByteView)>& fn) = 0;
+                             const std::function<Status(std::uint64_t, ByteView)>& fn,
+                             const CorruptFn& on_corrupt = nullptr) = 0;
 
   virtual Result<std::optional<Bytes>> ReadTile(std::uint32_t level, std::uint64_t index) = 0;
   // Indices of leaves whose hash starts with `prefix`, below `limit`, ascending.

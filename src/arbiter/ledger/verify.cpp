@@ -179,20 +179,36 @@ class Verifier {
       auto stored = StoredLeaf(index);
       AddLeaf(index, stored ? *stored : Hash{});
     };
-    ARBITER_RETURN_IF_ERROR(store_.ScanEntries(0, static_cast<std::uint64_t>(INT64_MAX),
-                                               [&](std::uint64_t index, ByteView data) {
-                                                 while (expect < index) missing(expect++);
-                                                 ++report_.entries;
-                                                 const Hash leaf = LeafHash(data);
-                                                 if (index < tree_extent_) {
-                                                   auto stored = StoredLeaf(index);
-                                                   if (!stored || *stored != leaf)
-                                                     leaf_mismatches_.push_back(index);
-                                                 }
-                                                 AddLeaf(index, leaf);
-                                                 expect = index + 1;
-                                                 return Status::Ok();
-                                               }));
+    const auto on_entry = [&](std::uint64_t index, ByteView data) -> Status {
+      if (index < expect) {
+        Problem(ProblemKind::kEntryModified, index,
+                "entry " + std::to_string(index) + " is stored more than once");
+        return Status::Ok();
+      }
+      while (expect < index) missing(expect++);
+      ++report_.entries;
+      const Hash leaf = LeafHash(data);
+      if (index < tree_extent_) {
+        auto stored = StoredLeaf(index);
+        if (!stored || *stored != leaf) leaf_mismatches_.push_back(index);
+      }
+      AddLeaf(index, leaf);
+      expect = index + 1;
+      return Status::Ok();
+    };
+    // A run that cannot be decoded: its entries are reported as modified, and the tree goes on
+    // with the stored hashes so that what follows is still checked.
+    const auto on_corrupt = [&](std::uint64_t first, std::uint64_t count, std::string why) {
+      while (expect < first) missing(expect++);
+      Problem(ProblemKind::kEntryModified, first, std::move(why));
+      for (std::uint64_t i = std::max(first, expect); i < first + count; ++i) {
+        auto stored = StoredLeaf(i);
+        AddLeaf(i, stored ? *stored : Hash{});
+        expect = i + 1;
+      }
+    };
+    ARBITER_RETURN_IF_ERROR(
+        store_.ScanEntries(0, static_cast<std::uint64_t>(INT64_MAX), on_entry, on_corrupt));
     // Entries the latest checkpoint covers but the store lacks at the end.
     while (expect < tree_extent_) missing(expect++);
     report_.entry_end = std::max(expect, report_.entries);
