@@ -146,7 +146,9 @@ BENCHMARK(BM_DurableAppend)
     ->Args({256, 1})
     ->Args({8, 16})
     ->Args({4, 256})
+    ->Args({16, 256})
     ->Args({1, 4096})
+    ->Args({2, 4096})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
@@ -201,7 +203,7 @@ BENCHMARK(BM_PeerSqliteOneCommitForAll)
 void BM_IntegrationLatency(benchmark::State& state) {
   const double rate = static_cast<double>(state.range(0));  // entries per second
   const auto interval = std::chrono::milliseconds(state.range(1));
-  const int producers = 64;
+  const int producers = 160;
   const auto duration = std::chrono::seconds(3);
   const size_t max_entries = static_cast<size_t>(rate * 3.5) + 1000;
   const auto entries = MakeEntries(4096, 4);
@@ -273,6 +275,7 @@ void BM_IntegrationLatency(benchmark::State& state) {
 BENCHMARK(BM_IntegrationLatency)
     ->Args({10000, 50})
     ->Args({10000, 20})
+    ->Args({10000, 10})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);

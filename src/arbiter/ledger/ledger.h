@@ -55,7 +55,7 @@ struct LedgerOptions {
   // Integrate when this many entries wait ...
   size_t integration_max_batch = 65536;
   // ... or when the oldest waiting entry has waited this long.
-  std::chrono::milliseconds integration_interval{50};
+  std::chrono::milliseconds integration_interval{20};
   // Most entries one group commit writes.
   size_t max_group_entries = 32768;
   // Opens an existing ledger for reading (verification, proofs, the CLI): no key is generated,
