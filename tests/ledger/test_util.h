@@ -75,6 +75,7 @@ inline void ExplodeEntryRuns(store::SqliteDb& db) {
       }
     }
   }
+  ASSERT_TRUE(db.Begin().ok());  // one transaction: one fsync, not one per row
   ASSERT_TRUE(db.Exec("DELETE FROM ledger_entries").ok());
   auto insert = db.Prepare("INSERT INTO ledger_entries VALUES (?1, 1, ?2)");
   ASSERT_TRUE(insert.has_value());
@@ -82,6 +83,7 @@ inline void ExplodeEntryRuns(store::SqliteDb& db) {
     insert->Bind(1, index).Bind(2, ByteView(run));
     ASSERT_TRUE(insert->Run().ok());
   }
+  ASSERT_TRUE(db.Commit().ok());
 }
 
 class TempDir {
