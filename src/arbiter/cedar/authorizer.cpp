@@ -97,13 +97,16 @@ Status ValidateRequest(const Request& request, const Schema& schema) {
   };
   ARBITER_RETURN_IF_ERROR(check_entity(request.principal, def.principals, "principal"));
   ARBITER_RETURN_IF_ERROR(check_entity(request.resource, def.resources, "resource"));
-  return internal::CheckType(request.context, *def.context, sd, "request context");
+  return internal::OneLine(
+      internal::CheckType(request.context, *def.context, sd, "request context"));
 }
 
 Result<Value> ParseContextJson(std::string_view json, const Schema* schema,
                                const EntityUid& action) {
   ARBITER_TRY(boost::json::value doc, ParseJson(json, JsonLimits{16u << 20, 64}));
-  return internal::ParseContextValue(doc, schema ? &schema->data() : nullptr, action);
+  auto r = internal::ParseContextValue(doc, schema ? &schema->data() : nullptr, action);
+  if (!r) return internal::OneLine(r.error());
+  return r;
 }
 
 namespace internal {

@@ -57,8 +57,9 @@ Result<EntityUid> ParseEntityUidJson(std::string_view json) {
 
 Result<EntityUid> ParseEntityUid(std::string_view text) { return internal::ParseUidLiteral(text); }
 
-Result<Entities> ParseEntitiesJson(std::string_view json, const Schema* schema,
-                                   const EntitiesLimits& limits) {
+namespace {
+Result<Entities> ParseEntitiesJsonImpl(std::string_view json, const Schema* schema,
+                                       const EntitiesLimits& limits) {
   ARBITER_TRY(boost::json::value doc,
               ParseJson(json, JsonLimits{limits.max_bytes, limits.max_depth}));
   const boost::json::array* arr = doc.if_array();
@@ -163,6 +164,14 @@ Result<Entities> ParseEntitiesJson(std::string_view json, const Schema* schema,
   }
   ARBITER_RETURN_IF_ERROR(out.Finalize());
   return out;
+}
+}  // namespace
+
+Result<Entities> ParseEntitiesJson(std::string_view json, const Schema* schema,
+                                   const EntitiesLimits& limits) {
+  auto r = ParseEntitiesJsonImpl(json, schema, limits);
+  if (!r) return internal::OneLine(r.error());
+  return r;
 }
 
 }  // namespace arbiter::cedar

@@ -72,8 +72,11 @@ Result<PolicySet> ParsePolicySet(std::string_view text, std::string_view source_
 Result<PolicySet> ParsePolicySet(std::string_view text, std::string_view source_name,
                                  const PolicySetOptions& options) {
   std::vector<internal::ParsedPolicy> parsed;
-  ARBITER_RETURN_IF_ERROR(internal::ParsePolicies(text, source_name, options, &parsed));
-  return PolicySetBuilder::Build(std::move(parsed), options, source_name);
+  Status s = internal::ParsePolicies(text, source_name, options, &parsed);
+  if (!s.ok()) return internal::OneLine(std::move(s));
+  auto set = PolicySetBuilder::Build(std::move(parsed), options, source_name);
+  if (!set) return internal::OneLine(set.error());
+  return set;
 }
 
 }  // namespace arbiter::cedar

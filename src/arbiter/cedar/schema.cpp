@@ -743,10 +743,11 @@ Result<Schema> ParseSchema(std::string_view text, std::string_view source_name,
                                      std::to_string(options.max_bytes));
   }
   SchemaParser parser(text, source_name, options);
-  if (!parser.Parse()) return parser.error();
+  if (!parser.Parse()) return internal::OneLine(parser.error());
   Resolver resolver(parser, source_name, options.max_depth);
-  ARBITER_TRY(auto data, resolver.Run());
-  return SchemaBuilder::Make(std::move(data));
+  auto data = resolver.Run();
+  if (!data) return internal::OneLine(data.error());
+  return SchemaBuilder::Make(std::move(*data));
 }
 
 // ---- typed JSON ----

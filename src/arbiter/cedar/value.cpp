@@ -27,8 +27,12 @@ bool ParseDigits(std::string_view s, std::int64_t* out) {
   return true;
 }
 
-std::string Quote(std::string_view s) { return "`" + std::string(s) + "`"; }
+std::string Quote(std::string_view s);
 
+}  // namespace
+
+namespace {
+std::string Quote(std::string_view s) { return "`" + EscapeCedarString(s) + "`"; }
 }  // namespace
 
 EntityUid::EntityUid() : EntityUid("", "") {}

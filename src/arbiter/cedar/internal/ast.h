@@ -133,6 +133,9 @@ struct ParsedPolicy {
 Status ParsePolicies(std::string_view text, std::string_view source_name,
                      const PolicySetOptions& options, std::vector<ParsedPolicy>* out);
 
+// Makes an error message one line: control characters from user input become escapes.
+Status OneLine(Status s);
+
 // Finds an extension function or method by name; `args` excludes the receiver.
 bool LookupExtFn(std::string_view name, ExtFn* fn, bool* method, int* args);
 

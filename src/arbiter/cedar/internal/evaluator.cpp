@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::int64_t kMillisPerDay = 86400000;
 
-std::string Attr(std::string_view a) { return "`" + std::string(a) + "`"; }
+std::string Attr(std::string_view a) { return "`" + EscapeCedarString(a) + "`"; }
 
 // Whether the network of `a` lies within the network of `b` (same family).
 bool InRange(const IpAddr& a, const IpAddr& b) {

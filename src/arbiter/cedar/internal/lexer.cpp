@@ -137,6 +137,26 @@ std::vector<Token> Tokenize(std::string_view src) {
   }
 }
 
+Status OneLine(Status s) {
+  if (s.ok()) return s;
+  const std::string& m = s.message();
+  bool clean = true;
+  for (unsigned char c : m) clean = clean && c >= 0x20 && c != 0x7f;
+  if (clean) return s;
+  std::string out;
+  for (unsigned char c : m) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return Status(s.code(), out);
+}
+
 bool Unescape(std::string_view raw, bool pattern, std::string* out, std::vector<PatternPart>* parts,
               std::string* error) {
   std::string cur;
