@@ -36,9 +36,10 @@ function ParseArgs(argv) {
     else if (a === '--max-reproducers') args.maxReproducers = Number(value());
     else if (a === '--reference-only') args.referenceOnly = true;
     else if (a === '--quiet') args.quiet = true;
+    else if (a === '--install-only') args.installOnly = true;
     else Fail(`unknown argument \`${a}\``);
   }
-  if (!args.arbiter && !args.referenceOnly) Fail('--arbiter PATH is required');
+  if (!args.arbiter && !args.referenceOnly && !args.installOnly) Fail('--arbiter PATH is required');
   if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) {
     Fail('--seed must be an integer in [0, 2^32)');
   }
@@ -259,6 +260,11 @@ function RunCase(ctx, c, label) {
 function Main() {
   const args = ParseArgs(process.argv);
   const cedar = LoadCedarWasm(args.npmDir);
+  if (args.installOnly) {
+    console.log(`cedar-wasm ${cedar.getCedarSDKVersion()} (Cedar language ${cedar.getCedarLangVersion()}) ` +
+      `in ${args.npmDir}`);
+    return;
+  }
   fs.mkdirSync(args.out, {recursive: true});
   const ctx = {args, cedar, requests: 0, mismatches: 0, referenceFailures: 0, crashes: 0, printed: 0,
     kinds: {}};
