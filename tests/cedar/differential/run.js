@@ -43,8 +43,8 @@ function ParseArgs(argv) {
   if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) {
     Fail('--seed must be an integer in [0, 2^32)');
   }
-  args.npmDir = path.resolve(args.npmDir || path.join(path.dirname(args.arbiter || '.'), 'npm-cedar'));
-  args.out = path.resolve(args.out || path.join(args.npmDir, '..', 'differential'));
+  args.npmDir = path.resolve(args.npmDir || path.join('build', 'npm-cedar'));
+  args.out = path.resolve(args.out || path.join(path.dirname(args.npmDir), 'differential'));
   return args;
 }
 
@@ -196,21 +196,57 @@ function SuspectPolicies(c, expected, got) {
   return diff.size > 0 ? [...diff] : c.policies.map((p) => p.id);
 }
 
-// Shrinks a mismatch to one request and one policy that still disagree, and saves it as a replayable
-// directory. Returns the directory, or null when no single policy reproduces it.
+// Shrinks a mismatch to one request, one policy (or none, when the entities alone are rejected),
+// the entities and context attributes it needs, and saves it as a replayable directory.
 function Reproduce(ctx, c, request, expected, got, label) {
-  const suspects = SuspectPolicies(c, expected, got);
-  for (const id of suspects) {
-    const policy = c.policies.find((p) => p.id === id);
-    if (!policy) continue;
-    const small = Object.assign({}, c, {policies: [policy], requests: [request]});
-    if (!small.useIds) small.policies = [{id: 'policy0', text: policy.text}];
-    const exp = ReferenceOutcomes(ctx.cedar, small, [request])[0];
-    const act = ArbiterOutcomes(ctx.args.arbiter, small, [request], path.join(ctx.args.out, 'scratch'))[0];
-    if (Agree(exp, act)) continue;
-    return SaveReproducer(ctx, small, exp, act, label);
+  const stillFails = (candidate) => {
+    const exp = ReferenceOutcomes(ctx.cedar, candidate, candidate.requests)[0];
+    const act = ArbiterOutcomes(ctx.args.arbiter, candidate, candidate.requests,
+      path.join(ctx.args.out, 'scratch'))[0];
+    return Agree(exp, act) ? null : [exp, act];
+  };
+  let best = null;
+  let outcome = null;
+  const single = (policies) => {
+    const small = Object.assign({}, c, {policies, requests: [request]});
+    if (!small.useIds) small.policies = policies.map((p, i) => ({id: `policy${i}`, text: p.text}));
+    return small;
+  };
+  const candidates = [[]].concat(SuspectPolicies(c, expected, got).map((id) =>
+    c.policies.filter((p) => p.id === id)));
+  for (const policies of candidates) {
+    if (policies.length === 0 && got.failure === undefined) continue;
+    const small = single(policies);
+    const r = stillFails(small);
+    if (r) {
+      best = small;
+      outcome = r;
+      break;
+    }
   }
-  return null;
+  if (!best) return null;
+  // Greedy: drop entities, then context attributes, while the mismatch persists (bounded).
+  let budget = 80;
+  for (let i = best.entities.length - 1; i >= 0 && budget > 0; --i, --budget) {
+    const trial = Object.assign({}, best, {entities: best.entities.filter((_, k) => k !== i)});
+    const r = stillFails(trial);
+    if (r) {
+      best = trial;
+      outcome = r;
+    }
+  }
+  for (const key of Object.keys(best.requests[0].context)) {
+    if (budget-- <= 0) break;
+    const req = JSON.parse(JSON.stringify(best.requests[0]));
+    delete req.context[key];
+    const trial = Object.assign({}, best, {requests: [req]});
+    const r = stillFails(trial);
+    if (r) {
+      best = trial;
+      outcome = r;
+    }
+  }
+  return SaveReproducer(ctx, best, outcome[0], outcome[1], label);
 }
 
 function SaveReproducer(ctx, c, expected, got, label) {
@@ -239,6 +275,10 @@ function RunCase(ctx, c, label) {
     const kind = Kind(expected[i], got[i]);
     ctx.kinds[kind] = (ctx.kinds[kind] || 0) + 1;
     if (got[i].crash) ctx.crashes++;
+    // A rejected batch is reported once per distinct message, not once per request.
+    const signature = got[i].batch ? got[i].failure : null;
+    if (signature && ctx.seenBatchFailures.has(signature)) continue;
+    if (signature) ctx.seenBatchFailures.add(signature);
     if (ctx.printed < ctx.args.maxReproducers) {
       ctx.printed++;
       const reproducer = Reproduce(ctx, c, c.requests[i], expected[i], got[i], `${label}-r${i}`);
@@ -247,8 +287,12 @@ function RunCase(ctx, c, label) {
       console.log(`  cedar-wasm: ${Show(expected[i])}`);
       console.log(`  arbiter:    ${Show(got[i])}`);
       if (reproducer) {
+        const small = JSON.parse(fs.readFileSync(path.join(reproducer, 'case.json'), 'utf8'));
         console.log(`  reproducer: ${reproducer}`);
-        console.log(`    ${fs.readFileSync(path.join(reproducer, 'policies.cedar'), 'utf8').trim().split('\n').join('\n    ')}`);
+        console.log(`    policies: ${PolicyText(small).trim().split('\n').join('\n              ') || '(none)'}`);
+        console.log(`    entities: ${JSON.stringify(small.entities)}`);
+        console.log(`    request:  ${JSON.stringify(small.requests[0])}`);
+        console.log(`    ${fs.readFileSync(path.join(reproducer, 'expected.txt'), 'utf8').trim().split('\n').join('\n    ')}`);
       } else {
         console.log('  reproducer: none with a single policy; the whole case is in ' +
           SaveReproducer(ctx, Object.assign({}, c, {requests: [c.requests[i]]}), expected[i], got[i], `${label}-r${i}-full`));
@@ -267,7 +311,7 @@ function Main() {
   }
   fs.mkdirSync(args.out, {recursive: true});
   const ctx = {args, cedar, requests: 0, mismatches: 0, referenceFailures: 0, crashes: 0, printed: 0,
-    kinds: {}};
+    kinds: {}, seenBatchFailures: new Set()};
   const started = Date.now();
   if (args.replay.length > 0) {
     // Each replay root is a reproducer directory (holding case.json) or a folder of them.
