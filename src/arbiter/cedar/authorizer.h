@@ -51,8 +51,7 @@ struct Response {
 Response IsAuthorized(const Request& request, const PolicySet& policies, const Entities& entities);
 
 // The determining policies of `response` (which must come from `policies`).
-std::vector<const Policy*> DeterminingPolicies(const Response& response,
-                                               const PolicySet& policies);
+std::vector<const Policy*> DeterminingPolicies(const Response& response, const PolicySet& policies);
 
 // Checks the request against the schema: the action is declared, principal and resource types are
 // in its appliesTo, and the context conforms to its context type.

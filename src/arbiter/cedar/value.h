@@ -39,8 +39,8 @@ class EntityUid {
   std::string ToString() const;
 
   friend bool operator==(const EntityUid& a, const EntityUid& b) {
-    return a.data_ == b.data_ || (a.data_->hash == b.data_->hash && a.data_->type == b.data_->type &&
-                                  a.data_->id == b.data_->id);
+    return a.data_ == b.data_ || (a.data_->hash == b.data_->hash &&
+                                  a.data_->type == b.data_->type && a.data_->id == b.data_->id);
   }
   // Total order: by type, then id.
   friend bool operator<(const EntityUid& a, const EntityUid& b);
