@@ -2,18 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <random>
+
+#include "support/shared_data.h"
 
 namespace arbiter::routing::testing {
 
 namespace fs = std::filesystem;
 
-fs::path ExamplePackDir() {
-  const char* root = std::getenv("ARBITER_SOURCE_DIR");
-  return fs::path(root != nullptr ? root : ".") / "examples" / "support";
-}
+fs::path ExamplePackDir() { return ::arbiter::testing::SourceDir() / "examples" / "support"; }
 
 PackSources ExamplePackSources() {
   auto s = ReadPackSources(ExamplePackDir());

@@ -31,6 +31,21 @@ bool IsToken(std::string_view s) {
 
 }  // namespace
 
+boost::json::object RouteRecord(const Bundle& bundle, const sources::Case& c,
+                                const RoutingDecision& d, const CaseKey& key, const Actor& actor,
+                                std::int64_t at_micros) {
+  boost::json::object record = NewEvidenceRecord("route", actor, at_micros);
+  record["case"] = key.Hash("case", c.id);
+  record["bundle"] = BundleJson(bundle);
+  if (!c.customer.id.empty()) record["customer"] = key.Hash("customer", c.customer.id);
+  record["text"] = key.Hash("text", c.AllText());
+  record["source"] = c.source;
+  boost::json::object decision = RoutingDecisionToJson(d);
+  decision.erase("bundle");
+  record["decision"] = std::move(decision);
+  return record;
+}
+
 RoutingService::RoutingService(ServiceDeps deps) : deps_(deps) {}
 
 Result<std::shared_ptr<const Bundle>> RoutingService::CurrentBundle() const {
@@ -108,15 +123,8 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
   e.c = c;
   e.signals = signals;
   ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(c.id));
-  boost::json::object record = NewEvidenceRecord("route", actor, deps_.clock->NowMicros());
-  record["case"] = key.Hash("case", c.id);
-  record["bundle"] = BundleJson(*bundle);
-  if (!c.customer.id.empty()) record["customer"] = key.Hash("customer", c.customer.id);
-  record["text"] = key.Hash("text", c.AllText());
-  record["source"] = c.source;
-  boost::json::object decision = RoutingDecisionToJson(d);
-  decision.erase("bundle");
-  record["decision"] = std::move(decision);
+  const boost::json::object record =
+      RouteRecord(*bundle, c, d, key, actor, deps_.clock->NowMicros());
   ARBITER_TRY(std::optional<std::uint64_t> index, Write(e, record));
   ARBITER_RETURN_IF_ERROR(e.lifecycle.Route(d.route, d.queue));
   e.last_route = d;

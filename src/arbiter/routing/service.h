@@ -96,6 +96,12 @@ struct CaseSnapshot {
   std::vector<std::uint64_t> evidence;  // ledger indexes of this case's records, in order
 };
 
+// The evidence record of a routing decision, as RouteCase appends it: the case, customer and text
+// as keyed hashes under `key`, the decision, its policies, errors and signal values.
+boost::json::object RouteRecord(const Bundle& bundle, const sources::Case& c,
+                                const RoutingDecision& d, const CaseKey& key, const Actor& actor,
+                                std::int64_t at_micros);
+
 class RoutingService {
  public:
   explicit RoutingService(ServiceDeps deps);
