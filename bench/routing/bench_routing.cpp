@@ -137,6 +137,67 @@ void RouteWithEvidence(benchmark::State& state) {
 }
 BENCHMARK(RouteWithEvidence);
 
+// Parts of the evidence record, to see where its cost goes.
+void RecordBuild(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  InMemoryCaseKeyStore keys;
+  const CaseKey key = *keys.KeyFor("k");
+  std::vector<RoutingDecision> decisions;
+  for (size_t k = 0; k < c.cases.size(); ++k) {
+    CaseView view = BuildCaseView(*c.bundle, c.cases[k], c.signals[k]);
+    decisions.push_back(EvaluateRoute(*c.bundle, view, std::nullopt));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % c.cases.size();
+    benchmark::DoNotOptimize(
+        RouteRecordJson(*c.bundle, c.cases[k], decisions[k], key, Actor{}, 1'700'000'000'000'000));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(RecordBuild);
+
+// The generic path the fast writer replaces: build a boost::json record, then CanonicalJson.
+void RecordViaBoostJson(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  InMemoryCaseKeyStore keys;
+  const CaseKey key = *keys.KeyFor("k");
+  std::vector<RoutingDecision> decisions;
+  for (size_t k = 0; k < c.cases.size(); ++k) {
+    CaseView view = BuildCaseView(*c.bundle, c.cases[k], c.signals[k]);
+    decisions.push_back(EvaluateRoute(*c.bundle, view, std::nullopt));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % c.cases.size();
+    benchmark::DoNotOptimize(CanonicalJson(
+        RouteRecord(*c.bundle, c.cases[k], decisions[k], key, Actor{}, 1'700'000'000'000'000)));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(RecordViaBoostJson);
+
+void RecordCanonical(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  InMemoryCaseKeyStore keys;
+  const CaseKey key = *keys.KeyFor("k");
+  CaseView view = BuildCaseView(*c.bundle, c.cases[0], c.signals[0]);
+  const boost::json::object record = RouteRecord(
+      *c.bundle, c.cases[0], EvaluateRoute(*c.bundle, view, std::nullopt), key, Actor{}, 0);
+  for (auto _ : state) benchmark::DoNotOptimize(CanonicalJson(record));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(RecordCanonical);
+
+void KeyedHash(benchmark::State& state) {
+  InMemoryCaseKeyStore keys;
+  const CaseKey key = *keys.KeyFor("k");
+  const std::string text(300, 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(key.Hash("text", text));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(KeyedHash);
+
 void ServiceRouteCase(benchmark::State& state) {
   const Corpus& c = GetCorpus();
   FakeClock clock;

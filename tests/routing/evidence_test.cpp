@@ -4,7 +4,10 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
+
 #include "arbiter/common/crypto.h"
+#include "arbiter/common/json.h"
 
 namespace arbiter::routing {
 namespace {
@@ -63,6 +66,35 @@ TEST(EvidenceSink, AppendsCanonicalRecordsInOrder) {
   auto none = AppendEvidence(nullptr, r);
   ASSERT_TRUE(none.has_value());
   EXPECT_FALSE(none->has_value());
+}
+
+}  // namespace
+}  // namespace arbiter::routing
+
+namespace arbiter::routing {
+namespace {
+
+// Evidence hashes depend on CanonicalJson's bytes: its string and number writer must match
+// Boost.JSON's serializer exactly (every byte value, integer extremes).
+TEST(CanonicalJson, ScalarsMatchBoostSerialize) {
+  for (int b = 0; b < 256; ++b) {
+    std::string s = "a";
+    s.push_back(static_cast<char>(b));
+    s += "z\xc3\xa9";
+    const boost::json::value v(s);
+    EXPECT_EQ(CanonicalJson(v), boost::json::serialize(v)) << "byte " << b;
+    boost::json::object o;
+    o[s] = 1;
+    EXPECT_EQ(CanonicalJson(o), boost::json::serialize(o)) << "key byte " << b;
+  }
+  for (const boost::json::value& v :
+       {boost::json::value(std::int64_t{0}), boost::json::value(std::int64_t{-1}),
+        boost::json::value(std::numeric_limits<std::int64_t>::min()),
+        boost::json::value(std::numeric_limits<std::int64_t>::max()),
+        boost::json::value(std::numeric_limits<std::uint64_t>::max()), boost::json::value(true),
+        boost::json::value(false), boost::json::value(nullptr), boost::json::value(0.25)}) {
+    EXPECT_EQ(CanonicalJson(v), boost::json::serialize(v));
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <fstream>
+
 #include "arbiter/cedar/entities.h"
 #include "arbiter/common/json.h"
 #include "test_packs.h"
@@ -274,6 +276,39 @@ TEST(ServiceWithoutPack, RefusesToRoute) {
   auto r = service.RouteCase(MakeCase(R"({"id":"X"})"), {}, Actor{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message(), "no policy pack is loaded");
+}
+
+}  // namespace
+}  // namespace arbiter::routing
+
+namespace arbiter::routing {
+namespace {
+
+// The hot-path writer produces exactly CanonicalJson of the generic record, for every sample case.
+TEST(RouteRecordJson, EqualsCanonicalJsonOfTheRecordForEverySampleCase) {
+  auto bundle = LoadBundle(testing::ExamplePackDir());
+  ASSERT_TRUE(bundle.has_value());
+  InMemoryCaseKeyStore keys;
+  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    auto json = ParseJson(line);
+    ASSERT_TRUE(json.has_value());
+    auto c = sources::CaseFromJson(json->at("case"));
+    ASSERT_TRUE(c.has_value());
+    ComputedSignals s;
+    if (const auto* sv = json->as_object().if_contains("signals")) s = *SignalsFromJson(*sv, "s");
+    CaseView view = BuildCaseView(**bundle, *c, s);
+    RoutingDecision d = EvaluateRoute(**bundle, view, std::nullopt);
+    CaseKey key = *keys.KeyFor(c->id);
+    const Actor actor{"source", "zen\"desk\n"};
+    EXPECT_EQ(RouteRecordJson(**bundle, *c, d, key, actor, 123),
+              CanonicalJson(RouteRecord(**bundle, *c, d, key, actor, 123)))
+        << c->id;
+    ++n;
+  }
+  EXPECT_GE(n, 200u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
+#include "arbiter/common/json.h"
 #include "arbiter/routing/router.h"
 
 namespace arbiter::routing {
@@ -249,6 +250,20 @@ Result<std::shared_ptr<const Bundle>> BuildBundle(const PackSources& sources, co
   for (const auto& [name, hash] : files) manifest += hash + "  " + name + "\n";
   bundle->hash_ = HashHex(manifest);
   bundle->file_hashes_ = std::move(files);
+
+  bundle->canonical_ref_ = CanonicalJson(boost::json::object{
+      {"hash", bundle->hash_}, {"name", config.name}, {"version", config.version}});
+  for (size_t i = 0; i < bundle->infos_.size(); ++i) {
+    const cedar::Policy& p = bundle->policies_.policies()[i];
+    PolicyReason reason{p.id(), p.effect() == cedar::Effect::kForbid, p.annotations(), {}, 0};
+    bundle->infos_[i].canonical_reason = CanonicalJson(ReasonsToJson({reason}).at(0));
+  }
+  bundle->signal_order_.resize(config.signals.size());
+  for (size_t i = 0; i < config.signals.size(); ++i) bundle->signal_order_[i] = i;
+  std::sort(bundle->signal_order_.begin(), bundle->signal_order_.end(),
+            [&config](size_t a, size_t b) {
+              return config.signals[a].attribute < config.signals[b].attribute;
+            });
 
   ARBITER_RETURN_IF_ERROR(internal::ProbeBundle(*bundle));
   return std::shared_ptr<const Bundle>(std::move(bundle));

@@ -41,6 +41,9 @@ struct PolicyInfo {
   std::string reason;                   // @reason("...")
   std::optional<std::string> approval;  // @approval("role")
   std::optional<std::string> block;     // @block("why"): the case is held (route "blocked")
+  // The policy as a decision reason in canonical JSON ({"annotations","effect","policy"}),
+  // precomputed for evidence records.
+  std::string canonical_reason;
 };
 
 // The raw files of a pack, as read from its folder (or received over an API).
@@ -69,6 +72,10 @@ class Bundle {
   const std::vector<std::pair<std::string, std::string>>& file_hashes() const {
     return file_hashes_;
   }
+  // {"hash","name","version"} in canonical JSON, precomputed for evidence records.
+  const std::string& canonical_ref() const { return canonical_ref_; }
+  // Indexes into config().signals sorted by attribute name (the canonical order of signals).
+  const std::vector<size_t>& signal_order() const { return signal_order_; }
   // The folder it was loaded from (empty when built from PackSources).
   const std::filesystem::path& dir() const { return dir_; }
 
@@ -82,6 +89,8 @@ class Bundle {
   std::vector<PolicyInfo> infos_;
   std::string hash_;
   std::vector<std::pair<std::string, std::string>> file_hashes_;
+  std::string canonical_ref_;
+  std::vector<size_t> signal_order_;
   std::filesystem::path dir_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
+#include "arbiter/routing/internal/hmac.h"
 
 namespace arbiter::routing {
 
@@ -36,13 +37,10 @@ void InMemoryEvidenceSink::FailAppends(bool fail) {
   fail_ = fail;
 }
 
+CaseKey::CaseKey(const Bytes& key) : key_(std::make_shared<internal::HmacSha256Key>(key)) {}
+
 std::string CaseKey::Hash(std::string_view label, std::string_view data) const {
-  std::string message;
-  message.reserve(label.size() + 1 + data.size());
-  message.append(label);
-  message.push_back('\0');
-  message.append(data);
-  return HexEncode(HmacSha256(key_, AsBytes(message)));
+  return HexEncode(key_->Mac(label, data));
 }
 
 Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
@@ -51,9 +49,9 @@ Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
   if (shredded_.count(id) != 0) {
     return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
   }
-  auto [it, inserted] = keys_.try_emplace(std::move(id));
-  if (inserted) it->second = RandomBytes(32);
-  return CaseKey(it->second);
+  auto it = keys_.find(id);
+  if (it == keys_.end()) it = keys_.emplace(std::move(id), CaseKey(RandomBytes(32))).first;
+  return it->second;
 }
 
 Status InMemoryCaseKeyStore::Shred(std::string_view case_id) {

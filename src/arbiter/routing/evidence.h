@@ -17,6 +17,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,6 +29,10 @@
 #include "arbiter/common/status.h"
 
 namespace arbiter::routing {
+
+namespace internal {
+class HmacSha256Key;
+}
 
 // Who did something: "system" (Arbiter itself), "source" (a ticket source), "agent" (a workload,
 // id = its SPIFFE id or Cedar uid) or "human" (id = the user's id or Cedar uid).
@@ -60,16 +65,16 @@ class InMemoryEvidenceSink final : public EvidenceSink {
 };
 
 // A case's private key: hashes with it are stable for the case and meaningless without it.
+// Cheap to copy (the key schedule is shared).
 class CaseKey {
  public:
-  explicit CaseKey(Bytes key) : key_(std::move(key)) {}
+  explicit CaseKey(const Bytes& key);
   // Lowercase hex HMAC-SHA-256(key, label || 0x00 || data). Labels keep hashes of different
   // fields apart ("case", "customer", "text", ...).
   std::string Hash(std::string_view label, std::string_view data) const;
-  const Bytes& bytes() const { return key_; }
 
  private:
-  Bytes key_;
+  std::shared_ptr<const internal::HmacSha256Key> key_;
 };
 
 // Where per-case keys live (the store in production). Thread-safe.
@@ -89,7 +94,7 @@ class InMemoryCaseKeyStore final : public CaseKeyStore {
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, Bytes> keys_;
+  std::unordered_map<std::string, CaseKey> keys_;
   std::unordered_map<std::string, bool> shredded_;
 };
 

@@ -7,6 +7,7 @@
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
+#include "arbiter/routing/internal/canonical_writer.h"
 
 namespace arbiter::routing {
 namespace {
@@ -44,6 +45,125 @@ boost::json::object RouteRecord(const Bundle& bundle, const sources::Case& c,
   decision.erase("bundle");
   record["decision"] = std::move(decision);
   return record;
+}
+
+namespace {
+
+void WriteCedarValue(internal::CanonicalWriter& w, const cedar::Value& v) {
+  switch (v.kind()) {
+    case cedar::ValueKind::kBool: w.Bool(v.as_bool()); return;
+    case cedar::ValueKind::kLong: w.Int(v.as_long()); return;
+    case cedar::ValueKind::kString: w.String(v.as_string()); return;
+    case cedar::ValueKind::kSet:
+      w.BeginArray();
+      for (const auto& e : v.as_set().elements()) WriteCedarValue(w, e);
+      w.EndArray();
+      return;
+    default: w.String(v.ToString()); return;
+  }
+}
+
+}  // namespace
+
+std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
+                            const CaseKey& key, const Actor& actor, std::int64_t at_micros) {
+  std::string out;
+  out.reserve(1024 + 128 * d.reasons.size());
+  internal::CanonicalWriter w(out);
+  w.BeginObject();
+  w.Key("actor");
+  w.BeginObject();
+  w.Key("id");
+  w.String(actor.id);
+  w.Key("kind");
+  w.String(actor.kind);
+  w.EndObject();
+  w.Key("at");
+  w.Int(at_micros);
+  w.Key("bundle");
+  w.Raw(bundle.canonical_ref());
+  w.Key("case");
+  w.String(key.Hash("case", c.id));
+  if (!c.customer.id.empty()) {
+    w.Key("customer");
+    w.String(key.Hash("customer", c.customer.id));
+  }
+  w.Key("decision");
+  w.BeginObject();
+  w.Key("errors");
+  w.BeginArray();
+  for (const auto& e : d.errors) {
+    w.BeginObject();
+    w.Key("message");
+    w.String(e.message);
+    if (!e.policy_id.empty()) {
+      w.Key("policy");
+      w.String(e.policy_id);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  if (!d.escalation_policy.empty()) {
+    w.Key("escalation");
+    w.BeginObject();
+    w.Key("policy");
+    w.String(d.escalation_policy);
+    w.Key("priority");
+    w.Int(d.priority);
+    w.EndObject();
+  }
+  w.Key("fail_safe");
+  w.Bool(d.fail_safe);
+  w.Key("principal");
+  w.String(d.principal);
+  w.Key("queue");
+  if (d.queue.empty()) {
+    w.Null();
+  } else {
+    w.String(d.queue);
+  }
+  w.Key("reasons");
+  w.BeginArray();
+  for (const auto& r : d.reasons) {
+    const cedar::Policy* p = bundle.policies().Find(r.policy_id);
+    if (p != nullptr) {
+      w.Raw(bundle.info(p->index()).canonical_reason);
+    } else {
+      w.Raw(CanonicalJson(ReasonsToJson({r}).at(0)));
+    }
+  }
+  w.EndArray();
+  w.Key("route");
+  w.String(RouteName(d.route));
+  w.Key("signals");
+  w.BeginObject();
+  if (d.signals.size() == bundle.config().signals.size()) {
+    for (size_t i : bundle.signal_order()) {
+      w.Key(d.signals[i].first);
+      WriteCedarValue(w, d.signals[i].second);
+    }
+  } else {
+    std::vector<size_t> order(d.signals.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&d](size_t a, size_t b) { return d.signals[a].first < d.signals[b].first; });
+    for (size_t i : order) {
+      w.Key(d.signals[i].first);
+      WriteCedarValue(w, d.signals[i].second);
+    }
+  }
+  w.EndObject();
+  w.EndObject();
+  w.Key("source");
+  w.String(c.source);
+  w.Key("text");
+  w.String(key.Hash("text", c.AllText()));
+  w.Key("type");
+  w.String("route");
+  w.Key("v");
+  w.Int(1);
+  w.EndObject();
+  return out;
 }
 
 RoutingService::RoutingService(ServiceDeps deps) : deps_(deps) {}
@@ -123,9 +243,9 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
   e.c = c;
   e.signals = signals;
   ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(c.id));
-  const boost::json::object record =
-      RouteRecord(*bundle, c, d, key, actor, deps_.clock->NowMicros());
-  ARBITER_TRY(std::optional<std::uint64_t> index, Write(e, record));
+  ARBITER_TRY(std::uint64_t index, deps_.sink->Append(RouteRecordJson(*bundle, c, d, key, actor,
+                                                                      deps_.clock->NowMicros())));
+  e.evidence.push_back(index);
   ARBITER_RETURN_IF_ERROR(e.lifecycle.Route(d.route, d.queue));
   e.last_route = d;
   if (d.route == Route::kAi) {

@@ -102,6 +102,10 @@ boost::json::object RouteRecord(const Bundle& bundle, const sources::Case& c,
                                 const RoutingDecision& d, const CaseKey& key, const Actor& actor,
                                 std::int64_t at_micros);
 
+// The same record as CanonicalJson(RouteRecord(...)), written directly (the hot path).
+std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
+                            const CaseKey& key, const Actor& actor, std::int64_t at_micros);
+
 class RoutingService {
  public:
   explicit RoutingService(ServiceDeps deps);
