@@ -82,7 +82,7 @@ TEST_F(ExamplePack, HighestPriorityEscalationPicksTheQueue) {
 
 TEST_F(ExamplePack, RestrictedDataNeverGoesToAi) {
   ComputedSignals s;
-  s.sensitivity = SensitivitySignal{"restricted", {"payment_card"}};
+  s.sensitivity = SensitivitySignal{"restricted", {"card"}};
   RoutingDecision d = Route(kRoutine, s);
   EXPECT_EQ(d.route, Route::kHuman);
   EXPECT_EQ(d.queue, "privacy");

@@ -57,10 +57,10 @@ ROUTINE = [
     ("password", "Cannot reset password", "The reset link in the email has expired twice."),
 ]
 RESTRICTED_SNIPPETS = [
-    ("payment_card", "My card 4111 1111 1111 1111 was charged twice."),
+    ("card", "My card 4111 1111 1111 1111 was charged twice."),
     ("iban", "Please refund to DE89 3704 0044 0532 0130 00."),
-    ("api_key", "Our key sk_live_51Hc0aZ2eZvKYlo2C9xq8bN1 stopped working."),
-    ("national_id", "My social security number is 078-05-1120 if you need it."),
+    ("secret", "Our key sk_live_51Hc0aZ2eZvKYlo2C9xq8bN1 stopped working."),
+    ("ssn", "My social security number is 078-05-1120 if you need it."),
 ]
 
 
@@ -158,7 +158,7 @@ def cedar_view(c, signals):
         "fraud": ind.get("fraud", False),
         "regulatory": ind.get("regulatory", False),
         "safety": ind.get("safety", False),
-        "sensitivity": signals.get("sensitivity", {}).get("level", "none"),
+        "sensitivity": signals.get("sensitivity", {}).get("level", "public"),
         "duplicate_cluster": signals.get("duplicate", {}).get("cluster_size", 1),
         "account_status": c.get("attributes", {}).get("account_status", "active"),
     }

@@ -75,7 +75,7 @@ Result<ComputedSignals> SignalsFromJson(const boost::json::value& json, std::str
       if (!SensitivityRank(*level)) {
         return Invalid(
             w + ".level",
-            "`" + std::string(*level) + "` is not one of none, internal, confidential, restricted");
+            "`" + std::string(*level) + "` is not one of public, internal, confidential, restricted");
       }
       sig.level.assign(*level);
     }

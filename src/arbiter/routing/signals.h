@@ -21,15 +21,16 @@
 
 namespace arbiter::routing {
 
-// Sensitivity levels, least to most sensitive; the rank is the index.
-inline constexpr std::string_view kSensitivityLevels[] = {"none", "internal", "confidential",
+// Sensitivity levels, least to most sensitive; the rank is the index. The names are the signals
+// module's (signals::LevelName).
+inline constexpr std::string_view kSensitivityLevels[] = {"public", "internal", "confidential",
                                                           "restricted"};
 // The rank of a level name, or nullopt for an unknown name.
 std::optional<std::int64_t> SensitivityRank(std::string_view level);
 
 struct SensitivitySignal {
-  std::string level = "none";
-  std::vector<std::string> kinds;  // e.g. "payment_card", "iban", "email"; sorted, unique
+  std::string level = "public";
+  std::vector<std::string> kinds;  // signals::KindName: "card", "iban", "email", ...; sorted, unique
 };
 
 struct DuplicateSignal {
