@@ -73,9 +73,9 @@ Result<ComputedSignals> SignalsFromJson(const boost::json::value& json, std::str
     ARBITER_TRY(auto level, GetOptionalString(*s, "level", w));
     if (level) {
       if (!SensitivityRank(*level)) {
-        return Invalid(
-            w + ".level",
-            "`" + std::string(*level) + "` is not one of public, internal, confidential, restricted");
+        return Invalid(w + ".level",
+                       "`" + std::string(*level) +
+                           "` is not one of public, internal, confidential, restricted");
       }
       sig.level.assign(*level);
     }
