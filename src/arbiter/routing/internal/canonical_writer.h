@@ -1,0 +1,38 @@
+// Writes canonical JSON (the bytes CanonicalJson produces) directly, for evidence records on the
+// hot path. The caller writes object keys in sorted order; the writer handles separators and
+// string escaping. Tests compare its output with CanonicalJson of the same record.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace arbiter::routing::internal {
+
+class CanonicalWriter {
+ public:
+  explicit CanonicalWriter(std::string& out) : out_(out) {}
+
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  void Key(std::string_view key);
+  void String(std::string_view s);
+  void Int(std::int64_t n);
+  void Bool(bool b);
+  void Null();
+  // A value that is already canonical JSON.
+  void Raw(std::string_view json);
+
+ private:
+  void Separate();
+  void Open(char c);
+  void Close(char c);
+  std::string& out_;
+  std::vector<bool> first_;  // per open container: no element written yet
+  bool after_key_ = false;
+};
+
+}  // namespace arbiter::routing::internal
