@@ -247,6 +247,7 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
                                                                       deps_.clock->NowMicros())));
   e.evidence.push_back(index);
   ARBITER_RETURN_IF_ERROR(e.lifecycle.Route(d.route, d.queue));
+  if (deps_.signals != nullptr) deps_.signals->CaseOpened(c);
   e.last_route = d;
   if (d.route == Route::kAi) {
     e.kept_by_ai = true;
@@ -494,6 +495,7 @@ Result<std::optional<std::uint64_t>> RoutingService::Close(std::string_view case
   e->closed_with_ai = e->lifecycle.holder() == Holder::kAi;
   ARBITER_RETURN_IF_ERROR(e->lifecycle.Close());
   ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e->c.id));
+  if (deps_.signals != nullptr) deps_.signals->CaseClosed(e->c.id);
   e->pending.clear();
   return index;
 }

@@ -48,7 +48,12 @@ struct ComputedSignals {
 class SignalComputer {
  public:
   virtual ~SignalComputer() = default;
+  // The signals of `c` against the currently open cases. No side effects (dry runs call it too).
   virtual Result<ComputedSignals> Compute(const sources::Case& c) = 0;
+  // The case was routed and is open: later cases may duplicate it.
+  virtual void CaseOpened(const sources::Case& /*c*/) {}
+  // The case was closed: it leaves the duplicate index.
+  virtual void CaseClosed(std::string_view /*case_id*/) {}
 };
 
 // Parses {"sensitivity": {"level", "kinds"}, "duplicate": {"duplicate_of", "similarity",
