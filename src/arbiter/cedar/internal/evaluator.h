@@ -29,6 +29,16 @@ class Evaluator {
     return false;
   }
   bool TypeError(std::string_view what, const Value& got);
+  const Value* FailPtr(std::string message) {
+    Fail(std::move(message));
+    return nullptr;
+  }
+  const Value* TypeErrorPtr(std::string_view what, const Value& got) {
+    TypeError(what, got);
+    return nullptr;
+  }
+  const Value* EvalRef(const Expr& e, Value* scratch);
+  bool InTarget(const EntityUid& a, const Value& b, bool* found);
   bool EvalBool(const Expr& e, bool* out);
   bool EvalCall(const Expr& e, Value* out);
   bool ScopeOk(const Scope& s, const EntityUid& uid) const;
