@@ -557,8 +557,59 @@ class Checker {
   // A literal value, with the `action` variable replaced by the environment's action.
   std::optional<Value> AsLiteral(const Expr& e) {
     if (e.kind == ExprKind::kVar && e.var == Var::kAction) return Value::Entity(env_.action);
-    if (e.kind == ExprKind::kLit) return e.lit;
+    // Only what Cedar's AST calls literals: folded extension constructors, sets and records are
+    // not, so `decimal("1") == decimal("1")` types as Bool, not as true.
+    if (e.kind == ExprKind::kLit &&
+        (e.lit.is(ValueKind::kBool) || e.lit.is(ValueKind::kLong) || e.lit.is(ValueKind::kString) ||
+         e.lit.is(ValueKind::kEntity))) {
+      return e.lit;
+    }
     return std::nullopt;
+  }
+
+  // The type of a value the parser folded into a literal (an extension constructor of a valid
+  // literal, possibly a set or record of literals).
+  TypeP ValueType(const Value& v) {
+    switch (v.kind()) {
+      case ValueKind::kBool: return TBoolOf(v.as_bool());
+      case ValueKind::kLong: return TLong();
+      case ValueKind::kString: return TString();
+      case ValueKind::kEntity: return LiteralType(v.as_entity());
+      case ValueKind::kDecimal: return Make(K::kExt, "decimal");
+      case ValueKind::kIpAddr: return Make(K::kExt, "ipaddr");
+      case ValueKind::kDatetime: return Make(K::kExt, "datetime");
+      case ValueKind::kDuration: return Make(K::kExt, "duration");
+      case ValueKind::kSet: {
+        if (v.as_set().empty()) {
+          Error("empty set literals are not allowed in strict validation");
+          return nullptr;
+        }
+        TypeP lub;
+        for (const Value& el : v.as_set().elements()) {
+          TypeP t = ValueType(el);
+          if (!t) return nullptr;
+          TypeP l = lub ? Lub(lub, t) : t;
+          if (!l) {
+            Error("incompatible types in a set literal: " + TypeName(*lub) + " and " +
+                  TypeName(*t));
+            return nullptr;
+          }
+          lub = l;
+        }
+        return SetOf(lub);
+      }
+      case ValueKind::kRecord: {
+        auto rec = std::make_shared<Type>();
+        rec->kind = K::kRecord;
+        for (const auto& [k, fv] : v.as_record().fields()) {
+          TypeP t = ValueType(fv);
+          if (!t) return nullptr;
+          rec->attrs[k] = AttrT{t, true};
+        }
+        return rec;
+      }
+    }
+    return nullptr;
   }
 
   Ans Fail(Ans a) {
@@ -639,8 +690,7 @@ class Checker {
           case ValueKind::kBool: out.type = TBoolOf(e.lit.as_bool()); break;
           case ValueKind::kLong: out.type = TLong(); break;
           case ValueKind::kString: out.type = TString(); break;
-          case ValueKind::kEntity: out.type = LiteralType(e.lit.as_entity()); break;
-          default: out.type = nullptr; break;
+          default: out.type = ValueType(e.lit); break;
         }
         return out;
       case ExprKind::kVar: out.type = VarType(e.var); return out;
