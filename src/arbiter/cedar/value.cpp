@@ -284,17 +284,22 @@ bool SetValue::Contains(const Value& v) const {
   return it != elements_.end() && Value::Compare(*it, v) == 0;
 }
 
-const Value* RecordValue::Find(std::string_view key) const {
+size_t RecordValue::FindIndex(std::string_view key) const {
   if (fields_.size() <= 8) {
-    for (const auto& f : fields_) {
-      if (f.first == key) return &f.second;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].first == key) return i;
     }
-    return nullptr;
+    return fields_.size();
   }
   auto it = std::lower_bound(fields_.begin(), fields_.end(), key,
                              [](const auto& f, std::string_view k) { return f.first < k; });
-  if (it != fields_.end() && it->first == key) return &it->second;
-  return nullptr;
+  if (it != fields_.end() && it->first == key) return static_cast<size_t>(it - fields_.begin());
+  return fields_.size();
+}
+
+const Value* RecordValue::Find(std::string_view key) const {
+  size_t i = FindIndex(key);
+  return i == fields_.size() ? nullptr : &fields_[i].second;
 }
 
 // ---- decimal ----

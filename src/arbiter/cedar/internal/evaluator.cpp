@@ -7,7 +7,21 @@ namespace {
 
 constexpr std::int64_t kMillisPerDay = 86400000;
 
-std::string Attr(std::string_view a) { return "`" + EscapeCedarString(a) + "`"; }
+// Built with append: g++ 12 at -O3 reports a false -Wrestrict on `"literal" + std::string&&`.
+std::string Attr(std::string_view a) {
+  std::string out = "`";
+  out += EscapeCedarString(a);
+  out += '`';
+  return out;
+}
+
+// `uid` in backticks (see Attr).
+std::string Tick(const EntityUid& uid) {
+  std::string out = "`";
+  out += uid.ToString();
+  out += '`';
+  return out;
+}
 
 // Whether the network of `a` lies within the network of `b` (same family).
 bool InRange(const IpAddr& a, const IpAddr& b) {
@@ -63,11 +77,19 @@ bool MatchesPattern(const std::vector<PatternPart>& pattern, std::string_view te
 }
 
 Evaluator::Evaluator(const Request& request, const Entities& entities)
-    : request_(request), entities_(entities) {
-  vars_[0] = Value::Entity(request.principal);
-  vars_[1] = Value::Entity(request.action);
-  vars_[2] = Value::Entity(request.resource);
-  vars_[3] = request.context;
+    : request_(request), entities_(entities) {}
+
+const Value* Evaluator::Var(internal::Var var) {
+  // Entity values for the request variables are built on first use.
+  if (var == internal::Var::kContext) return &request_.context;
+  size_t i = static_cast<size_t>(var);
+  if (!var_built_[i]) {
+    vars_[i] = Value::Entity(i == 0   ? request_.principal
+                             : i == 1 ? request_.action
+                                      : request_.resource);
+    var_built_[i] = true;
+  }
+  return &vars_[i];
 }
 
 bool Evaluator::ScopeOk(const Scope& s, const EntityUid& uid) const {
@@ -93,7 +115,7 @@ bool Evaluator::ScopeMatches(const PolicyAst& ast) const {
 
 bool Evaluator::EvalConditions(const PolicyAst& ast, bool* satisfied) {
   for (const Condition& c : ast.conditions) {
-    bool b;
+    bool b = false;
     if (!EvalBool(*c.expr, &b)) return false;
     if (b != c.is_when) {
       *satisfied = false;
@@ -110,6 +132,38 @@ bool Evaluator::TypeError(std::string_view what, const Value& got) {
 }
 
 bool Evaluator::EvalBool(const Expr& e, bool* out) {
+  // Boolean operators are evaluated without materializing Values.
+  switch (e.kind) {
+    case ExprKind::kLit:
+      if (!e.lit.is(ValueKind::kBool)) return TypeError("bool", e.lit);
+      *out = e.lit.as_bool();
+      return true;
+    case ExprKind::kAnd:
+    case ExprKind::kOr: {
+      bool b = false;
+      if (!EvalBool(*e.kids[0], &b)) return false;
+      if (b == (e.kind == ExprKind::kAnd) && !EvalBool(*e.kids[1], &b)) return false;
+      *out = b;
+      return true;
+    }
+    case ExprKind::kNot: {
+      bool b = false;
+      if (!EvalBool(*e.kids[0], &b)) return false;
+      *out = !b;
+      return true;
+    }
+    case ExprKind::kEq:
+    case ExprKind::kNe: {
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return false;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return false;
+      *out = (*a == *b) == (e.kind == ExprKind::kEq);
+      return true;
+    }
+    default: break;
+  }
   Value scratch;
   const Value* v = EvalRef(e, &scratch);
   if (!v) return false;
@@ -135,9 +189,9 @@ bool Evaluator::Eval(const Expr& e, Value* out) {
 const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
   switch (e.kind) {
     case ExprKind::kLit: return &e.lit;
-    case ExprKind::kVar: return &vars_[static_cast<int>(e.var)];
+    case ExprKind::kVar: return Var(e.var);
     case ExprKind::kNot: {
-      bool b;
+      bool b = false;
       if (!EvalBool(*e.kids[0], &b)) return nullptr;
       *s = Value::Bool(!b);
       return s;
@@ -153,7 +207,7 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
     }
     case ExprKind::kAnd:
     case ExprKind::kOr: {
-      bool b;
+      bool b = false;
       if (!EvalBool(*e.kids[0], &b)) return nullptr;
       bool is_and = e.kind == ExprKind::kAnd;
       if (b == is_and && !EvalBool(*e.kids[1], &b)) return nullptr;
@@ -161,7 +215,7 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
       return s;
     }
     case ExprKind::kIf: {
-      bool b;
+      bool b = false;
       if (!EvalBool(*e.kids[0], &b)) return nullptr;
       return EvalRef(*e.kids[b ? 1 : 2], s);
     }
@@ -241,7 +295,7 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
       const Value* b = EvalRef(*e.kids[1], &sb);
       if (!b) return nullptr;
       if (!a->is(ValueKind::kEntity)) return TypeErrorPtr("entity", *a);
-      bool found;
+      bool found = false;
       if (!InTarget(a->as_entity(), *b, &found)) return nullptr;
       *s = Value::Bool(found);
       return s;
@@ -251,7 +305,7 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
       const Value* a = EvalRef(*e.kids[0], &sa);
       if (!a) return nullptr;
       if (a->is(ValueKind::kEntity)) {
-        const EntityData* ent = entities_.Find(a->as_entity());
+        const EntityData* ent = FindEntity(a);
         *s = Value::Bool(ent && ent->attrs.as_record().Find(e.name) != nullptr);
         return s;
       }
@@ -266,17 +320,24 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
       const Value* a = EvalRef(*e.kids[0], &sa);
       if (!a) return nullptr;
       if (a->is(ValueKind::kEntity)) {
-        const EntityData* ent = entities_.Find(a->as_entity());
-        if (!ent) return FailPtr("entity `" + a->as_entity().ToString() + "` does not exist");
-        const Value* v = ent->attrs.as_record().Find(e.name);
+        const EntityData* ent = FindEntity(a);
+        if (!ent) return FailPtr("entity " + Tick(a->as_entity()) + " does not exist");
+        std::uint32_t hint = e.field_hint.load(std::memory_order_relaxed);
+        const Value* v = ent->attrs.as_record().Find(e.name, &hint);
+        if (v && hint != e.field_hint.load(std::memory_order_relaxed)) {
+          e.field_hint.store(hint, std::memory_order_relaxed);
+        }
         if (!v) {
-          return FailPtr("`" + a->as_entity().ToString() + "` does not have the attribute " +
-                         Attr(e.name));
+          return FailPtr(Tick(a->as_entity()) + " does not have the attribute " + Attr(e.name));
         }
         return v;  // entity data outlives the evaluation
       }
       if (a->is(ValueKind::kRecord)) {
-        const Value* v = a->as_record().Find(e.name);
+        std::uint32_t hint = e.field_hint.load(std::memory_order_relaxed);
+        const Value* v = a->as_record().Find(e.name, &hint);
+        if (v && hint != e.field_hint.load(std::memory_order_relaxed)) {
+          e.field_hint.store(hint, std::memory_order_relaxed);
+        }
         if (!v) return FailPtr("record does not have the attribute " + Attr(e.name));
         if (a != &sa) return v;
         *s = *v;  // the record is a temporary: copy the field out
@@ -305,7 +366,7 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
       Value sb;
       const Value* b = EvalRef(*e.kids[1], &sb);
       if (!b) return nullptr;
-      bool found;
+      bool found = false;
       if (!InTarget(a->as_entity(), *b, &found)) return nullptr;
       *s = Value::Bool(found);
       return s;
@@ -359,10 +420,9 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
         *s = Value::Bool(v != nullptr);
         return s;
       }
-      if (!ent) return FailPtr("entity `" + a->as_entity().ToString() + "` does not exist");
+      if (!ent) return FailPtr("entity " + Tick(a->as_entity()) + " does not exist");
       if (!v) {
-        return FailPtr("`" + a->as_entity().ToString() + "` does not have the tag " +
-                       Attr(b->as_string()));
+        return FailPtr(Tick(a->as_entity()) + " does not have the tag " + Attr(b->as_string()));
       }
       return v;
     }
@@ -388,6 +448,19 @@ const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
       return s;
   }
   return FailPtr("unknown expression");
+}
+
+const EntityData* Evaluator::FindEntity(const Value* v) {
+  // The request's principal, action and resource are looked up once per request.
+  for (size_t i = 0; i < 3; ++i) {
+    if (v != &vars_[i]) continue;
+    if (!var_looked_up_[i]) {
+      var_entity_[i] = entities_.Find(v->as_entity());
+      var_looked_up_[i] = true;
+    }
+    return var_entity_[i];
+  }
+  return entities_.Find(v->as_entity());
 }
 
 bool Evaluator::InTarget(const EntityUid& a, const Value& b, bool* found) {
