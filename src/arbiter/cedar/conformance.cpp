@@ -54,7 +54,8 @@ std::string Resolve(const std::string& root, std::string_view rel) {
 
 }  // namespace
 
-ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::string& root) {
+ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::string& root,
+                                      const ConformanceOptions& run_options) {
   ConformanceOutcome outcome;
   auto fail = [&](const std::string& msg) {
     outcome.mismatches.push_back(test_path + ": " + msg);
@@ -93,6 +94,18 @@ ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::s
   options.file_order_ids = true;
   auto policies = ParsePolicySet(*policy_text, *policies_path, options);
   if (!policies) return fail("policies: " + policies.error().message());
+  if (run_options.check_validation) {
+    ValidationOptions vopts;
+    vopts.version = run_options.validator_version;
+    ValidationResult v = ValidatePolicies(*policies, *schema, vopts);
+    outcome.validates = v.ok();
+    if (v.ok() != outcome.should_validate) {
+      fail(std::string("shouldValidate is ") + (outcome.should_validate ? "true" : "false") +
+           " but validation " +
+           (v.ok() ? "passes" : "fails: " + v.errors.front().ToString()));
+      outcome.passed = false;
+    }
+  }
 
   auto entities_text = ReadWholeFile(*entities_path);
   if (!entities_text) return fail(entities_text.error().message());
@@ -101,7 +114,7 @@ ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::s
 
   const boost::json::value* requests = test->if_contains("requests");
   if (!requests || !requests->is_array()) return fail("missing `requests`");
-  outcome.passed = true;
+  outcome.passed = outcome.mismatches.empty();
   for (const auto& rj : requests->as_array()) {
     ++outcome.requests;
     const boost::json::object* r = rj.if_object();
