@@ -3,7 +3,12 @@
 #include "arbiter/cedar/validator.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace arbiter::cedar {
@@ -197,6 +202,69 @@ TEST(Validator, ErrorsNamePolicyIdAndLocation) {
   EXPECT_EQ(r.errors[0].span.line, 3u);
   EXPECT_EQ(r.errors[0].ToString().rfind("bad at 3:", 0), 0u) << r.errors[0].ToString();
 }
+
+#ifdef ARBITER_CLI_PATH
+struct CliRun {
+  int status;
+  std::string out;
+};
+
+CliRun RunCli(const std::string& args) {
+  std::string cmd = std::string(ARBITER_CLI_PATH) + " " + args + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  int status = f ? pclose(f) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(ValidatorCli, ExitStatusAndOutput) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("arbiter-validate-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  std::string schema = write("s.cedarschema", kSchema);
+  std::string good =
+      write("good.cedar", "permit(principal, action, resource) when { principal.age > 1 };");
+  std::string bad =
+      write("bad.cedar",
+            "@id(\"typo\")\npermit(principal, action, resource) when { principal.agee > 1 };");
+  std::string unmatched = write("scope.cedar", "permit(principal is Team, action, resource);");
+
+  CliRun ok = RunCli("cedar validate --policies " + good + " --schema " + schema);
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_NE(ok.out.find("validation passed"), std::string::npos) << ok.out;
+
+  CliRun fail = RunCli("cedar validate --policies " + bad + " --schema " + schema);
+  EXPECT_EQ(fail.status, 2) << fail.out;
+  EXPECT_NE(fail.out.find("typo at 1:1: attribute `agee` not found on `User`"), std::string::npos)
+      << fail.out;
+
+  CliRun json = RunCli("cedar validate --json --policies " + bad + " --schema " + schema);
+  EXPECT_EQ(json.status, 2);
+  EXPECT_NE(json.out.find("\"valid\":false"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"policyId\":\"typo\""), std::string::npos) << json.out;
+
+  EXPECT_EQ(RunCli("cedar validate --policies " + unmatched + " --schema " + schema).status, 2);
+  CliRun v13 =
+      RunCli("cedar validate --cedar-version 4.13 --policies " + unmatched + " --schema " + schema);
+  EXPECT_EQ(v13.status, 0) << v13.out;
+  EXPECT_NE(v13.out.find("warning:"), std::string::npos) << v13.out;
+
+  CliRun missing =
+      RunCli("cedar validate --policies " + (dir / "none.cedar").string() + " --schema " + schema);
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.out.find("cannot read"), std::string::npos) << missing.out;
+  CliRun badschema = RunCli("cedar validate --policies " + good + " --schema " + good);
+  EXPECT_EQ(badschema.status, 1) << badschema.out;
+  std::filesystem::remove_all(dir);
+}
+#endif
 
 }  // namespace
 }  // namespace arbiter::cedar
