@@ -29,11 +29,18 @@ std::string Join(const std::set<std::string>& s) {
   return out + "]";
 }
 
+// Built with append: g++ 12 at -O3 reports a false -Wrestrict on `"literal" + std::string(...)`.
+Status BadField(std::string_view key, std::string_view problem) {
+  std::string m = "`";
+  m.append(key).append("` ").append(problem);
+  return Status::InvalidArgument(std::move(m));
+}
+
 Result<std::set<std::string>> IdSet(const boost::json::object& o, std::string_view key) {
   std::set<std::string> out;
   const boost::json::value* v = o.if_contains(key);
   if (!v) return out;
-  if (!v->is_array()) return Status::InvalidArgument("`" + std::string(key) + "` must be an array");
+  if (!v->is_array()) return BadField(key, "must be an array");
   for (const auto& el : v->as_array()) {
     if (el.is_string()) {
       out.insert(std::string(el.as_string()));
@@ -41,7 +48,7 @@ Result<std::set<std::string>> IdSet(const boost::json::object& o, std::string_vi
                el.as_object().at("policyId").is_string()) {
       out.insert(std::string(el.as_object().at("policyId").as_string()));
     } else {
-      return Status::InvalidArgument("`" + std::string(key) + "` holds a non-string");
+      return BadField(key, "holds a non-string");
     }
   }
   return out;
