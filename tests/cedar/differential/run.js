@@ -18,7 +18,7 @@ const childProcess = require('child_process');
 const {CaseSeed, GenerateCase} = require('./gen.js');
 
 function ParseArgs(argv) {
-  const args = {seed: 20261127, cases: 100, requestsPerCase: 50, maxReproducers: 25, replay: [],
+  const args = {seed: 20261127, cases: 100, firstCase: 0, requestsPerCase: 50, maxReproducers: 25, replay: [],
     npmDir: null, arbiter: null, out: null, quiet: false};
   for (let i = 2; i < argv.length; ++i) {
     const a = argv[i];
@@ -29,6 +29,7 @@ function ParseArgs(argv) {
     if (a === '--arbiter') args.arbiter = value();
     else if (a === '--seed') args.seed = Number(value());
     else if (a === '--cases') args.cases = Number(value());
+    else if (a === '--first-case') args.firstCase = Number(value());
     else if (a === '--requests-per-case') args.requestsPerCase = Number(value());
     else if (a === '--npm-dir') args.npmDir = value();
     else if (a === '--out') args.out = value();
@@ -368,7 +369,8 @@ function Main() {
     console.log(`replayed ${dirs.length} saved cases`);
   }
   if (args.replay.length === 0 || args.cases > 0) {
-    for (let i = 0; i < args.cases; ++i) {
+    // Cases [firstCase, firstCase + cases): a long run can be split or resumed.
+    for (let i = args.firstCase; i < args.firstCase + args.cases; ++i) {
       const caseSeed = CaseSeed(args.seed, i);
       const c = GenerateCase(caseSeed, {requests: args.requestsPerCase});
       if (args.referenceOnly) {
@@ -386,7 +388,7 @@ function Main() {
       }
       RunCase(ctx, c, `s${args.seed}-c${i}`);
       if (!args.quiet && (i + 1) % 100 === 0) {
-        process.stderr.write(`  ${i + 1}/${args.cases} cases, ${ctx.requests} requests, ` +
+        process.stderr.write(`  case ${i + 1}/${args.firstCase + args.cases}, ${ctx.requests} requests, ` +
           `${ctx.mismatches} mismatches\n`);
       }
     }
@@ -394,7 +396,8 @@ function Main() {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const kinds = Object.entries(ctx.kinds).map(([k, n]) => `${k}: ${n}`).join(', ');
   const known = Object.entries(ctx.attributed).map(([k, n]) => `${n} from findings/${k}`).join(', ');
-  console.log(`seed ${args.seed}: ${ctx.requests} requests in ${args.cases} cases, ` +
+  const range = args.firstCase > 0 ? ` (cases ${args.firstCase}..${args.firstCase + args.cases - 1})` : '';
+  console.log(`seed ${args.seed}: ${ctx.requests} requests in ${args.cases} cases${range}, ` +
     `${ctx.mismatches} mismatches${kinds ? ` (${kinds})` : ''}` +
     `${ctx.mismatches > 0 ? `; ${known || 'none known'}; ${ctx.unexplained} unexplained` : ''}, ` +
     `${ctx.referenceFailures} requests rejected by cedar-wasm, ${seconds} s`);
