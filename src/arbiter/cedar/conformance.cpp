@@ -108,8 +108,7 @@ ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::s
     outcome.validates = v.ok();
     if (v.ok() != outcome.should_validate) {
       fail(std::string("shouldValidate is ") + (outcome.should_validate ? "true" : "false") +
-           " but validation " +
-           (v.ok() ? "passes" : "fails: " + v.errors.front().ToString()));
+           " but validation " + (v.ok() ? "passes" : "fails: " + v.errors.front().ToString()));
       outcome.passed = false;
     }
   }
