@@ -198,7 +198,7 @@ bool SameExpr(const Expr& a, const Expr& b) {
 // A fact learned from a `has` / `hasTag` test: `of.attr` (tag == nullptr) or `of.hasTag(tag)`.
 struct Cap {
   const Expr* of;
-  std::string attr;
+  std::string_view attr;  // points into the policy's AST, which outlives the check
   const Expr* tag = nullptr;
 };
 using Caps = std::vector<Cap>;
@@ -345,11 +345,23 @@ class Prepared {
     attr_cache_[type] = t;
     return t;
   }
-  // nullptr when the type has no tags.
+  // nullptr when the type has no tags (cached).
   TypeP TagType(const std::string& type) const {
+    auto it = tag_cache_.find(type);
+    if (it != tag_cache_.end()) return it->second;
+    TypeP t;
     auto def = data_.entity_types.find(type);
-    if (def == data_.entity_types.end() || !def->second.tags) return nullptr;
-    return FromSchema(*def->second.tags);
+    if (def != data_.entity_types.end() && def->second.tags) t = FromSchema(*def->second.tags);
+    tag_cache_[type] = t;
+    return t;
+  }
+  // The entity type `type` (cached, so that typechecking allocates little).
+  TypeP EntityType(const std::string& type) const {
+    auto it = entity_cache_.find(type);
+    if (it != entity_cache_.end()) return it->second;
+    TypeP t = Make(K::kEntity, type);
+    entity_cache_[type] = t;
+    return t;
   }
 
  private:
@@ -359,6 +371,8 @@ class Prepared {
       action_ancestors_;
   std::vector<Env> envs_;
   mutable std::unordered_map<std::string, TypeP> attr_cache_;
+  mutable std::unordered_map<std::string, TypeP> tag_cache_;
+  mutable std::unordered_map<std::string, TypeP> entity_cache_;
 };
 
 // ---- extension functions -----------------------------------------------------------------------
@@ -531,18 +545,18 @@ class Checker {
   // action is not in the schema.
   TypeP LiteralType(const EntityUid& uid) {
     if (IsActionType(uid.type())) {
-      if (s_.HasAction(uid)) return Make(K::kEntity, uid.type());
+      if (s_.HasAction(uid)) return s_.EntityType(uid.type());
       if (!s_.data().entity_types.count(uid.type())) return nullptr;
     }
     if (!s_.data().entity_types.count(uid.type())) return nullptr;
-    return Make(K::kEntity, uid.type());
+    return s_.EntityType(uid.type());
   }
 
   TypeP VarType(Var v) {
     switch (v) {
-      case Var::kPrincipal: return Make(K::kEntity, env_.principal);
-      case Var::kAction: return Make(K::kEntity, env_.action.type());
-      case Var::kResource: return Make(K::kEntity, env_.resource);
+      case Var::kPrincipal: return s_.EntityType(env_.principal);
+      case Var::kAction: return s_.EntityType(env_.action.type());
+      case Var::kResource: return s_.EntityType(env_.resource);
       case Var::kContext: return env_.context;
     }
     return nullptr;
@@ -1207,7 +1221,18 @@ ValidationResult ValidatePolicies(const PolicySet& policies, const Schema& schem
       (options.version == ValidatorVersion::kCedar4_10 ? errors : warnings).push_back(m);
     }
     bool all_false = true;
+    // An environment whose action the scope excludes types as false once the principal scope is
+    // checked, and reports nothing, unless the action scope itself is ill-typed (`action in []`,
+    // actions of different types): then every environment is checked, as the reference does.
+    bool action_scope_may_fail = false;
+    if (ast.action.kind == ScopeKind::kInSet) {
+      action_scope_may_fail = ast.action.uids.empty();
+      for (const EntityUid& u : ast.action.uids) {
+        action_scope_may_fail |= u.type() != ast.action.uids.front().type();
+      }
+    }
     for (const Env& env : prepared.envs()) {
+      if (!action_scope_may_fail && !ActionMatches(ast.action, env.action, prepared)) continue;
       Checker checker(prepared, env, options, &errors);
       TypeP t = checker.CheckPolicy(ast);
       if (!t || t->kind != K::kFalse) all_false = false;
