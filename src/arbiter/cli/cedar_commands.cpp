@@ -45,6 +45,26 @@ Result<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
+// Reads one line (without the newline) into `line`, keeping at most `max` bytes: a longer line is
+// consumed to its end with `too_long` set, so that one huge line cannot exhaust memory. False at
+// end of input.
+bool ReadBoundedLine(std::istream& in, std::string* line, size_t max, bool* too_long) {
+  line->clear();
+  *too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  bool any = false;
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    any = true;
+    if (c == '\n') return true;
+    if (line->size() < max) {
+      line->push_back(static_cast<char>(c));
+    } else {
+      *too_long = true;
+    }
+  }
+  return any;
+}
+
 int BadInput(const std::string& message) {
   std::cerr << "arbiter cedar: " << message << "\n";
   return 1;
@@ -154,8 +174,14 @@ int RunAuthorize(const AuthorizeOptions& o) {
     std::string line;
     size_t line_no = 0;
     std::string out;
-    while (std::getline(file, line)) {
+    bool too_long = false;
+    while (ReadBoundedLine(file, &line, kMaxRequestLine, &too_long)) {
       ++line_no;
+      if (too_long) {
+        out += "{\"error\":\"line " + std::to_string(line_no) + ": request line is longer than " +
+               std::to_string(kMaxRequestLine) + " bytes\"}\n";
+        continue;
+      }
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       out += BatchLine(*in, line, line_no, validate);
