@@ -108,7 +108,8 @@ TEST_F(CedarCli, BatchKeepsOrderAndReportsBadLines) {
       R"({"principal":{"type":"User","id":"bob"},"action":{"type":"Action","id":"view"},"resource":{"type":"Doc","id":"d"},"context":{"blocked":false}})"
       "\n"
       R"({"principal":{"type":"User","id":"bob"},"action":{"type":"Action","id":"view"},"resource":{"type":"Doc","id":"d"},"context":{"blocked":"no"}})"
-      "\n");
+      "\n" +
+          std::string(3u << 20, 'x') + "\n");
   auto r = RunCli("cedar authorize " + Common() + " --requests " + P("r.jsonl"));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   std::vector<std::string> lines;
@@ -118,11 +119,13 @@ TEST_F(CedarCli, BatchKeepsOrderAndReportsBadLines) {
     lines.push_back(r.out.substr(start, nl - start));
     start = nl + 1;
   }
-  ASSERT_EQ(lines.size(), 4u) << r.out;
+  ASSERT_EQ(lines.size(), 5u) << r.out.substr(0, 2000);
   EXPECT_EQ(lines[0], R"({"decision":"allow","reason":["admins"],"errors":["broken"]})");
   EXPECT_EQ(lines[1].rfind(R"({"error":"line 2: )", 0), 0u) << lines[1];
   EXPECT_EQ(lines[2], R"({"decision":"deny","reason":[],"errors":["broken"]})");
   EXPECT_EQ(lines[3].rfind(R"({"error":"line 4: )", 0), 0u) << lines[3];
+  // A line over the 1 MiB limit is reported without being held in memory.
+  EXPECT_EQ(lines[4], R"({"error":"line 5: request line is longer than 1048576 bytes"})");
 }
 
 TEST_F(CedarCli, Conformance) {

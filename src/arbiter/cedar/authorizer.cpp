@@ -23,7 +23,6 @@ Response IsAuthorized(const Request& request, const PolicySet& policies, const E
   const std::vector<size_t>& other = index.other;
   size_t i = 0, j = 0;
   size_t nj = by_action ? by_action->size() : 0;
-  std::vector<size_t> permits;
   bool forbidden = false;
   const std::vector<Policy>& all = policies.policies();
   while (i < other.size() || j < nj) {

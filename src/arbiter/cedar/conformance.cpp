@@ -29,11 +29,18 @@ std::string Join(const std::set<std::string>& s) {
   return out + "]";
 }
 
+// Built with append: g++ 12 at -O3 reports a false -Wrestrict on `"literal" + std::string(...)`.
+Status BadField(std::string_view key, std::string_view problem) {
+  std::string m = "`";
+  m.append(key).append("` ").append(problem);
+  return Status::InvalidArgument(std::move(m));
+}
+
 Result<std::set<std::string>> IdSet(const boost::json::object& o, std::string_view key) {
   std::set<std::string> out;
   const boost::json::value* v = o.if_contains(key);
   if (!v) return out;
-  if (!v->is_array()) return Status::InvalidArgument("`" + std::string(key) + "` must be an array");
+  if (!v->is_array()) return BadField(key, "must be an array");
   for (const auto& el : v->as_array()) {
     if (el.is_string()) {
       out.insert(std::string(el.as_string()));
@@ -41,7 +48,7 @@ Result<std::set<std::string>> IdSet(const boost::json::object& o, std::string_vi
                el.as_object().at("policyId").is_string()) {
       out.insert(std::string(el.as_object().at("policyId").as_string()));
     } else {
-      return Status::InvalidArgument("`" + std::string(key) + "` holds a non-string");
+      return BadField(key, "holds a non-string");
     }
   }
   return out;
@@ -54,7 +61,8 @@ std::string Resolve(const std::string& root, std::string_view rel) {
 
 }  // namespace
 
-ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::string& root) {
+ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::string& root,
+                                      const ConformanceOptions& run_options) {
   ConformanceOutcome outcome;
   auto fail = [&](const std::string& msg) {
     outcome.mismatches.push_back(test_path + ": " + msg);
@@ -93,6 +101,17 @@ ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::s
   options.file_order_ids = true;
   auto policies = ParsePolicySet(*policy_text, *policies_path, options);
   if (!policies) return fail("policies: " + policies.error().message());
+  if (run_options.check_validation) {
+    ValidationOptions vopts;
+    vopts.version = run_options.validator_version;
+    ValidationResult v = ValidatePolicies(*policies, *schema, vopts);
+    outcome.validates = v.ok();
+    if (v.ok() != outcome.should_validate) {
+      fail(std::string("shouldValidate is ") + (outcome.should_validate ? "true" : "false") +
+           " but validation " + (v.ok() ? "passes" : "fails: " + v.errors.front().ToString()));
+      outcome.passed = false;
+    }
+  }
 
   auto entities_text = ReadWholeFile(*entities_path);
   if (!entities_text) return fail(entities_text.error().message());
@@ -101,7 +120,7 @@ ConformanceOutcome RunConformanceFile(const std::string& test_path, const std::s
 
   const boost::json::value* requests = test->if_contains("requests");
   if (!requests || !requests->is_array()) return fail("missing `requests`");
-  outcome.passed = true;
+  outcome.passed = outcome.mismatches.empty();
   for (const auto& rj : requests->as_array()) {
     ++outcome.requests;
     const boost::json::object* r = rj.if_object();

@@ -8,6 +8,9 @@
 namespace arbiter::cedar {
 namespace {
 
+__extension__ typedef __int128 Int128;
+__extension__ typedef unsigned __int128 UInt128;
+
 size_t HashUid(std::string_view type, std::string_view id) {
   size_t h = std::hash<std::string_view>{}(type);
   return h ^ (std::hash<std::string_view>{}(id) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
@@ -281,17 +284,22 @@ bool SetValue::Contains(const Value& v) const {
   return it != elements_.end() && Value::Compare(*it, v) == 0;
 }
 
-const Value* RecordValue::Find(std::string_view key) const {
+size_t RecordValue::FindIndex(std::string_view key) const {
   if (fields_.size() <= 8) {
-    for (const auto& f : fields_) {
-      if (f.first == key) return &f.second;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].first == key) return i;
     }
-    return nullptr;
+    return fields_.size();
   }
   auto it = std::lower_bound(fields_.begin(), fields_.end(), key,
                              [](const auto& f, std::string_view k) { return f.first < k; });
-  if (it != fields_.end() && it->first == key) return &it->second;
-  return nullptr;
+  if (it != fields_.end() && it->first == key) return static_cast<size_t>(it - fields_.begin());
+  return fields_.size();
+}
+
+const Value* RecordValue::Find(std::string_view key) const {
+  size_t i = FindIndex(key);
+  return i == fields_.size() ? nullptr : &fields_[i].second;
 }
 
 // ---- decimal ----
@@ -550,8 +558,15 @@ Result<Value> Value::ParseDuration(std::string_view text) {
     size_t start = i;
     while (i < s.size() && IsDigit(s[i])) ++i;
     if (i == start || i == s.size()) return bad();
-    std::int64_t n;
-    if (!ParseDigits(s.substr(start, i - start), &n)) return bad();
+    // Quantities are unsigned 64-bit and combined with checked arithmetic, like the reference
+    // (so "-9223372036854775808ms" is representable).
+    UInt128 q = 0;
+    for (size_t k = start; k < i; ++k) {
+      q = q * 10 + static_cast<unsigned>(s[k] - '0');
+      if (q > (static_cast<UInt128>(1) << 64)) {
+        return Status::InvalidArgument("duration " + Quote(text) + " is out of range");
+      }
+    }
     std::string_view unit;
     if (s.substr(i, 2) == "ms") {
       unit = "ms";
@@ -565,12 +580,12 @@ Result<Value> Value::ParseDuration(std::string_view text) {
     while (k < 5 && kUnits[k].name != unit) ++k;
     if (k == 5) return bad();
     next_unit = k + 1;
-    std::int64_t part;
-    if (negative) n = -n;
-    if (__builtin_mul_overflow(n, kUnits[k].factor, &part) ||
-        __builtin_add_overflow(total, part, &total)) {
+    Int128 part = static_cast<Int128>(q) * kUnits[k].factor;
+    Int128 next = negative ? static_cast<Int128>(total) - part : static_cast<Int128>(total) + part;
+    if (next > INT64_MAX || next < INT64_MIN) {
       return Status::InvalidArgument("duration " + Quote(text) + " is out of range");
     }
+    total = static_cast<std::int64_t>(next);
   }
   return FromDuration(Duration{total});
 }

@@ -177,6 +177,16 @@ class RecordValue {
   // Fields sorted by key.
   const std::vector<std::pair<std::string, Value>>& fields() const { return fields_; }
   const Value* Find(std::string_view key) const;
+  // Find, trying position `*hint` first and updating it.
+  const Value* Find(std::string_view key, std::uint32_t* hint) const {
+    if (*hint < fields_.size() && fields_[*hint].first == key) return &fields_[*hint].second;
+    size_t i = FindIndex(key);
+    if (i == fields_.size()) return nullptr;
+    *hint = static_cast<std::uint32_t>(i);
+    return &fields_[i].second;
+  }
+  // The position of `key` in fields(), or size() when absent.
+  size_t FindIndex(std::string_view key) const;
   size_t size() const { return fields_.size(); }
 
  private:

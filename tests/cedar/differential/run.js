@@ -18,7 +18,7 @@ const childProcess = require('child_process');
 const {CaseSeed, GenerateCase} = require('./gen.js');
 
 function ParseArgs(argv) {
-  const args = {seed: 20261127, cases: 100, requestsPerCase: 50, maxReproducers: 25, replay: [],
+  const args = {seed: 20261127, cases: 100, firstCase: 0, requestsPerCase: 50, maxReproducers: 25, replay: [],
     npmDir: null, arbiter: null, out: null, quiet: false};
   for (let i = 2; i < argv.length; ++i) {
     const a = argv[i];
@@ -29,6 +29,7 @@ function ParseArgs(argv) {
     if (a === '--arbiter') args.arbiter = value();
     else if (a === '--seed') args.seed = Number(value());
     else if (a === '--cases') args.cases = Number(value());
+    else if (a === '--first-case') args.firstCase = Number(value());
     else if (a === '--requests-per-case') args.requestsPerCase = Number(value());
     else if (a === '--npm-dir') args.npmDir = value();
     else if (a === '--out') args.out = value();
@@ -275,6 +276,15 @@ function RunCase(ctx, c, label) {
     const kind = Kind(expected[i], got[i]);
     ctx.kinds[kind] = (ctx.kinds[kind] || 0) + 1;
     if (got[i].crash) ctx.crashes++;
+    const finding = Attribute(ctx, c, c.requests[i], expected[i], got[i]);
+    if (finding) {
+      ctx.attributed[finding] = (ctx.attributed[finding] || 0) + 1;
+      // One printed example per known finding is enough.
+      if (ctx.printedFindings.has(finding)) continue;
+      ctx.printedFindings.add(finding);
+    } else {
+      ctx.unexplained++;
+    }
     // A rejected batch is reported once per distinct message, not once per request.
     const signature = got[i].batch ? got[i].failure : null;
     if (signature && ctx.seenBatchFailures.has(signature)) continue;
@@ -282,7 +292,7 @@ function RunCase(ctx, c, label) {
     if (ctx.printed < ctx.args.maxReproducers) {
       ctx.printed++;
       const reproducer = Reproduce(ctx, c, c.requests[i], expected[i], got[i], `${label}-r${i}`);
-      console.log(`MISMATCH ${label} request ${i} (${kind})`);
+      console.log(`MISMATCH ${label} request ${i} (${kind})${finding ? ` [known: findings/${finding}]` : ''}`);
       console.log(`  request:    ${JSON.stringify(c.requests[i])}`);
       console.log(`  cedar-wasm: ${Show(expected[i])}`);
       console.log(`  arbiter:    ${Show(got[i])}`);
@@ -301,6 +311,33 @@ function RunCase(ctx, c, label) {
   }
 }
 
+// Known engine bugs: each findings/<name>/case.json may carry a "trigger", a string whose presence in
+// a case's policies, entities or request explains a mismatch. Attributed mismatches still count and
+// still fail the run; they are tallied per finding, and reproducers are printed first for the
+// unexplained ones.
+function LoadTriggers() {
+  const dir = path.join(__dirname, 'findings');
+  const triggers = [];
+  if (!fs.existsSync(dir)) return triggers;
+  for (const name of fs.readdirSync(dir).sort()) {
+    const file = path.join(dir, name, 'case.json');
+    if (!fs.existsSync(file)) continue;
+    const c = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (typeof c.trigger === 'string' && c.trigger !== '') triggers.push({name, trigger: c.trigger});
+  }
+  return triggers;
+}
+
+function Attribute(ctx, c, request, expected, got) {
+  // Only what can explain this request's disagreement: the request, the policies whose role differs
+  // (all of them when a side failed), the entities when the whole batch was rejected, the message.
+  const suspects = new Set(SuspectPolicies(c, expected, got));
+  const haystack = JSON.stringify([request, got.batch || got.crash ? c.entities : [],
+    c.policies.filter((p) => suspects.has(p.id)).map((p) => p.text), got.failure || '']);
+  for (const t of ctx.triggers) if (haystack.includes(t.trigger)) return t.name;
+  return null;
+}
+
 function Main() {
   const args = ParseArgs(process.argv);
   const cedar = LoadCedarWasm(args.npmDir);
@@ -311,7 +348,8 @@ function Main() {
   }
   fs.mkdirSync(args.out, {recursive: true});
   const ctx = {args, cedar, requests: 0, mismatches: 0, referenceFailures: 0, crashes: 0, printed: 0,
-    kinds: {}, seenBatchFailures: new Set()};
+    kinds: {}, seenBatchFailures: new Set(), triggers: LoadTriggers(), attributed: {}, unexplained: 0,
+    printedFindings: new Set()};
   const started = Date.now();
   if (args.replay.length > 0) {
     // Each replay root is a reproducer directory (holding case.json) or a folder of them.
@@ -331,7 +369,8 @@ function Main() {
     console.log(`replayed ${dirs.length} saved cases`);
   }
   if (args.replay.length === 0 || args.cases > 0) {
-    for (let i = 0; i < args.cases; ++i) {
+    // Cases [firstCase, firstCase + cases): a long run can be split or resumed.
+    for (let i = args.firstCase; i < args.firstCase + args.cases; ++i) {
       const caseSeed = CaseSeed(args.seed, i);
       const c = GenerateCase(caseSeed, {requests: args.requestsPerCase});
       if (args.referenceOnly) {
@@ -349,15 +388,18 @@ function Main() {
       }
       RunCase(ctx, c, `s${args.seed}-c${i}`);
       if (!args.quiet && (i + 1) % 100 === 0) {
-        process.stderr.write(`  ${i + 1}/${args.cases} cases, ${ctx.requests} requests, ` +
+        process.stderr.write(`  case ${i + 1}/${args.firstCase + args.cases}, ${ctx.requests} requests, ` +
           `${ctx.mismatches} mismatches\n`);
       }
     }
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const kinds = Object.entries(ctx.kinds).map(([k, n]) => `${k}: ${n}`).join(', ');
-  console.log(`seed ${args.seed}: ${ctx.requests} requests in ${args.cases} cases, ` +
-    `${ctx.mismatches} mismatches${kinds ? ` (${kinds})` : ''}, ` +
+  const known = Object.entries(ctx.attributed).map(([k, n]) => `${n} from findings/${k}`).join(', ');
+  const range = args.firstCase > 0 ? ` (cases ${args.firstCase}..${args.firstCase + args.cases - 1})` : '';
+  console.log(`seed ${args.seed}: ${ctx.requests} requests in ${args.cases} cases${range}, ` +
+    `${ctx.mismatches} mismatches${kinds ? ` (${kinds})` : ''}` +
+    `${ctx.mismatches > 0 ? `; ${known || 'none known'}; ${ctx.unexplained} unexplained` : ''}, ` +
     `${ctx.referenceFailures} requests rejected by cedar-wasm, ${seconds} s`);
   process.exit(ctx.mismatches > 0 ? 1 : 0);
 }

@@ -1,6 +1,7 @@
 // The policy AST the parser produces and the evaluator walks. Private to the cedar module.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -90,6 +91,9 @@ struct Expr {
   std::vector<std::string> keys;
   std::vector<PatternPart> pattern;
   std::vector<std::unique_ptr<Expr>> kids;
+  // kGetAttr: where `name` was last found in a record, to skip the search next time (records of
+  // one entity type usually have the same shape). Relaxed atomic: policies are shared by threads.
+  mutable std::atomic<std::uint32_t> field_hint{0};
 };
 
 enum class ScopeKind : std::uint8_t { kAny, kEq, kIn, kIs, kIsIn, kInSet };

@@ -7,7 +7,21 @@ namespace {
 
 constexpr std::int64_t kMillisPerDay = 86400000;
 
-std::string Attr(std::string_view a) { return "`" + EscapeCedarString(a) + "`"; }
+// Built with append: g++ 12 at -O3 reports a false -Wrestrict on `"literal" + std::string&&`.
+std::string Attr(std::string_view a) {
+  std::string out = "`";
+  out += EscapeCedarString(a);
+  out += '`';
+  return out;
+}
+
+// `uid` in backticks (see Attr).
+std::string Tick(const EntityUid& uid) {
+  std::string out = "`";
+  out += uid.ToString();
+  out += '`';
+  return out;
+}
 
 // Whether the network of `a` lies within the network of `b` (same family).
 bool InRange(const IpAddr& a, const IpAddr& b) {
@@ -63,11 +77,19 @@ bool MatchesPattern(const std::vector<PatternPart>& pattern, std::string_view te
 }
 
 Evaluator::Evaluator(const Request& request, const Entities& entities)
-    : request_(request), entities_(entities) {
-  vars_[0] = Value::Entity(request.principal);
-  vars_[1] = Value::Entity(request.action);
-  vars_[2] = Value::Entity(request.resource);
-  vars_[3] = request.context;
+    : request_(request), entities_(entities) {}
+
+const Value* Evaluator::Var(internal::Var var) {
+  // Entity values for the request variables are built on first use.
+  if (var == internal::Var::kContext) return &request_.context;
+  size_t i = static_cast<size_t>(var);
+  if (!var_built_[i]) {
+    vars_[i] = Value::Entity(i == 0   ? request_.principal
+                             : i == 1 ? request_.action
+                                      : request_.resource);
+    var_built_[i] = true;
+  }
+  return &vars_[i];
 }
 
 bool Evaluator::ScopeOk(const Scope& s, const EntityUid& uid) const {
@@ -93,7 +115,7 @@ bool Evaluator::ScopeMatches(const PolicyAst& ast) const {
 
 bool Evaluator::EvalConditions(const PolicyAst& ast, bool* satisfied) {
   for (const Condition& c : ast.conditions) {
-    bool b;
+    bool b = false;
     if (!EvalBool(*c.expr, &b)) return false;
     if (b != c.is_when) {
       *satisfied = false;
@@ -110,288 +132,354 @@ bool Evaluator::TypeError(std::string_view what, const Value& got) {
 }
 
 bool Evaluator::EvalBool(const Expr& e, bool* out) {
-  Value v;
-  if (!Eval(e, &v)) return false;
-  if (!v.is(ValueKind::kBool)) return TypeError("bool", v);
-  *out = v.as_bool();
+  // Boolean operators are evaluated without materializing Values.
+  switch (e.kind) {
+    case ExprKind::kLit:
+      if (!e.lit.is(ValueKind::kBool)) return TypeError("bool", e.lit);
+      *out = e.lit.as_bool();
+      return true;
+    case ExprKind::kAnd:
+    case ExprKind::kOr: {
+      bool b = false;
+      if (!EvalBool(*e.kids[0], &b)) return false;
+      if (b == (e.kind == ExprKind::kAnd) && !EvalBool(*e.kids[1], &b)) return false;
+      *out = b;
+      return true;
+    }
+    case ExprKind::kNot: {
+      bool b = false;
+      if (!EvalBool(*e.kids[0], &b)) return false;
+      *out = !b;
+      return true;
+    }
+    case ExprKind::kEq:
+    case ExprKind::kNe: {
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return false;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return false;
+      *out = (*a == *b) == (e.kind == ExprKind::kEq);
+      return true;
+    }
+    default: break;
+  }
+  Value scratch;
+  const Value* v = EvalRef(e, &scratch);
+  if (!v) return false;
+  if (!v->is(ValueKind::kBool)) return TypeError("bool", *v);
+  *out = v->as_bool();
   return true;
 }
 
 bool Evaluator::Eval(const Expr& e, Value* out) {
+  Value scratch;
+  const Value* v = EvalRef(e, &scratch);
+  if (!v) return false;
+  if (v == &scratch) {
+    *out = std::move(scratch);
+  } else {
+    *out = *v;
+  }
+  return true;
+}
+
+// Returns the value of `e`: a pointer to stable storage (a literal, a request variable, an entity
+// attribute) or to `s`, which the caller owns. nullptr on error.
+const Value* Evaluator::EvalRef(const Expr& e, Value* s) {
   switch (e.kind) {
-    case ExprKind::kLit: *out = e.lit; return true;
-    case ExprKind::kVar: *out = vars_[static_cast<int>(e.var)]; return true;
+    case ExprKind::kLit: return &e.lit;
+    case ExprKind::kVar: return Var(e.var);
     case ExprKind::kNot: {
-      bool b;
-      if (!EvalBool(*e.kids[0], &b)) return false;
-      *out = Value::Bool(!b);
-      return true;
+      bool b = false;
+      if (!EvalBool(*e.kids[0], &b)) return nullptr;
+      *s = Value::Bool(!b);
+      return s;
     }
     case ExprKind::kNeg: {
-      Value v;
-      if (!Eval(*e.kids[0], &v)) return false;
-      if (!v.is(ValueKind::kLong)) return TypeError("long", v);
-      if (v.as_long() == INT64_MIN) return Fail("integer overflow while negating");
-      *out = Value::Long(-v.as_long());
-      return true;
+      Value sa;
+      const Value* v = EvalRef(*e.kids[0], &sa);
+      if (!v) return nullptr;
+      if (!v->is(ValueKind::kLong)) return TypeErrorPtr("long", *v);
+      if (v->as_long() == INT64_MIN) return FailPtr("integer overflow while negating");
+      *s = Value::Long(-v->as_long());
+      return s;
     }
     case ExprKind::kAnd:
     case ExprKind::kOr: {
-      bool b;
-      if (!EvalBool(*e.kids[0], &b)) return false;
+      bool b = false;
+      if (!EvalBool(*e.kids[0], &b)) return nullptr;
       bool is_and = e.kind == ExprKind::kAnd;
-      if (b != is_and) {
-        *out = Value::Bool(b);
-        return true;
-      }
-      if (!EvalBool(*e.kids[1], &b)) return false;
-      *out = Value::Bool(b);
-      return true;
+      if (b == is_and && !EvalBool(*e.kids[1], &b)) return nullptr;
+      *s = Value::Bool(b);
+      return s;
     }
     case ExprKind::kIf: {
-      bool b;
-      if (!EvalBool(*e.kids[0], &b)) return false;
-      return Eval(*e.kids[b ? 1 : 2], out);
+      bool b = false;
+      if (!EvalBool(*e.kids[0], &b)) return nullptr;
+      return EvalRef(*e.kids[b ? 1 : 2], s);
     }
     case ExprKind::kEq:
     case ExprKind::kNe: {
-      Value a, b;
-      if (!Eval(*e.kids[0], &a) || !Eval(*e.kids[1], &b)) return false;
-      bool eq = a == b;
-      *out = Value::Bool(e.kind == ExprKind::kEq ? eq : !eq);
-      return true;
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return nullptr;
+      bool eq = *a == *b;
+      *s = Value::Bool(e.kind == ExprKind::kEq ? eq : !eq);
+      return s;
     }
     case ExprKind::kLt:
     case ExprKind::kLe:
     case ExprKind::kGt:
     case ExprKind::kGe: {
-      Value a, b;
-      if (!Eval(*e.kids[0], &a) || !Eval(*e.kids[1], &b)) return false;
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return nullptr;
       std::int64_t x, y;
-      if (a.is(ValueKind::kLong) && b.is(ValueKind::kLong)) {
-        x = a.as_long();
-        y = b.as_long();
-      } else if (a.is(ValueKind::kDatetime) && b.is(ValueKind::kDatetime)) {
-        x = a.as_datetime().millis;
-        y = b.as_datetime().millis;
-      } else if (a.is(ValueKind::kDuration) && b.is(ValueKind::kDuration)) {
-        x = a.as_duration().millis;
-        y = b.as_duration().millis;
+      if (a->is(ValueKind::kLong) && b->is(ValueKind::kLong)) {
+        x = a->as_long();
+        y = b->as_long();
+      } else if (a->is(ValueKind::kDatetime) && b->is(ValueKind::kDatetime)) {
+        x = a->as_datetime().millis;
+        y = b->as_datetime().millis;
+      } else if (a->is(ValueKind::kDuration) && b->is(ValueKind::kDuration)) {
+        x = a->as_duration().millis;
+        y = b->as_duration().millis;
       } else {
         const Value& bad =
-            (a.is(ValueKind::kLong) || a.is(ValueKind::kDatetime) || a.is(ValueKind::kDuration))
-                ? b
-                : a;
-        return TypeError("long, datetime or duration operands of the same type", bad);
+            (a->is(ValueKind::kLong) || a->is(ValueKind::kDatetime) || a->is(ValueKind::kDuration))
+                ? *b
+                : *a;
+        return TypeErrorPtr("long, datetime or duration operands of the same type", bad);
       }
       bool r = e.kind == ExprKind::kLt   ? x < y
                : e.kind == ExprKind::kLe ? x <= y
                : e.kind == ExprKind::kGt ? x > y
                                          : x >= y;
-      *out = Value::Bool(r);
-      return true;
+      *s = Value::Bool(r);
+      return s;
     }
     case ExprKind::kAdd:
     case ExprKind::kSub:
     case ExprKind::kMul: {
-      Value a, b;
-      if (!Eval(*e.kids[0], &a) || !Eval(*e.kids[1], &b)) return false;
-      if (!a.is(ValueKind::kLong)) return TypeError("long", a);
-      if (!b.is(ValueKind::kLong)) return TypeError("long", b);
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return nullptr;
+      if (!a->is(ValueKind::kLong)) return TypeErrorPtr("long", *a);
+      if (!b->is(ValueKind::kLong)) return TypeErrorPtr("long", *b);
       std::int64_t r;
       bool overflow =
-          e.kind == ExprKind::kAdd   ? __builtin_add_overflow(a.as_long(), b.as_long(), &r)
-          : e.kind == ExprKind::kSub ? __builtin_sub_overflow(a.as_long(), b.as_long(), &r)
-                                     : __builtin_mul_overflow(a.as_long(), b.as_long(), &r);
+          e.kind == ExprKind::kAdd   ? __builtin_add_overflow(a->as_long(), b->as_long(), &r)
+          : e.kind == ExprKind::kSub ? __builtin_sub_overflow(a->as_long(), b->as_long(), &r)
+                                     : __builtin_mul_overflow(a->as_long(), b->as_long(), &r);
       if (overflow) {
-        return Fail("integer overflow in `" + a.ToString() +
-                    (e.kind == ExprKind::kAdd   ? " + "
-                     : e.kind == ExprKind::kSub ? " - "
-                                                : " * ") +
-                    b.ToString() + "`");
+        return FailPtr("integer overflow in `" + a->ToString() +
+                       (e.kind == ExprKind::kAdd   ? " + "
+                        : e.kind == ExprKind::kSub ? " - "
+                                                   : " * ") +
+                       b->ToString() + "`");
       }
-      *out = Value::Long(r);
-      return true;
+      *s = Value::Long(r);
+      return s;
     }
     case ExprKind::kIn: {
-      Value a, b;
-      if (!Eval(*e.kids[0], &a) || !Eval(*e.kids[1], &b)) return false;
-      if (!a.is(ValueKind::kEntity)) return TypeError("entity", a);
-      if (b.is(ValueKind::kEntity)) {
-        *out = Value::Bool(entities_.IsIn(a.as_entity(), b.as_entity()));
-        return true;
-      }
-      if (!b.is(ValueKind::kSet)) return TypeError("entity or set of entities", b);
-      for (const Value& el : b.as_set().elements()) {
-        if (!el.is(ValueKind::kEntity)) return TypeError("entity", el);
-      }
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return nullptr;
+      if (!a->is(ValueKind::kEntity)) return TypeErrorPtr("entity", *a);
       bool found = false;
-      for (const Value& el : b.as_set().elements()) {
-        if (entities_.IsIn(a.as_entity(), el.as_entity())) {
-          found = true;
-          break;
-        }
-      }
-      *out = Value::Bool(found);
-      return true;
+      if (!InTarget(a->as_entity(), *b, &found)) return nullptr;
+      *s = Value::Bool(found);
+      return s;
     }
     case ExprKind::kHas: {
-      Value a;
-      if (!Eval(*e.kids[0], &a)) return false;
-      if (a.is(ValueKind::kEntity)) {
-        const EntityData* ent = entities_.Find(a.as_entity());
-        *out = Value::Bool(ent && ent->attrs.as_record().Find(e.name) != nullptr);
-        return true;
+      Value sa;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      if (a->is(ValueKind::kEntity)) {
+        const EntityData* ent = FindEntity(a);
+        *s = Value::Bool(ent && ent->attrs.as_record().Find(e.name) != nullptr);
+        return s;
       }
-      if (a.is(ValueKind::kRecord)) {
-        *out = Value::Bool(a.as_record().Find(e.name) != nullptr);
-        return true;
+      if (a->is(ValueKind::kRecord)) {
+        *s = Value::Bool(a->as_record().Find(e.name) != nullptr);
+        return s;
       }
-      return TypeError("entity or record", a);
+      return TypeErrorPtr("entity or record", *a);
     }
     case ExprKind::kGetAttr: {
-      Value a;
-      if (!Eval(*e.kids[0], &a)) return false;
-      if (a.is(ValueKind::kEntity)) {
-        const EntityData* ent = entities_.Find(a.as_entity());
-        if (!ent) return Fail("entity `" + a.as_entity().ToString() + "` does not exist");
-        const Value* v = ent->attrs.as_record().Find(e.name);
-        if (!v) {
-          return Fail("`" + a.as_entity().ToString() + "` does not have the attribute " +
-                      Attr(e.name));
+      Value sa;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      if (a->is(ValueKind::kEntity)) {
+        const EntityData* ent = FindEntity(a);
+        if (!ent) return FailPtr("entity " + Tick(a->as_entity()) + " does not exist");
+        std::uint32_t hint = e.field_hint.load(std::memory_order_relaxed);
+        const Value* v = ent->attrs.as_record().Find(e.name, &hint);
+        if (v && hint != e.field_hint.load(std::memory_order_relaxed)) {
+          e.field_hint.store(hint, std::memory_order_relaxed);
         }
-        *out = *v;
-        return true;
+        if (!v) {
+          return FailPtr(Tick(a->as_entity()) + " does not have the attribute " + Attr(e.name));
+        }
+        return v;  // entity data outlives the evaluation
       }
-      if (a.is(ValueKind::kRecord)) {
-        const Value* v = a.as_record().Find(e.name);
-        if (!v) return Fail("record does not have the attribute " + Attr(e.name));
-        Value copy = *v;
-        *out = std::move(copy);
-        return true;
+      if (a->is(ValueKind::kRecord)) {
+        std::uint32_t hint = e.field_hint.load(std::memory_order_relaxed);
+        const Value* v = a->as_record().Find(e.name, &hint);
+        if (v && hint != e.field_hint.load(std::memory_order_relaxed)) {
+          e.field_hint.store(hint, std::memory_order_relaxed);
+        }
+        if (!v) return FailPtr("record does not have the attribute " + Attr(e.name));
+        if (a != &sa) return v;
+        *s = *v;  // the record is a temporary: copy the field out
+        return s;
       }
-      return TypeError("entity or record", a);
+      return TypeErrorPtr("entity or record", *a);
     }
     case ExprKind::kLike: {
-      Value a;
-      if (!Eval(*e.kids[0], &a)) return false;
-      if (!a.is(ValueKind::kString)) return TypeError("string", a);
-      *out = Value::Bool(MatchesPattern(e.pattern, a.as_string()));
-      return true;
+      Value sa;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      if (!a->is(ValueKind::kString)) return TypeErrorPtr("string", *a);
+      *s = Value::Bool(MatchesPattern(e.pattern, a->as_string()));
+      return s;
     }
     case ExprKind::kIs:
     case ExprKind::kIsIn: {
-      Value a;
-      if (!Eval(*e.kids[0], &a)) return false;
-      if (!a.is(ValueKind::kEntity)) return TypeError("entity", a);
-      if (a.as_entity().type() != e.name) {
-        *out = Value::Bool(false);
-        return true;
+      Value sa;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      if (!a->is(ValueKind::kEntity)) return TypeErrorPtr("entity", *a);
+      if (a->as_entity().type() != e.name || e.kind == ExprKind::kIs) {
+        *s = Value::Bool(a->as_entity().type() == e.name);
+        return s;
       }
-      if (e.kind == ExprKind::kIs) {
-        *out = Value::Bool(true);
-        return true;
-      }
-      Value b;
-      if (!Eval(*e.kids[1], &b)) return false;
-      if (b.is(ValueKind::kEntity)) {
-        *out = Value::Bool(entities_.IsIn(a.as_entity(), b.as_entity()));
-        return true;
-      }
-      if (!b.is(ValueKind::kSet)) return TypeError("entity or set of entities", b);
-      for (const Value& el : b.as_set().elements()) {
-        if (!el.is(ValueKind::kEntity)) return TypeError("entity", el);
-      }
+      Value sb;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return nullptr;
       bool found = false;
-      for (const Value& el : b.as_set().elements()) {
-        if (entities_.IsIn(a.as_entity(), el.as_entity())) {
-          found = true;
-          break;
-        }
-      }
-      *out = Value::Bool(found);
-      return true;
+      if (!InTarget(a->as_entity(), *b, &found)) return nullptr;
+      *s = Value::Bool(found);
+      return s;
     }
     case ExprKind::kContains:
     case ExprKind::kContainsAll:
     case ExprKind::kContainsAny: {
-      Value a, b;
-      if (!Eval(*e.kids[0], &a) || !Eval(*e.kids[1], &b)) return false;
-      if (!a.is(ValueKind::kSet)) return TypeError("set", a);
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return nullptr;
+      if (!a->is(ValueKind::kSet)) return TypeErrorPtr("set", *a);
       if (e.kind == ExprKind::kContains) {
-        *out = Value::Bool(a.as_set().Contains(b));
-        return true;
+        *s = Value::Bool(a->as_set().Contains(*b));
+        return s;
       }
-      if (!b.is(ValueKind::kSet)) return TypeError("set", b);
-      const SetValue& s = a.as_set();
-      if (e.kind == ExprKind::kContainsAll) {
-        bool all = true;
-        for (const Value& el : b.as_set().elements()) {
-          if (!s.Contains(el)) {
-            all = false;
-            break;
-          }
+      if (!b->is(ValueKind::kSet)) return TypeErrorPtr("set", *b);
+      const SetValue& set = a->as_set();
+      bool all = e.kind == ExprKind::kContainsAll;
+      bool result = all;
+      for (const Value& el : b->as_set().elements()) {
+        if (set.Contains(el) != all) {
+          result = !all;
+          break;
         }
-        *out = Value::Bool(all);
-      } else {
-        bool any = false;
-        for (const Value& el : b.as_set().elements()) {
-          if (s.Contains(el)) {
-            any = true;
-            break;
-          }
-        }
-        *out = Value::Bool(any);
       }
-      return true;
+      *s = Value::Bool(result);
+      return s;
     }
     case ExprKind::kIsEmpty: {
-      Value a;
-      if (!Eval(*e.kids[0], &a)) return false;
-      if (!a.is(ValueKind::kSet)) return TypeError("set", a);
-      *out = Value::Bool(a.as_set().empty());
-      return true;
+      Value sa;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      if (!a->is(ValueKind::kSet)) return TypeErrorPtr("set", *a);
+      *s = Value::Bool(a->as_set().empty());
+      return s;
     }
     case ExprKind::kGetTag:
     case ExprKind::kHasTag: {
-      Value a, b;
-      if (!Eval(*e.kids[0], &a) || !Eval(*e.kids[1], &b)) return false;
-      if (!a.is(ValueKind::kEntity)) return TypeError("entity", a);
-      if (!b.is(ValueKind::kString)) return TypeError("string", b);
-      const EntityData* ent = entities_.Find(a.as_entity());
-      const Value* v = ent ? ent->tags.as_record().Find(b.as_string()) : nullptr;
+      Value sa, sb;
+      const Value* a = EvalRef(*e.kids[0], &sa);
+      if (!a) return nullptr;
+      const Value* b = EvalRef(*e.kids[1], &sb);
+      if (!b) return nullptr;
+      if (!a->is(ValueKind::kEntity)) return TypeErrorPtr("entity", *a);
+      if (!b->is(ValueKind::kString)) return TypeErrorPtr("string", *b);
+      const EntityData* ent = entities_.Find(a->as_entity());
+      const Value* v = ent ? ent->tags.as_record().Find(b->as_string()) : nullptr;
       if (e.kind == ExprKind::kHasTag) {
-        *out = Value::Bool(v != nullptr);
-        return true;
+        *s = Value::Bool(v != nullptr);
+        return s;
       }
-      if (!ent) return Fail("entity `" + a.as_entity().ToString() + "` does not exist");
+      if (!ent) return FailPtr("entity " + Tick(a->as_entity()) + " does not exist");
       if (!v) {
-        return Fail("`" + a.as_entity().ToString() + "` does not have the tag " +
-                    Attr(b.as_string()));
+        return FailPtr(Tick(a->as_entity()) + " does not have the tag " + Attr(b->as_string()));
       }
-      *out = *v;
-      return true;
+      return v;
     }
     case ExprKind::kSet: {
       std::vector<Value> els(e.kids.size());
       for (size_t i = 0; i < e.kids.size(); ++i) {
-        if (!Eval(*e.kids[i], &els[i])) return false;
+        if (!Eval(*e.kids[i], &els[i])) return nullptr;
       }
-      *out = Value::Set(std::move(els));
-      return true;
+      *s = Value::Set(std::move(els));
+      return s;
     }
     case ExprKind::kRecord: {
       std::vector<std::pair<std::string, Value>> fields(e.kids.size());
       for (size_t i = 0; i < e.kids.size(); ++i) {
         fields[i].first = e.keys[i];
-        if (!Eval(*e.kids[i], &fields[i].second)) return false;
+        if (!Eval(*e.kids[i], &fields[i].second)) return nullptr;
       }
-      *out = Value::Record(std::move(fields));
-      return true;
+      *s = Value::Record(std::move(fields));
+      return s;
     }
-    case ExprKind::kCall: return EvalCall(e, out);
+    case ExprKind::kCall:
+      if (!EvalCall(e, s)) return nullptr;
+      return s;
   }
-  return Fail("unknown expression");
+  return FailPtr("unknown expression");
+}
+
+const EntityData* Evaluator::FindEntity(const Value* v) {
+  // The request's principal, action and resource are looked up once per request.
+  for (size_t i = 0; i < 3; ++i) {
+    if (v != &vars_[i]) continue;
+    if (!var_looked_up_[i]) {
+      var_entity_[i] = entities_.Find(v->as_entity());
+      var_looked_up_[i] = true;
+    }
+    return var_entity_[i];
+  }
+  return entities_.Find(v->as_entity());
+}
+
+bool Evaluator::InTarget(const EntityUid& a, const Value& b, bool* found) {
+  if (b.is(ValueKind::kEntity)) {
+    *found = entities_.IsIn(a, b.as_entity());
+    return true;
+  }
+  if (!b.is(ValueKind::kSet)) return TypeError("entity or set of entities", b);
+  for (const Value& el : b.as_set().elements()) {
+    if (!el.is(ValueKind::kEntity)) return TypeError("entity", el);
+  }
+  *found = false;
+  for (const Value& el : b.as_set().elements()) {
+    if (entities_.IsIn(a, el.as_entity())) {
+      *found = true;
+      break;
+    }
+  }
+  return true;
 }
 
 bool Evaluator::EvalCall(const Expr& e, Value* out) {

@@ -29,13 +29,29 @@ class Evaluator {
     return false;
   }
   bool TypeError(std::string_view what, const Value& got);
+  const Value* FailPtr(std::string message) {
+    Fail(std::move(message));
+    return nullptr;
+  }
+  const Value* TypeErrorPtr(std::string_view what, const Value& got) {
+    TypeError(what, got);
+    return nullptr;
+  }
+  const Value* EvalRef(const Expr& e, Value* scratch);
+  bool InTarget(const EntityUid& a, const Value& b, bool* found);
+  const EntityData* FindEntity(const Value* entity_value);
   bool EvalBool(const Expr& e, bool* out);
   bool EvalCall(const Expr& e, Value* out);
   bool ScopeOk(const Scope& s, const EntityUid& uid) const;
 
   const Request& request_;
   const Entities& entities_;
-  Value vars_[4];
+  const Value* Var(internal::Var var);
+
+  Value vars_[3];
+  bool var_built_[3] = {false, false, false};
+  const EntityData* var_entity_[3] = {nullptr, nullptr, nullptr};
+  bool var_looked_up_[3] = {false, false, false};
   std::string error_;
 };
 

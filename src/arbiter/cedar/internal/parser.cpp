@@ -3,6 +3,7 @@
 #include <string>
 
 #include "arbiter/cedar/internal/ast.h"
+#include "arbiter/cedar/internal/evaluator.h"
 #include "arbiter/cedar/internal/lexer.h"
 
 namespace arbiter::cedar::internal {
@@ -861,6 +862,18 @@ class Parser {
           auto e = MakeExpr(ExprKind::kCall);
           e->fn = f->fn;
           if (!ParseArgs(&e->kids)) return nullptr;
+          // Fold a constructor of a valid literal (`decimal("0.5")`) into a value; invalid ones
+          // stay calls, so that they error at evaluation as in the reference.
+          if (e->kids.size() == 1 && e->kids[0]->kind == ExprKind::kLit &&
+              e->kids[0]->lit.is(ValueKind::kString)) {
+            Value folded;
+            std::string ignored;
+            if (CallExtension(e->fn, &e->kids[0]->lit, 1, &folded, &ignored)) {
+              auto lit = MakeExpr(ExprKind::kLit);
+              lit->lit = std::move(folded);
+              return lit;
+            }
+          }
           return e;
         }
         static const struct {

@@ -1,0 +1,125 @@
+// `arbiter cedar validate`: strict validation of a policy set against a schema, in the manner of
+// the Cedar CLI. Registered as its own group (`cedar_tools`, after `cedar` in name order) and
+// attached to the `cedar` subcommand.
+#include <CLI/CLI.hpp>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "arbiter/cedar/policy_set.h"
+#include "arbiter/cedar/schema.h"
+#include "arbiter/cedar/validator.h"
+#include "arbiter/cli/command_registry.h"
+
+namespace arbiter::cli {
+namespace {
+
+constexpr std::uintmax_t kMaxInputFile = 64u << 20;
+
+Result<std::string> ReadInput(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read `" + path + "`");
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  if (size < 0) return Status::InvalidArgument("cannot read `" + path + "`");
+  if (static_cast<std::uintmax_t>(size) > kMaxInputFile) {
+    return Status::ResourceExhausted("`" + path + "` is larger than " +
+                                     std::to_string(kMaxInputFile) + " bytes");
+  }
+  in.seekg(0, std::ios::beg);
+  std::string data(static_cast<size_t>(size), '\0');
+  in.read(data.data(), size);
+  return data;
+}
+
+struct ValidateOptions {
+  std::string policies;
+  std::string schema;
+  std::optional<int> level;
+  std::string version = "4.10";
+  bool json = false;
+};
+
+boost::json::object IssueJson(const cedar::ValidationIssue& i) {
+  return {{"policyId", i.policy_id}, {"line", i.span.line}, {"column", i.span.column},
+          {"begin", i.span.begin},   {"end", i.span.end},   {"message", i.message}};
+}
+
+// Exit status: 0 valid, 2 validation errors, 1 bad input.
+int RunValidate(const ValidateOptions& o) {
+  auto fail = [](const std::string& m) {
+    std::cerr << "arbiter cedar validate: " << m << "\n";
+    return 1;
+  };
+  cedar::ValidationOptions vopts;
+  if (o.version == "4.10") {
+    vopts.version = cedar::ValidatorVersion::kCedar4_10;
+  } else if (o.version == "4.13") {
+    vopts.version = cedar::ValidatorVersion::kCedar4_13;
+  } else {
+    return fail("`--cedar-version` must be `4.10` or `4.13`, found `" + o.version + "`");
+  }
+  if (o.level && *o.level < 0) return fail("`--level` must be at least 0");
+  vopts.max_level = o.level;
+  auto ptext = ReadInput(o.policies);
+  if (!ptext) return fail(ptext.error().message());
+  auto policies = cedar::ParsePolicySet(*ptext, o.policies);
+  if (!policies) return fail(policies.error().message());
+  auto stext = ReadInput(o.schema);
+  if (!stext) return fail(stext.error().message());
+  auto schema = cedar::ParseSchema(*stext, o.schema);
+  if (!schema) return fail(schema.error().message());
+  cedar::ValidationResult r = cedar::ValidatePolicies(*policies, *schema, vopts);
+  if (o.json) {
+    boost::json::array errors, warnings;
+    for (const auto& e : r.errors) errors.push_back(IssueJson(e));
+    for (const auto& w : r.warnings) warnings.push_back(IssueJson(w));
+    boost::json::object out{{"valid", r.ok()}, {"errors", errors}, {"warnings", warnings}};
+    std::cout << boost::json::serialize(out) << "\n";
+  } else {
+    for (const auto& e : r.errors)
+      std::cout << "error: " << o.policies << ": " << e.ToString() << "\n";
+    for (const auto& w : r.warnings) {
+      std::cout << "warning: " << o.policies << ": " << w.ToString() << "\n";
+    }
+    std::cout << (r.ok() ? "validation passed" : "validation failed") << " (" << r.errors.size()
+              << " errors, " << r.warnings.size() << " warnings)\n";
+  }
+  return r.ok() ? 0 : 2;
+}
+
+void AddCedarToolCommands(CLI::App& app, CommandContext& ctx) {
+  CLI::App* cedar = nullptr;
+  try {
+    cedar = app.get_subcommand("cedar");
+  } catch (const CLI::OptionNotFound&) {
+    cedar = app.add_subcommand("cedar", "Cedar policies");
+    cedar->require_subcommand(1);
+  }
+  auto* validate = cedar->add_subcommand(
+      "validate",
+      "Strictly validate (typecheck) a policy set against a schema; exit 0 valid, 2 invalid, "
+      "1 bad input");
+  auto o = std::make_shared<ValidateOptions>();
+  validate->add_option("--policies", o->policies, "Cedar policy file")->required();
+  validate->add_option("--schema", o->schema, "Cedar schema (.cedarschema)")->required();
+  validate->add_option("--level", o->level,
+                       "level validation: the most entity dereferences allowed");
+  validate->add_option("--cedar-version", o->version,
+                       "validator release to follow: 4.10 (default; an unmatched scope is an "
+                       "error) or 4.13 (a warning)");
+  validate->add_flag("--json", o->json, "print {valid, errors, warnings} as one JSON line");
+  validate->callback([&ctx, o] { ctx.exit_code = RunValidate(*o); });
+}
+
+}  // namespace
+
+ARBITER_COMMAND_GROUP(cedar_tools, AddCedarToolCommands);
+
+}  // namespace arbiter::cli
