@@ -1,6 +1,11 @@
 # Shared build settings for Arbiter's libraries, executables and tests.
 
-set(ARBITER_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wimplicit-fallthrough)
+set(ARBITER_WARNINGS -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND ARBITER_WARNINGS -Wshadow=local)
+else()
+  list(APPEND ARBITER_WARNINGS -Wshadow-uncaptured-local)
+endif()
 if(ARBITER_WERROR)
   list(APPEND ARBITER_WARNINGS -Werror)
 endif()
@@ -22,14 +27,14 @@ function(arbiter_module)
 endfunction()
 
 # arbiter_test(NAME <binary> SOURCES <files...> DEPS <targets...>)
-# One GoogleTest binary per module; each test case is registered with ctest. Tests get the shared-data
-# directory in the ARBITER_SHARED_DIR environment variable (see tests/support/shared_data.h).
+# One GoogleTest binary per module; each test case is registered with ctest. Tests find the shared-data,
+# build and source directories through tests/support/shared_data.h.
 function(arbiter_test)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_compile_options(${ARG_NAME} PRIVATE ${ARBITER_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} arbiter_test_support GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(${ARG_NAME}
-    DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "ARBITER_SHARED_DIR=${ARBITER_SHARED_DIR};ARBITER_BUILD_DIR=${CMAKE_BINARY_DIR};ARBITER_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # The directories reach the tests as compile definitions of arbiter_test_support (see
+  # tests/support/shared_data.h); the environment variables of the same names override them.
+  gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60)
 endfunction()

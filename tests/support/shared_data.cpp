@@ -5,13 +5,21 @@
 #include <sstream>
 
 namespace arbiter::testing {
+namespace {
+
+// The environment variable `name` when set and non-empty, else the value CMake compiled in.
+std::string Setting(const char* name, const char* compiled_default) {
+  const char* env = std::getenv(name);
+  return (env != nullptr && *env != '\0') ? std::string(env) : std::string(compiled_default);
+}
+
+}  // namespace
 
 std::optional<std::filesystem::path> SharedDir() {
-  const char* env = std::getenv("ARBITER_SHARED_DIR");
-  if (env == nullptr || *env == '\0') return std::nullopt;
+  const std::string dir = Setting("ARBITER_SHARED_DIR", ARBITER_DEFAULT_SHARED_DIR);
   std::error_code ec;
-  if (!std::filesystem::is_directory(env, ec)) return std::nullopt;
-  return std::filesystem::path(env);
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec)) return std::nullopt;
+  return std::filesystem::path(dir);
 }
 
 std::optional<std::filesystem::path> SharedPath(const std::string& relative) {
@@ -31,13 +39,11 @@ std::string ReadFile(const std::filesystem::path& path) {
 }
 
 std::filesystem::path BuildDir() {
-  const char* env = std::getenv("ARBITER_BUILD_DIR");
-  return env ? std::filesystem::path(env) : std::filesystem::current_path();
+  return Setting("ARBITER_BUILD_DIR", ARBITER_DEFAULT_BUILD_DIR);
 }
 
 std::filesystem::path SourceDir() {
-  const char* env = std::getenv("ARBITER_SOURCE_DIR");
-  return env ? std::filesystem::path(env) : std::filesystem::current_path();
+  return Setting("ARBITER_SOURCE_DIR", ARBITER_DEFAULT_SOURCE_DIR);
 }
 
 }  // namespace arbiter::testing
