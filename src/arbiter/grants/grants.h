@@ -1,0 +1,76 @@
+// Case grants: just-in-time, case-scoped leases that let one AI agent instance work on one case.
+// Start here for the grants module (intent tokens are in intent_token.h).
+//
+// The routing layer creates a grant when it routes a case to AI; an agent instance claims it and
+// from then on the grant is bound to that instance. A grant has a TTL (extendable) and a maximum
+// TTL (never exceeded; also capped by the workload's max grant TTL at claim time). States: active,
+// expired, revoked; closing the case revokes its grants; a revoked or expired grant is never
+// revived.
+//
+//   ARBITER_TRY(auto grants, GrantService::Create(store, clock, random));
+//   ARBITER_TRY(CaseGrant g, grants->CreateForCase({.case_id = "c-1", .ttl_seconds = 900}));
+//   ARBITER_TRY(g, grants->Claim(g.id, agent));              // agent: identity::AgentIdentity
+//   ...
+//   ARBITER_RETURN_IF_ERROR(grants->RevokeForCase("c-1", "case closed"));
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arbiter/common/clock.h"
+#include "arbiter/common/crypto.h"
+#include "arbiter/common/status.h"
+#include "arbiter/grants/grant_store.h"
+#include "arbiter/identity/registry.h"
+
+namespace arbiter::grants {
+
+struct GrantSpec {
+  std::string case_id;   // 1-256 bytes, printable ASCII
+  std::string workload;  // optional: only instances of this workload may claim
+  std::int64_t ttl_seconds = 900;
+  std::int64_t max_ttl_seconds = 4 * 3600;  // >= ttl_seconds, at most 7 days
+};
+
+class GrantService {
+ public:
+  static Result<std::unique_ptr<GrantService>> Create(GrantStore& store, const Clock& clock,
+                                                      RandomSource& random);
+
+  Result<CaseGrant> CreateForCase(const GrantSpec& spec);
+  // Binds the grant to `agent`. Claiming again by the same instance is a no-op; by another
+  // instance it is agent_mismatch; an expired or revoked grant is grant_inactive.
+  Result<CaseGrant> Claim(std::string_view grant_id, const identity::AgentIdentity& agent);
+  // Moves the expiry to now + ttl_seconds, never past the grant's maximum. Only its holder may.
+  Result<CaseGrant> Extend(std::string_view grant_id, const identity::AgentIdentity& agent,
+                           std::int64_t ttl_seconds);
+  Status Revoke(std::string_view grant_id, std::string_view reason);
+  // Revokes every active grant of the case (call it when the case closes); returns how many.
+  Result<int> RevokeForCase(std::string_view case_id, std::string_view reason = "case closed");
+  // Records the expiry of grants whose TTL elapsed; returns how many.
+  Result<int> ExpireDue();
+
+  // Grants as they are at the current time (state computed with StateAt).
+  Result<CaseGrant> Get(std::string_view grant_id) const;
+  Result<std::vector<CaseGrant>> ListByCase(std::string_view case_id) const;
+  Result<std::vector<CaseGrant>> ListByAgent(const identity::SpiffeId& agent) const;
+
+  // The active grant of `case_id` held by `agent`, or: grant_inactive when the case has no
+  // active grant, agent_mismatch when another instance holds it or it is unclaimed.
+  Result<CaseGrant> ActiveGrantFor(std::string_view case_id,
+                                   const identity::AgentIdentity& agent) const;
+
+ private:
+  GrantService(GrantStore& store, const Clock& clock, RandomSource& random)
+      : store_(store), clock_(clock), random_(random) {}
+  CaseGrant Normalise(CaseGrant g) const;
+
+  GrantStore& store_;
+  const Clock& clock_;
+  RandomSource& random_;
+};
+
+}  // namespace arbiter::grants

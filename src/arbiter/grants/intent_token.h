@@ -1,0 +1,149 @@
+// Intent tokens: a credential good for one exact request. After Cedar (in the routing layer) has
+// permitted an agent's intent, Mint issues a compact JWS with typ `intent+jwt`:
+//
+//   header  {"alg":"ES256","kid":"<thumbprint>","typ":"intent+jwt"}
+//   claims  iss, sub (the agent instance's SPIFFE ID), aud (the downstream tool), iat, nbf,
+//           exp (at most 120 s after iat, never after the grant expires), jti,
+//           case_id, grant_id, action, params_sha256 (base64url SHA-256 of the canonical JSON of
+//           the action's parameters)
+//
+// The tool either verifies it offline against Arbiter's JWKS (VerifyIntentToken), or asks Arbiter
+// (Introspect), which additionally enforces single use and the grant's state: a token is active
+// only when signature, expiry, grant state and single use all hold; the second introspection of a
+// jti is refused (replayed). Closing the case revokes the grant, so outstanding tokens die with it.
+//
+// Algorithm: ES256 (ECDSA P-256, SHA-256), the same key ring and JWKS as the JWT-SVIDs. Why: tools
+// must be able to verify without a shared secret (so no HS256), SPIFFE and every JOSE library
+// support it, keys and signatures are small, and OpenSSL signs in ~25 µs. Introspection does not
+// re-verify the ECDSA signature of tokens it minted: Arbiter recorded the SHA-256 of every token it
+// signed under its jti, so an exact, constant-time match of the presented token's digest proves it
+// is the token Arbiter signed (ECDSA verification, ~60 µs, is the slow path for tokens whose digest
+// does not match, to tell a forged signature from an unknown token). See docs/IDENTITY.md.
+//
+//   ARBITER_TRY(MintedIntent t, intents->Mint(agent, {.case_id = "c-1", .action = "refund",
+//                                                     .audience = "payments", .params = p}));
+//   // the tool, on receiving the request:
+//   ARBITER_TRY(IntentClaims c, intents->Introspect(t.token, {.audience = "payments",
+//                                                             .case_id = "c-1",
+//                                                             .action = "refund", .params = &p}));
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "arbiter/common/clock.h"
+#include "arbiter/common/crypto.h"
+#include "arbiter/common/status.h"
+#include "arbiter/grants/grant_store.h"
+#include "arbiter/grants/grants.h"
+#include "arbiter/identity/jose.h"
+#include "arbiter/identity/key_ring.h"
+#include "arbiter/identity/registry.h"
+
+namespace arbiter::grants {
+
+inline constexpr std::string_view kIntentTokenType = "intent+jwt";
+inline constexpr std::int64_t kMaxIntentTtlSeconds = 120;
+
+struct IntentRequest {
+  std::string case_id;
+  std::string action;    // must be one of the workload's registered intents
+  std::string audience;  // the downstream tool, 1-256 printable ascii
+  boost::json::value params = boost::json::object();
+  std::int64_t ttl_seconds = 60;  // 1..120
+};
+
+struct MintedIntent {
+  std::string token;
+  std::string jti;
+  std::string params_sha256;
+  std::int64_t expires_at = 0;
+};
+
+// What a verified intent token says.
+struct IntentClaims {
+  std::string jti;
+  std::string agent;  // sub
+  std::string audience;
+  std::string case_id;
+  std::string grant_id;
+  std::string action;
+  std::string params_sha256;
+  std::int64_t issued_at = 0;
+  std::int64_t expires_at = 0;
+
+  // RFC 7662-style introspection response: {"active":true,"sub":...,...}.
+  boost::json::object ToJson() const;
+};
+
+// What the caller of introspection is about to do; each field that is set must match the token.
+struct IntentExpectations {
+  std::string_view audience;  // required
+  std::string_view case_id;
+  std::string_view action;
+  const boost::json::value* params = nullptr;  // hashed canonically and compared
+  std::string_view params_sha256;              // alternatively, the hash itself
+};
+
+// base64url(SHA-256(CanonicalJson(params))).
+std::string ParamsSha256(const boost::json::value& params);
+
+// Offline verification (what a tool does with the JWKS): signature, typ, iss, aud, time, lifetime,
+// and the presence of the intent claims. No single-use or grant check.
+Result<IntentClaims> VerifyIntentToken(std::string_view token, const identity::JwsKeyResolver& keys,
+                                       std::string_view issuer, std::string_view audience,
+                                       std::int64_t now_seconds, std::int64_t leeway_seconds = 5);
+
+// {"active":false,"error":"<reason>","error_description":"<message>"} for a refusal.
+boost::json::object InactiveIntrospectionJson(const Status& refusal);
+
+struct IntentTokenOptions {
+  std::string issuer;  // `iss` of intent tokens, e.g. the registry's issuer
+  std::int64_t leeway_seconds = 5;
+};
+
+class IntentTokenService {
+ public:
+  static Result<std::unique_ptr<IntentTokenService>> Create(
+      GrantStore& store, const GrantService& grants, const identity::KeyRing& keys,
+      const Clock& clock, RandomSource& random, IntentTokenOptions options);
+
+  // Mints a token for an action Cedar has permitted. Checks (defence in depth, the decision is
+  // Cedar's): the action is a registered intent of the agent's workload, and the agent holds the
+  // case's active grant.
+  Result<MintedIntent> Mint(const identity::AgentIdentity& agent, const IntentRequest& request);
+
+  // Active (returns the claims) only when signature, expiry, grant state and single use all hold
+  // and the token matches `expect`; consumes the jti. Otherwise the refusal (token_error.h):
+  // malformed, unsupported_alg, wrong_type, unknown_key, bad_signature, unknown_token, expired,
+  // not_yet_valid, wrong_issuer, wrong_audience, case_mismatch, action_mismatch, params_mismatch,
+  // grant_inactive, agent_mismatch, replayed.
+  Result<IntentClaims> Introspect(std::string_view token, const IntentExpectations& expect);
+
+  // Forgets intents that expired more than a minute ago.
+  Result<int> Prune();
+
+ private:
+  IntentTokenService(GrantStore& store, const GrantService& grants, const identity::KeyRing& keys,
+                     const Clock& clock, RandomSource& random, IntentTokenOptions options)
+      : store_(store),
+        grants_(grants),
+        keys_(keys),
+        clock_(clock),
+        random_(random),
+        options_(std::move(options)) {}
+
+  GrantStore& store_;
+  const GrantService& grants_;
+  const identity::KeyRing& keys_;
+  const Clock& clock_;
+  RandomSource& random_;
+  IntentTokenOptions options_;
+};
+
+}  // namespace arbiter::grants

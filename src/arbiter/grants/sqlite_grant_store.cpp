@@ -1,0 +1,299 @@
+#include "arbiter/grants/sqlite_grant_store.h"
+
+#include <array>
+#include <mutex>
+#include <optional>
+
+#include "arbiter/grants/internal/module_schema.h"
+#include "arbiter/identity/token_error.h"
+
+namespace arbiter::grants {
+namespace {
+
+using identity::Quoted;
+
+constexpr std::array<std::string_view, 1> kMigrations = {R"sql(
+CREATE TABLE grants_case_grants (
+  id TEXT PRIMARY KEY,
+  case_id TEXT NOT NULL,
+  workload TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'expired', 'revoked')),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  max_expires_at INTEGER NOT NULL,
+  claimed_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL,
+  end_reason TEXT NOT NULL
+);
+CREATE INDEX grants_by_case ON grants_case_grants(case_id);
+CREATE INDEX grants_by_agent ON grants_case_grants(agent);
+CREATE INDEX grants_active_by_expiry ON grants_case_grants(expires_at) WHERE state = 'active';
+CREATE TABLE grants_intents (
+  jti TEXT PRIMARY KEY,
+  grant_id TEXT NOT NULL REFERENCES grants_case_grants(id),
+  case_id TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  audience TEXT NOT NULL,
+  action TEXT NOT NULL,
+  params_sha256 TEXT NOT NULL,
+  token_sha256 TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX grants_intents_by_expiry ON grants_intents(expires_at);
+)sql"};
+
+Result<GrantState> ParseState(std::string_view s) {
+  if (s == "active") return GrantState::kActive;
+  if (s == "expired") return GrantState::kExpired;
+  if (s == "revoked") return GrantState::kRevoked;
+  return Status::DataLoss("stored grant state " + Quoted(s) + " is unknown");
+}
+
+constexpr std::string_view kGrantColumns =
+    "SELECT id, case_id, workload, agent, state, created_at, expires_at, max_expires_at, "
+    "claimed_at, ended_at, end_reason FROM grants_case_grants";
+
+Result<CaseGrant> ReadGrant(const store::SqliteStatement& s) {
+  CaseGrant g;
+  g.id = s.ColumnText(0);
+  g.case_id = s.ColumnText(1);
+  g.workload = s.ColumnText(2);
+  g.agent = s.ColumnText(3);
+  ARBITER_TRY(g.state, ParseState(s.ColumnText(4)));
+  g.created_at = s.ColumnInt64(5);
+  g.expires_at = s.ColumnInt64(6);
+  g.max_expires_at = s.ColumnInt64(7);
+  g.claimed_at = s.ColumnInt64(8);
+  g.ended_at = s.ColumnInt64(9);
+  g.end_reason = s.ColumnText(10);
+  return g;
+}
+
+class SqliteGrantStore final : public GrantStore {
+ public:
+  explicit SqliteGrantStore(std::unique_ptr<store::SqliteDb> db) : db_(std::move(db)) {}
+
+  Status Init() {
+    ARBITER_RETURN_IF_ERROR(internal::MigrateModule(*db_, "grants", kMigrations));
+    ARBITER_TRY(auto get_grant, db_->Prepare(std::string(kGrantColumns) + " WHERE id = ?1"));
+    get_grant_.emplace(std::move(get_grant));
+    ARBITER_TRY(auto by_case, db_->Prepare(std::string(kGrantColumns) +
+                                           " WHERE case_id = ?1 ORDER BY created_at, rowid"));
+    list_by_case_.emplace(std::move(by_case));
+    ARBITER_TRY(auto by_agent, db_->Prepare(std::string(kGrantColumns) +
+                                            " WHERE agent = ?1 ORDER BY created_at, rowid"));
+    list_by_agent_.emplace(std::move(by_agent));
+    ARBITER_TRY(auto get_intent,
+                db_->Prepare("SELECT jti, grant_id, case_id, agent, audience, action, "
+                             "params_sha256, token_sha256, issued_at, expires_at, used_at "
+                             "FROM grants_intents WHERE jti = ?1"));
+    get_intent_.emplace(std::move(get_intent));
+    ARBITER_TRY(auto consume, db_->Prepare("UPDATE grants_intents SET used_at = ?2 WHERE "
+                                           "jti = ?1 AND used_at = 0"));
+    consume_intent_.emplace(std::move(consume));
+    ARBITER_TRY(auto insert, db_->Prepare("INSERT INTO grants_intents VALUES "
+                                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    insert_intent_.emplace(std::move(insert));
+    return Status::Ok();
+  }
+
+  Status InsertGrant(const CaseGrant& g) override {
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto ins, db_->Prepare("INSERT INTO grants_case_grants VALUES "
+                                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    ins.Bind(1, g.id)
+        .Bind(2, g.case_id)
+        .Bind(3, g.workload)
+        .Bind(4, g.agent)
+        .Bind(5, GrantStateName(g.state))
+        .Bind(6, g.created_at)
+        .Bind(7, g.expires_at)
+        .Bind(8, g.max_expires_at)
+        .Bind(9, g.claimed_at)
+        .Bind(10, g.ended_at)
+        .Bind(11, g.end_reason);
+    return ins.Run();
+  }
+
+  Result<CaseGrant> GetGrant(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    auto& sel = *get_grant_;
+    sel.Bind(1, id);
+    auto row = sel.Step();
+    if (!row) return row.error();
+    if (!*row) {
+      sel.Reset();
+      return Status::NotFound("grant " + Quoted(id) + " does not exist");
+    }
+    auto g = ReadGrant(sel);
+    sel.Reset();
+    return g;
+  }
+
+  Result<std::vector<CaseGrant>> List(store::SqliteStatement& sel, std::string_view value) {
+    std::lock_guard lock(mu_);
+    sel.Bind(1, value);
+    std::vector<CaseGrant> out;
+    while (true) {
+      auto row = sel.Step();
+      if (!row) return row.error();
+      if (!*row) break;
+      auto g = ReadGrant(sel);
+      if (!g) {
+        sel.Reset();
+        return g.error();
+      }
+      out.push_back(std::move(*g));
+    }
+    sel.Reset();
+    return out;
+  }
+
+  Result<std::vector<CaseGrant>> ListGrantsByCase(std::string_view case_id) override {
+    return List(*list_by_case_, case_id);
+  }
+  Result<std::vector<CaseGrant>> ListGrantsByAgent(std::string_view agent) override {
+    return List(*list_by_agent_, agent);
+  }
+
+  Result<bool> ClaimGrant(std::string_view id, std::string_view agent, std::int64_t now,
+                          std::int64_t expires_at, std::int64_t max_expires_at) override {
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET agent = ?2, claimed_at = ?3, "
+                                      "expires_at = MIN(expires_at, ?4), "
+                                      "max_expires_at = MIN(max_expires_at, ?5) "
+                                      "WHERE id = ?1 AND state = 'active' AND agent = '' AND "
+                                      "expires_at > ?3"));
+    up.Bind(1, id).Bind(2, agent).Bind(3, now).Bind(4, expires_at).Bind(5, max_expires_at);
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes() == 1;
+  }
+
+  Result<bool> ExtendGrant(std::string_view id, std::int64_t now,
+                           std::int64_t expires_at) override {
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET expires_at = "
+                                      "MIN(?3, max_expires_at) WHERE id = ?1 AND "
+                                      "state = 'active' AND expires_at > ?2"));
+    up.Bind(1, id).Bind(2, now).Bind(3, expires_at);
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes() == 1;
+  }
+
+  Result<bool> EndGrant(std::string_view id, GrantState state, std::int64_t at,
+                        std::string_view reason) override {
+    if (state == GrantState::kActive) {
+      return Status::Internal("EndGrant needs a terminal state");
+    }
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET state = ?2, ended_at = ?3, "
+                                      "end_reason = ?4 WHERE id = ?1 AND state = 'active'"));
+    up.Bind(1, id).Bind(2, GrantStateName(state)).Bind(3, at).Bind(4, reason);
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes() == 1;
+  }
+
+  Result<int> RevokeGrantsForCase(std::string_view case_id, std::int64_t at,
+                                  std::string_view reason) override {
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET state = 'revoked', "
+                                      "ended_at = ?2, end_reason = ?3 WHERE case_id = ?1 AND "
+                                      "state = 'active'"));
+    up.Bind(1, case_id).Bind(2, at).Bind(3, reason);
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes();
+  }
+
+  Result<int> ExpireDueGrants(std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET state = 'expired', "
+                                      "ended_at = expires_at, end_reason = 'ttl elapsed' "
+                                      "WHERE state = 'active' AND expires_at <= ?1"));
+    up.Bind(1, now);
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes();
+  }
+
+  Status InsertIntent(const IntentRecord& r) override {
+    std::lock_guard lock(mu_);
+    auto& ins = *insert_intent_;
+    ins.Bind(1, r.jti)
+        .Bind(2, r.grant_id)
+        .Bind(3, r.case_id)
+        .Bind(4, r.agent)
+        .Bind(5, r.audience)
+        .Bind(6, r.action)
+        .Bind(7, r.params_sha256)
+        .Bind(8, r.token_sha256)
+        .Bind(9, r.issued_at)
+        .Bind(10, r.expires_at)
+        .Bind(11, r.used_at);
+    return ins.Run();
+  }
+
+  Result<IntentRecord> GetIntent(std::string_view jti) override {
+    std::lock_guard lock(mu_);
+    auto& sel = *get_intent_;
+    sel.Bind(1, jti);
+    auto row = sel.Step();
+    if (!row) return row.error();
+    if (!*row) {
+      sel.Reset();
+      return Status::NotFound("intent " + Quoted(jti) + " is not known");
+    }
+    IntentRecord r{sel.ColumnText(0),  sel.ColumnText(1),  sel.ColumnText(2),  sel.ColumnText(3),
+                   sel.ColumnText(4),  sel.ColumnText(5),  sel.ColumnText(6),  sel.ColumnText(7),
+                   sel.ColumnInt64(8), sel.ColumnInt64(9), sel.ColumnInt64(10)};
+    sel.Reset();
+    return r;
+  }
+
+  Result<bool> ConsumeIntent(std::string_view jti, std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    auto& up = *consume_intent_;
+    up.Bind(1, jti).Bind(2, now);
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes() == 1;
+  }
+
+  Result<int> DeleteIntentsExpiredBefore(std::int64_t before) override {
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto del, db_->Prepare("DELETE FROM grants_intents WHERE expires_at < ?1"));
+    del.Bind(1, before);
+    ARBITER_RETURN_IF_ERROR(del.Run());
+    return db_->Changes();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<store::SqliteDb> db_;
+  // Prepared once; used under mu_. Declared after db_ so that they are finalised before it closes.
+  std::optional<store::SqliteStatement> get_grant_;
+  std::optional<store::SqliteStatement> list_by_case_;
+  std::optional<store::SqliteStatement> list_by_agent_;
+  std::optional<store::SqliteStatement> get_intent_;
+  std::optional<store::SqliteStatement> consume_intent_;
+  std::optional<store::SqliteStatement> insert_intent_;
+};
+
+}  // namespace
+
+std::string_view GrantStateName(GrantState s) {
+  switch (s) {
+    case GrantState::kActive: return "active";
+    case GrantState::kExpired: return "expired";
+    case GrantState::kRevoked: return "revoked";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<GrantStore>> CreateSqliteGrantStore(std::unique_ptr<store::SqliteDb> db) {
+  auto s = std::make_unique<SqliteGrantStore>(std::move(db));
+  ARBITER_RETURN_IF_ERROR(s->Init());
+  return std::unique_ptr<GrantStore>(std::move(s));
+}
+
+}  // namespace arbiter::grants
