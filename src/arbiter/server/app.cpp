@@ -9,13 +9,19 @@
 
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
+#include "arbiter/identity/key_ring.h"
+#include "arbiter/identity/registry.h"
+#include "arbiter/identity/sqlite_identity_store.h"
+#include "arbiter/identity/users.h"
 #include "arbiter/server/auth.h"
 #include "arbiter/server/dispatcher.h"
 #include "arbiter/server/health.h"
+#include "arbiter/server/identity_api.h"
 #include "arbiter/server/ledger_api.h"
 #include "arbiter/server/log.h"
 #include "arbiter/server/metrics.h"
 #include "arbiter/server/server.h"
+#include "arbiter/store/sqlite.h"
 
 namespace arbiter::server {
 namespace {
@@ -32,19 +38,8 @@ Status EnsureDataDir(const std::string& dir) {
   return Status::Ok();
 }
 
-// Reads `<data>/admin.token`, creating it (0600, 32 random bytes, base64url) when absent.
-Result<std::string> LoadOrCreateAdminToken(const std::string& path) {
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    std::ifstream in(path);
-    std::string token;
-    std::getline(in, token);
-    if (token.size() < 32 || token.size() > 256) {
-      return Status::DataLoss("admin token file `" + path + "` is malformed; delete it to rotate");
-    }
-    return token;
-  }
-  std::string token = Base64UrlEncode(RandomBytes(32));
+// Writes `token` to `path` with mode 0600 (atomically, via a temporary file).
+Status WritePrivateFile(const std::string& path, const std::string& token) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -53,9 +48,23 @@ Result<std::string> LoadOrCreateAdminToken(const std::string& path) {
     out << token << "\n";
     if (!out.flush()) return Status::Unavailable("cannot write `" + tmp + "`");
   }
+  std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) return Status::Unavailable("cannot create `" + path + "`: " + ec.message());
-  return token;
+  return Status::Ok();
+}
+
+// The bootstrap admin credential: on first start the identity module creates user `admin` and its
+// first API token, which goes to `<data>/admin.token`. If that file was deleted later, a fresh
+// token is issued for `admin` (earlier tokens stay valid until revoked).
+Status EnsureAdminTokenFile(identity::UserDirectory& users, const std::string& path) {
+  ARBITER_TRY(auto first, users.EnsureBootstrapAdmin("admin"));
+  if (first) return WritePrivateFile(path, first->token);
+  std::error_code ec;
+  if (fs::exists(path, ec)) return Status::Ok();
+  auto issued = users.IssueApiToken("admin", "bootstrap (admin.token re-created)");
+  if (!issued) return issued.error().WithContext("admin token");
+  return WritePrivateFile(path, issued->token);
 }
 
 }  // namespace
@@ -68,7 +77,11 @@ struct App::Impl {
   Health health;
   std::unique_ptr<Logger> logger;
   std::unique_ptr<ledger::Ledger> ledger;
-  std::shared_ptr<StaticTokenAuthenticator> tokens = std::make_shared<StaticTokenAuthenticator>();
+  SecureRandom random;
+  std::unique_ptr<identity::IdentityStore> identity_store;
+  std::unique_ptr<identity::KeyRing> keys;
+  std::unique_ptr<identity::WorkloadRegistry> registry;
+  std::unique_ptr<identity::UserDirectory> users;
   CompositeAuthenticator authenticator;
   Router router;
   std::unique_ptr<Dispatcher> dispatcher;
@@ -85,9 +98,25 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   std::error_code ec;
   impl->data_dir = fs::absolute(config.data_dir, ec).lexically_normal().string();
   impl->admin_token_path = (fs::path(impl->data_dir) / "admin.token").string();
-  ARBITER_TRY(std::string admin_token, LoadOrCreateAdminToken(impl->admin_token_path));
-  impl->tokens->AddToken(admin_token, Principal{PrincipalKind::kHuman, "admin", {"admin"}});
-  impl->authenticator.Add(impl->tokens);
+
+  // Identity: people, agent workloads and instances, signing keys; in <data>/arbiter.db.
+  auto db = store::SqliteDb::Open(fs::path(impl->data_dir) / "arbiter.db");
+  if (!db) return db.error().WithContext("store");
+  auto identity_store = identity::CreateSqliteIdentityStore(std::move(*db));
+  if (!identity_store) return identity_store.error().WithContext("identity store");
+  impl->identity_store = std::move(*identity_store);
+  const Clock& clock = SystemClock::Get();
+  ARBITER_TRY(impl->keys, identity::KeyRing::Create(*impl->identity_store, clock));
+  identity::RegistryOptions registry_options;
+  registry_options.trust_domain = config.trust_domain;
+  ARBITER_TRY(impl->registry,
+              identity::WorkloadRegistry::Create(*impl->identity_store, *impl->keys, clock,
+                                                 impl->random, registry_options));
+  ARBITER_TRY(impl->users,
+              identity::UserDirectory::Create(*impl->identity_store, clock, impl->random));
+  ARBITER_RETURN_IF_ERROR(EnsureAdminTokenFile(*impl->users, impl->admin_token_path));
+  IdentityServices identity_services{impl->registry.get(), impl->users.get(), impl->keys.get()};
+  impl->authenticator.Add(std::make_shared<IdentityAuthenticator>(identity_services));
 
   if (config.access_log == "off") {
     impl->logger = Logger::Null();
@@ -111,6 +140,7 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
 
   ARBITER_RETURN_IF_ERROR(AddHealthRoutes(impl->router, &impl->health, &impl->metrics));
   ARBITER_RETURN_IF_ERROR(AddLedgerRoutes(impl->router, impl->ledger.get()));
+  ARBITER_RETURN_IF_ERROR(AddIdentityRoutes(impl->router, identity_services));
   ARBITER_RETURN_IF_ERROR(AddLedgerMetrics(impl->metrics, impl->ledger.get()));
   impl->health.AddReadinessCheck("data", [dir = impl->data_dir] {
     std::error_code e;

@@ -2,7 +2,8 @@
 // Owns the data directory, the bootstrap admin credential, the metrics registry, the logger, the
 // routing table with every wired module's endpoints, the dispatcher and the HTTP server, and the
 // wired modules themselves:
-//   <data>/admin.token   the bootstrap admin credential
+//   <data>/admin.token   the bootstrap admin credential (user `admin`, role `admin`)
+//   <data>/arbiter.db    people, agent workloads and instances, token signing keys
 //   <data>/ledger/       the evidence ledger (ledger.db, ledger.key)
 //
 //   ARBITER_TRY(auto app, App::Start(config));
@@ -10,9 +11,9 @@
 //   ...                                  // on SIGTERM:
 //   app->Shutdown();                     // /readyz turns 503, in-flight requests finish
 //
-// The bootstrap admin credential is a random bearer token in `<data>/admin.token` (mode 0600),
-// created on first start and kept across restarts; it authenticates as the human principal
-// "admin" with the "admin" role.
+// The bootstrap admin credential is the first API token of user `admin` (role `admin`), written
+// to `<data>/admin.token` (mode 0600) on first start and never printed. Deleting the file and
+// restarting issues a new one.
 #pragma once
 
 #include <memory>

@@ -83,6 +83,8 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view sou
     } else if (k == "ledger_origin") {
       ARBITER_RETURN_IF_ERROR(r.String(node, k, config.ledger_origin));
       if (config.ledger_origin.empty()) return r.Error(node, k, "must not be empty");
+    } else if (k == "trust_domain") {
+      ARBITER_RETURN_IF_ERROR(r.String(node, k, config.trust_domain));
     } else if (k == "threads") {
       std::int64_t v = 0;
       ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 0, 256, v));

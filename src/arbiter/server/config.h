@@ -11,6 +11,7 @@
 //   threads = 2
 //   access_log = "-"                 # "-" (stderr), "off", or a file path
 //   ledger_origin = "arbiter.local/ledger"   # the checkpoint origin line and key name
+//   trust_domain = "arbiter.local"           # SPIFFE trust domain of agent identities
 //   [limits]
 //   max_body_bytes = 1048576
 //   max_header_bytes = 16384
@@ -40,6 +41,8 @@ struct ServeConfig {
   // The ledger's origin: the first line of every checkpoint and the name of its signing key.
   // Fixed for the life of a ledger (an existing ledger with another origin fails to open).
   std::string ledger_origin = "arbiter.local/ledger";
+  // The SPIFFE trust domain of agent instances: spiffe://<trust_domain>/agent/<workload>/<id>.
+  std::string trust_domain = "arbiter.local";
 };
 
 // Parses TOML text. `source` names the file in errors ("arbiter.toml:3:1: unknown key `lisen`");

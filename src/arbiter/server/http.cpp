@@ -136,7 +136,8 @@ ApiError ApiErrorFromStatus(const Status& status) {
     return e;
   }
   e.message = status.message();
-  e.field = FieldFromMessage(status.message());
+  // Only validation errors name a field; credential errors ("expired: ...") name a reason.
+  if (e.http_status == 400) e.field = FieldFromMessage(status.message());
   return e;
 }
 

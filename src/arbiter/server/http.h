@@ -83,7 +83,8 @@ struct ApiError {
 // failed_precondition → 409, unavailable → 503, data_loss/internal → 500.
 int HttpStatusFor(StatusCode code);
 
-// Converts a module's Status into an ApiError. The field is taken from the message when it follows
+// Converts a module's Status into an ApiError. For 400-class errors the field is taken from the
+// message when it follows
 // the project's convention "<field.path>: <problem>" (as common/json.h's getters produce), so
 // "case.customer.tier: expected a string" gives field "case.customer.tier". Internal and data-loss
 // errors are reported as "internal error" without their message, which goes to the log instead.
