@@ -1,0 +1,190 @@
+// Routing throughput on the example pack (examples/support) over its 240 sample cases, which mix
+// routine cases with every escalation family. See docs/benchmarks/routing.md.
+//
+//   build/rel/bench/routing/bench_routing --benchmark_repetitions=5 \
+//       --benchmark_report_aggregates_only=true
+//
+// Benchmarks:
+//   CedarOnly           the ai_handle authorization alone (peer: the floor routing builds on)
+//   EvaluateRoute       case -> signals mapped into the Case entity -> Cedar -> decision
+//   RouteWithEvidence   EvaluateRoute + the evidence record (keyed hashes, canonical JSON, append)
+//   ServiceRouteCase    RoutingService::RouteCase: the above + per-case key, lifecycle, state
+//   ReplayLine          one JSON line parsed and decided under two bundles (what `replay` does)
+#include <benchmark/benchmark.h>
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "arbiter/cedar/authorizer.h"
+#include "arbiter/common/json.h"
+#include "arbiter/routing/bundle.h"
+#include "arbiter/routing/replay.h"
+#include "arbiter/routing/router.h"
+#include "arbiter/routing/service.h"
+
+namespace arbiter::routing {
+namespace {
+
+struct Corpus {
+  std::shared_ptr<const Bundle> bundle;
+  std::vector<sources::Case> cases;
+  std::vector<ComputedSignals> signals;
+  std::vector<std::string> lines;  // replay form: {"case": ..., "signals": ...}
+};
+
+const Corpus& GetCorpus() {
+  static const Corpus corpus = [] {
+    Corpus c;
+    const char* dir = std::getenv("ARBITER_ROUTING_PACK");
+    const std::string pack = dir != nullptr ? dir : ARBITER_ROUTING_EXAMPLE_PACK;
+    auto b = LoadBundle(pack);
+    if (!b) {
+      std::cerr << "bench_routing: " << b.error().ToString() << "\n";
+      std::exit(1);
+    }
+    c.bundle = *b;
+    std::ifstream in(pack + "/tests/cases.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      auto json = ParseJson(line);
+      if (!json) continue;
+      const auto& o = json->as_object();
+      auto cs = sources::CaseFromJson(o.at("case"));
+      if (!cs) continue;
+      ComputedSignals s;
+      if (const auto* sv = o.if_contains("signals")) s = *SignalsFromJson(*sv, "signals");
+      boost::json::object replay{{"case", o.at("case")}};
+      if (const auto* sv = o.if_contains("signals")) replay["signals"] = *sv;
+      c.lines.push_back(ToJson(replay));
+      c.cases.push_back(std::move(cs).value());
+      c.signals.push_back(std::move(s));
+    }
+    if (c.cases.empty()) {
+      std::cerr << "bench_routing: no cases in " << pack << "/tests/cases.jsonl\n";
+      std::exit(1);
+    }
+    return c;
+  }();
+  return corpus;
+}
+
+// A sink that keeps only a count and the byte total (the ledger's cost is its own benchmark).
+class CountingSink final : public EvidenceSink {
+ public:
+  Result<std::uint64_t> Append(std::string_view canonical_json) override {
+    bytes_ += canonical_json.size();
+    return count_++;
+  }
+  std::uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::uint64_t count_ = 0;
+  std::uint64_t bytes_ = 0;
+};
+
+void CedarOnly(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  std::vector<CaseView> views;
+  for (size_t i = 0; i < c.cases.size(); ++i) {
+    views.push_back(BuildCaseView(*c.bundle, c.cases[i], c.signals[i]));
+  }
+  const cedar::EntityUid action("Action", "ai_handle");
+  size_t i = 0;
+  for (auto _ : state) {
+    const CaseView& v = views[i++ % views.size()];
+    cedar::Request req{c.bundle->config().ai_principal, action, v.uid, cedar::Value::Record({})};
+    benchmark::DoNotOptimize(cedar::IsAuthorized(req, c.bundle->policies(), v.entities));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(CedarOnly);
+
+void EvaluateRouteBench(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % c.cases.size();
+    CaseView view = BuildCaseView(*c.bundle, c.cases[k], c.signals[k]);
+    benchmark::DoNotOptimize(EvaluateRoute(*c.bundle, view, std::nullopt));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(EvaluateRouteBench)->Name("EvaluateRoute");
+
+void RouteWithEvidence(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  InMemoryCaseKeyStore keys;
+  std::vector<CaseKey> case_keys;
+  for (const auto& cs : c.cases) case_keys.push_back(*keys.KeyFor(cs.id));
+  CountingSink sink;
+  const Actor actor{"source", "zendesk"};
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % c.cases.size();
+    CaseView view = BuildCaseView(*c.bundle, c.cases[k], c.signals[k]);
+    RoutingDecision d = EvaluateRoute(*c.bundle, view, std::nullopt);
+    auto index = AppendEvidence(
+        &sink, RouteRecord(*c.bundle, c.cases[k], d, case_keys[k], actor, 1'700'000'000'000'000));
+    benchmark::DoNotOptimize(index);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["record_bytes"] =
+      static_cast<double>(sink.bytes()) / static_cast<double>(state.iterations());
+}
+BENCHMARK(RouteWithEvidence);
+
+void ServiceRouteCase(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  FakeClock clock;
+  PackStore packs(nullptr, clock);
+  if (!packs.Install(c.bundle, Actor{}).has_value()) std::exit(1);
+  CountingSink sink;
+  InMemoryGrantIssuer grants(clock);
+  auto keys = std::make_unique<InMemoryCaseKeyStore>();
+  auto service = std::make_unique<RoutingService>(
+      ServiceDeps{&packs, &sink, keys.get(), &grants, nullptr, &clock});
+  const Actor actor{"source", "zendesk"};
+  constexpr size_t kBatch = 4096;  // fresh service per batch: every case is new
+  size_t i = 0;
+  std::vector<sources::Case> batch(c.cases.begin(), c.cases.end());
+  for (auto _ : state) {
+    if (i != 0 && i % kBatch == 0) {
+      state.PauseTiming();
+      keys = std::make_unique<InMemoryCaseKeyStore>();
+      service = std::make_unique<RoutingService>(
+          ServiceDeps{&packs, &sink, keys.get(), &grants, nullptr, &clock});
+      state.ResumeTiming();
+    }
+    const size_t k = i % c.cases.size();
+    sources::Case& cs = batch[k];
+    cs.id = "B" + std::to_string(i);
+    auto r = service->RouteCase(cs, c.signals[k], actor);
+    if (!r) state.SkipWithError(r.error().ToString().c_str());
+    benchmark::DoNotOptimize(r);
+    ++i;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(ServiceRouteCase);
+
+void ReplayLine(benchmark::State& state) {
+  const Corpus& c = GetCorpus();
+  Replayer replay(c.bundle.get(), *c.bundle);
+  size_t i = 0;
+  for (auto _ : state) {
+    auto row = replay.Add(c.lines[i % c.lines.size()], i + 1);
+    benchmark::DoNotOptimize(row);
+    ++i;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(ReplayLine);
+
+}  // namespace
+}  // namespace arbiter::routing
+
+BENCHMARK_MAIN();

@@ -1,0 +1,145 @@
+// The policy AST the parser produces and the evaluator walks. Private to the cedar module.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "arbiter/cedar/policy_set.h"
+#include "arbiter/cedar/value.h"
+
+namespace arbiter::cedar::internal {
+
+enum class Var : std::uint8_t { kPrincipal, kAction, kResource, kContext };
+
+enum class ExprKind : std::uint8_t {
+  kLit,
+  kVar,
+  kNot,
+  kNeg,
+  kAnd,
+  kOr,
+  kIf,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAdd,
+  kSub,
+  kMul,
+  kIn,
+  kHas,      // name
+  kGetAttr,  // name
+  kLike,     // pattern
+  kIs,       // name = entity type
+  kIsIn,     // name = entity type; kids: expr, in-target
+  kContains,
+  kContainsAll,
+  kContainsAny,
+  kIsEmpty,
+  kGetTag,
+  kHasTag,
+  kSet,
+  kRecord,  // keys parallel to kids
+  kCall,    // fn
+};
+
+enum class ExtFn : std::uint8_t {
+  kDecimal,
+  kIp,
+  kDatetime,
+  kDuration,
+  kLessThan,
+  kLessThanOrEqual,
+  kGreaterThan,
+  kGreaterThanOrEqual,
+  kIsIpv4,
+  kIsIpv6,
+  kIsLoopback,
+  kIsMulticast,
+  kIsInRange,
+  kOffset,
+  kDurationSince,
+  kToDate,
+  kToTime,
+  kToMilliseconds,
+  kToSeconds,
+  kToMinutes,
+  kToHours,
+  kToDays,
+};
+
+// One element of a `like` pattern: a literal run, or a wildcard when `wildcard` is set.
+struct PatternPart {
+  bool wildcard = false;
+  std::string text;
+};
+
+struct Expr {
+  ExprKind kind = ExprKind::kLit;
+  Var var = Var::kPrincipal;
+  ExtFn fn = ExtFn::kDecimal;
+  Value lit;
+  std::string name;
+  std::vector<std::string> keys;
+  std::vector<PatternPart> pattern;
+  std::vector<std::unique_ptr<Expr>> kids;
+};
+
+enum class ScopeKind : std::uint8_t { kAny, kEq, kIn, kIs, kIsIn, kInSet };
+
+struct Scope {
+  ScopeKind kind = ScopeKind::kAny;
+  bool slot = false;            // the target is ?principal / ?resource
+  EntityUid uid;                // kEq, kIn, kIsIn
+  std::string type;             // kIs, kIsIn
+  std::vector<EntityUid> uids;  // kInSet
+};
+
+struct Condition {
+  bool is_when = true;
+  std::unique_ptr<Expr> expr;
+};
+
+struct PolicyAst {
+  Scope principal;
+  Scope action;
+  Scope resource;
+  std::vector<Condition> conditions;
+};
+
+// Per-action buckets of policy indexes so that most policies are skipped without evaluation.
+struct PolicyIndex {
+  // Policies with `action == X` are in `by_action[X]`; all others (any action, `action in ...`) are
+  // in `other`. Both lists are in policy-set order. Templates are in neither.
+  std::vector<size_t> other;
+  std::unordered_map<EntityUid, std::vector<size_t>, EntityUidHash> by_action;
+};
+
+struct ParsedPolicy {
+  Effect effect = Effect::kPermit;
+  std::vector<std::pair<std::string, std::optional<std::string>>> annotations;
+  SourceSpan span;
+  bool is_template = false;
+  std::shared_ptr<PolicyAst> ast;
+};
+
+Status ParsePolicies(std::string_view text, std::string_view source_name,
+                     const PolicySetOptions& options, std::vector<ParsedPolicy>* out);
+
+// Makes an error message one line: control characters from user input become escapes.
+Status OneLine(Status s);
+
+// Finds an extension function or method by name; `args` excludes the receiver.
+bool LookupExtFn(std::string_view name, ExtFn* fn, bool* method, int* args);
+
+// Parses `Type::"id"` (possibly namespaced).
+Result<EntityUid> ParseUidLiteral(std::string_view text);
+
+}  // namespace arbiter::cedar::internal

@@ -1,0 +1,48 @@
+// Evaluates policy conditions for one request. No exceptions; an error leaves a one-line message.
+#pragma once
+
+#include <string>
+
+#include "arbiter/cedar/authorizer.h"
+#include "arbiter/cedar/internal/ast.h"
+
+namespace arbiter::cedar::internal {
+
+class Evaluator {
+ public:
+  Evaluator(const Request& request, const Entities& entities);
+
+  // Whether the scope matches (never errors).
+  bool ScopeMatches(const PolicyAst& ast) const;
+
+  // Evaluates the conditions. Returns false on error (message in error()); otherwise *satisfied.
+  bool EvalConditions(const PolicyAst& ast, bool* satisfied);
+
+  // Evaluates one expression.
+  bool Eval(const Expr& e, Value* out);
+
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Fail(std::string message) {
+    error_ = std::move(message);
+    return false;
+  }
+  bool TypeError(std::string_view what, const Value& got);
+  bool EvalBool(const Expr& e, bool* out);
+  bool EvalCall(const Expr& e, Value* out);
+  bool ScopeOk(const Scope& s, const EntityUid& uid) const;
+
+  const Request& request_;
+  const Entities& entities_;
+  Value vars_[4];
+  std::string error_;
+};
+
+// Applies an extension function or method to evaluated arguments (receiver first). Returns false
+// with `error` set on a type, arity, parse or overflow error.
+bool CallExtension(ExtFn fn, const Value* args, size_t nargs, Value* out, std::string* error);
+
+bool MatchesPattern(const std::vector<PatternPart>& pattern, std::string_view text);
+
+}  // namespace arbiter::cedar::internal

@@ -1,0 +1,296 @@
+// `arbiter cedar ...`: check-parse, authorize (single and batch) and conformance, in the manner
+// of the Cedar CLI. Thin wrappers over the arbiter_cedar library.
+#include <CLI/CLI.hpp>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "arbiter/cedar/authorizer.h"
+#include "arbiter/cedar/conformance.h"
+#include "arbiter/cedar/entities.h"
+#include "arbiter/cedar/internal/schema_data.h"
+#include "arbiter/cedar/policy_set.h"
+#include "arbiter/cedar/schema.h"
+#include "arbiter/cli/command_registry.h"
+#include "arbiter/common/json.h"
+
+namespace arbiter::cli {
+namespace {
+
+using cedar::EntityUid;
+
+constexpr size_t kMaxInputFile = 64u << 20;
+constexpr size_t kMaxRequestLine = 1u << 20;
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read `" + path + "`");
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  if (size < 0) return Status::InvalidArgument("cannot read `" + path + "`");
+  if (static_cast<std::uint64_t>(size) > kMaxInputFile) {
+    return Status::ResourceExhausted("`" + path + "` is larger than " +
+                                     std::to_string(kMaxInputFile) + " bytes");
+  }
+  in.seekg(0, std::ios::beg);
+  std::string data(static_cast<size_t>(size), '\0');
+  in.read(data.data(), size);
+  return data;
+}
+
+int BadInput(const std::string& message) {
+  std::cerr << "arbiter cedar: " << message << "\n";
+  return 1;
+}
+
+struct AuthorizeOptions {
+  std::string policies;
+  std::string entities;
+  std::string schema;
+  std::string principal, action, resource;
+  std::string context;
+  std::string requests;
+  bool json = false;
+  bool no_validation = false;
+};
+
+// Loaded once for a whole run.
+struct Inputs {
+  cedar::PolicySet policies;
+  std::optional<cedar::Schema> schema;
+  cedar::Entities entities;
+};
+
+Result<Inputs> LoadInputs(const AuthorizeOptions& o) {
+  Inputs in;
+  ARBITER_TRY(std::string ptext, ReadFile(o.policies));
+  ARBITER_TRY(cedar::PolicySet ps, cedar::ParsePolicySet(ptext, o.policies));
+  in.policies = std::move(ps);
+  if (!o.schema.empty()) {
+    ARBITER_TRY(std::string stext, ReadFile(o.schema));
+    ARBITER_TRY(cedar::Schema s, cedar::ParseSchema(stext, o.schema));
+    in.schema = std::move(s);
+  }
+  std::string etext = "[]";
+  if (!o.entities.empty()) {
+    ARBITER_TRY(std::string t, ReadFile(o.entities));
+    etext = std::move(t);
+  }
+  ARBITER_TRY(cedar::Entities ents,
+              cedar::ParseEntitiesJson(etext, in.schema ? &*in.schema : nullptr));
+  in.entities = std::move(ents);
+  return in;
+}
+
+Result<EntityUid> ParseUidArg(const std::string& text, std::string_view what) {
+  auto r = cedar::ParseEntityUid(text);
+  if (!r) return Status::InvalidArgument("--" + std::string(what) + ": " + r.error().message());
+  return r;
+}
+
+std::string ResponseJson(const cedar::Response& r) {
+  boost::json::object o;
+  o["decision"] = std::string(cedar::DecisionName(r.decision));
+  boost::json::array reasons, errors;
+  for (const std::string& id : r.reasons) reasons.emplace_back(id);
+  for (const auto& e : r.errors) errors.emplace_back(e.policy_id);
+  o["reason"] = std::move(reasons);
+  o["errors"] = std::move(errors);
+  return boost::json::serialize(o);
+}
+
+Result<cedar::Response> AuthorizeOne(const Inputs& in, cedar::Request req, bool validate) {
+  if (validate && in.schema) ARBITER_RETURN_IF_ERROR(cedar::ValidateRequest(req, *in.schema));
+  return cedar::IsAuthorized(req, in.policies, in.entities);
+}
+
+// One JSONL request line -> one output line.
+std::string BatchLine(const Inputs& in, std::string_view line, size_t line_no, bool validate) {
+  auto error_line = [&](const std::string& msg) {
+    boost::json::object o;
+    o["error"] = "line " + std::to_string(line_no) + ": " + msg;
+    return boost::json::serialize(o);
+  };
+  if (line.size() > kMaxRequestLine) return error_line("request line is too long");
+  auto doc = ParseJson(line, JsonLimits{kMaxRequestLine, 64});
+  if (!doc) return error_line(doc.error().message());
+  const boost::json::object* o = doc->if_object();
+  if (!o) return error_line("expected a JSON object");
+  cedar::Request req;
+  for (auto [key, out] : {std::pair<const char*, EntityUid*>{"principal", &req.principal},
+                          {"action", &req.action},
+                          {"resource", &req.resource}}) {
+    const boost::json::value* v = o->if_contains(key);
+    if (!v) return error_line(std::string("missing `") + key + "`");
+    auto uid = cedar::internal::ParseUidJson(*v, key);
+    if (!uid) return error_line(uid.error().message());
+    *out = *uid;
+  }
+  boost::json::value empty = boost::json::object();
+  const boost::json::value* cj = o->if_contains("context");
+  auto context = cedar::internal::ParseContextValue(
+      cj ? *cj : empty, in.schema ? &in.schema->data() : nullptr, req.action);
+  if (!context) return error_line(context.error().message());
+  req.context = *context;
+  auto resp = AuthorizeOne(in, std::move(req), validate);
+  if (!resp) return error_line(resp.error().message());
+  return ResponseJson(*resp);
+}
+
+int RunAuthorize(const AuthorizeOptions& o) {
+  auto in = LoadInputs(o);
+  if (!in) return BadInput(in.error().message());
+  bool validate = !o.no_validation;
+  if (!o.requests.empty()) {
+    std::ifstream file(o.requests, std::ios::binary);
+    if (!file) return BadInput("cannot read `" + o.requests + "`");
+    std::string line;
+    size_t line_no = 0;
+    std::string out;
+    while (std::getline(file, line)) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      out += BatchLine(*in, line, line_no, validate);
+      out += '\n';
+      if (out.size() > (1u << 16)) {
+        std::cout << out;
+        out.clear();
+      }
+    }
+    std::cout << out << std::flush;
+    return 0;
+  }
+  if (o.principal.empty() || o.action.empty() || o.resource.empty()) {
+    return BadInput("--principal, --action and --resource are required without --requests");
+  }
+  cedar::Request req;
+  auto p = ParseUidArg(o.principal, "principal");
+  auto a = ParseUidArg(o.action, "action");
+  auto r = ParseUidArg(o.resource, "resource");
+  if (!p) return BadInput(p.error().message());
+  if (!a) return BadInput(a.error().message());
+  if (!r) return BadInput(r.error().message());
+  req.principal = *p;
+  req.action = *a;
+  req.resource = *r;
+  if (!o.context.empty()) {
+    auto text = ReadFile(o.context);
+    if (!text) return BadInput(text.error().message());
+    auto ctx = cedar::ParseContextJson(*text, in->schema ? &*in->schema : nullptr, req.action);
+    if (!ctx) return BadInput(ctx.error().message());
+    req.context = *ctx;
+  }
+  auto resp = AuthorizeOne(*in, std::move(req), validate);
+  if (!resp) return BadInput(resp.error().message());
+  if (o.json) {
+    std::cout << ResponseJson(*resp) << "\n";
+  } else {
+    std::cout << (resp->decision == cedar::Decision::kAllow ? "ALLOW" : "DENY") << "\n";
+    for (const std::string& id : resp->reasons) std::cout << "reason: " << id << "\n";
+    for (const auto& e : resp->errors) std::cout << "error: " << e.message << "\n";
+  }
+  return resp->decision == cedar::Decision::kAllow ? 0 : 2;
+}
+
+int RunCheckParse(const std::string& policies, const std::string& schema,
+                  const std::string& entities) {
+  auto ptext = ReadFile(policies);
+  if (!ptext) return BadInput(ptext.error().message());
+  auto ps = cedar::ParsePolicySet(*ptext, policies);
+  if (!ps) return BadInput(ps.error().message());
+  std::optional<cedar::Schema> s;
+  if (!schema.empty()) {
+    auto stext = ReadFile(schema);
+    if (!stext) return BadInput(stext.error().message());
+    auto parsed = cedar::ParseSchema(*stext, schema);
+    if (!parsed) return BadInput(parsed.error().message());
+    s = std::move(*parsed);
+  }
+  if (!entities.empty()) {
+    auto etext = ReadFile(entities);
+    if (!etext) return BadInput(etext.error().message());
+    auto parsed = cedar::ParseEntitiesJson(*etext, s ? &*s : nullptr);
+    if (!parsed) return BadInput(parsed.error().message());
+  }
+  std::cout << "ok: " << ps->size() << " polic" << (ps->size() == 1 ? "y" : "ies") << "\n";
+  return 0;
+}
+
+int RunConformance(const std::string& root, const std::vector<std::string>& files) {
+  size_t passed = 0, failed = 0;
+  for (const std::string& f : files) {
+    cedar::ConformanceOutcome o = cedar::RunConformanceFile(f, root);
+    for (const std::string& m : o.mismatches) std::cout << m << "\n";
+    if (o.passed) {
+      ++passed;
+    } else {
+      ++failed;
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  return failed == 0 ? 0 : 2;
+}
+
+void AddCedarCommands(CLI::App& app, CommandContext& ctx) {
+  auto* cedar = app.add_subcommand("cedar", "Cedar policies: parse, authorize, conformance");
+  cedar->require_subcommand(1);
+
+  auto* check = cedar->add_subcommand("check-parse",
+                                      "Parse a policy set (and optionally a "
+                                      "schema and entities); exit 1 on error");
+  auto check_policies = std::make_shared<std::string>();
+  auto check_schema = std::make_shared<std::string>();
+  auto check_entities = std::make_shared<std::string>();
+  check->add_option("--policies", *check_policies, "Cedar policy file")->required();
+  check->add_option("--schema", *check_schema, "Cedar schema (.cedarschema)");
+  check->add_option("--entities", *check_entities, "entities JSON");
+  check->callback([&ctx, check_policies, check_schema, check_entities] {
+    ctx.exit_code = RunCheckParse(*check_policies, *check_schema, *check_entities);
+  });
+
+  auto* authz = cedar->add_subcommand(
+      "authorize",
+      "Authorize a request (exit 0 allow, 2 deny, 1 bad input), or a batch of JSONL requests "
+      "(one JSON result line per request; exit 0 unless the policies, schema or entities are "
+      "bad)");
+  auto ao = std::make_shared<AuthorizeOptions>();
+  authz->add_option("--policies", ao->policies, "Cedar policy file")->required();
+  authz->add_option("--entities", ao->entities, "entities JSON (default: none)");
+  authz->add_option("--schema", ao->schema,
+                    "Cedar schema: entities and context are parsed with it and requests "
+                    "validated against it");
+  authz->add_option("--principal", ao->principal, "principal uid, e.g. User::\"alice\"");
+  authz->add_option("--action", ao->action, "action uid, e.g. Action::\"view\"");
+  authz->add_option("--resource", ao->resource, "resource uid");
+  authz->add_option("--context", ao->context, "context JSON file");
+  authz->add_option("--requests", ao->requests,
+                    "JSONL file of {principal, action, resource, context} requests");
+  authz->add_flag("--json", ao->json, "print the single result as a JSON line");
+  authz->add_flag("--no-request-validation", ao->no_validation,
+                  "do not validate requests against the schema");
+  authz->callback([&ctx, ao] { ctx.exit_code = RunAuthorize(*ao); });
+
+  auto* conf = cedar->add_subcommand(
+      "conformance",
+      "Run cedar-integration-tests files; prints one line per mismatch and `N passed, N failed` "
+      "(exit 0 when all pass, 2 otherwise)");
+  auto root = std::make_shared<std::string>();
+  auto files = std::make_shared<std::vector<std::string>>();
+  conf->add_option("--root", *root, "directory the test files' paths are relative to");
+  conf->add_option("tests", *files, "test JSON files")->required();
+  conf->callback([&ctx, root, files] { ctx.exit_code = RunConformance(*root, *files); });
+}
+
+}  // namespace
+
+ARBITER_COMMAND_GROUP(cedar, AddCedarCommands);
+
+}  // namespace arbiter::cli

@@ -1,0 +1,84 @@
+#include "arbiter/routing/evidence.h"
+
+#include <boost/json.hpp>
+
+#include "arbiter/common/crypto.h"
+#include "arbiter/common/json.h"
+
+namespace arbiter::routing {
+
+boost::json::object Actor::ToJson() const {
+  boost::json::object o;
+  o["kind"] = kind;
+  o["id"] = id;
+  return o;
+}
+
+Result<std::uint64_t> InMemoryEvidenceSink::Append(std::string_view canonical_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fail_) return Status::Unavailable("evidence sink: append failed (test)");
+  records_.emplace_back(canonical_json);
+  return static_cast<std::uint64_t>(records_.size() - 1);
+}
+
+std::vector<std::string> InMemoryEvidenceSink::Records() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return records_;
+}
+
+size_t InMemoryEvidenceSink::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return records_.size();
+}
+
+void InMemoryEvidenceSink::FailAppends(bool fail) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_ = fail;
+}
+
+std::string CaseKey::Hash(std::string_view label, std::string_view data) const {
+  std::string message;
+  message.reserve(label.size() + 1 + data.size());
+  message.append(label);
+  message.push_back('\0');
+  message.append(data);
+  return HexEncode(HmacSha256(key_, AsBytes(message)));
+}
+
+Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id(case_id);
+  if (shredded_.count(id) != 0) {
+    return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
+  }
+  auto [it, inserted] = keys_.try_emplace(std::move(id));
+  if (inserted) it->second = RandomBytes(32);
+  return CaseKey(it->second);
+}
+
+Status InMemoryCaseKeyStore::Shred(std::string_view case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id(case_id);
+  keys_.erase(id);
+  shredded_[id] = true;
+  return Status::Ok();
+}
+
+boost::json::object NewEvidenceRecord(std::string_view type, const Actor& actor,
+                                      std::int64_t at_micros) {
+  boost::json::object o;
+  o["v"] = 1;
+  o["type"] = type;
+  o["at"] = at_micros;
+  o["actor"] = actor.ToJson();
+  return o;
+}
+
+Result<std::optional<std::uint64_t>> AppendEvidence(EvidenceSink* sink,
+                                                    const boost::json::object& record) {
+  if (sink == nullptr) return std::optional<std::uint64_t>();
+  ARBITER_TRY(std::uint64_t index, sink->Append(CanonicalJson(record)));
+  return std::optional<std::uint64_t>(index);
+}
+
+}  // namespace arbiter::routing

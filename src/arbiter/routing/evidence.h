@@ -1,0 +1,104 @@
+// Evidence: every routing decision, intent decision, approval, override, escalation, close,
+// outcome and pack load becomes one canonical-JSON record appended to an EvidenceSink (the
+// ledger in production; InMemoryEvidenceSink in tests).
+//
+// Privacy: raw case text and personal data never enter a record. Case ids, customer ids and text
+// appear only as keyed hashes (HMAC-SHA-256) under a key private to that case, kept in a
+// CaseKeyStore. Deleting the key (Shred) makes the records unlinkable to the case and its
+// customer without touching the ledger (crypto-shredding).
+//
+//   InMemoryEvidenceSink sink;
+//   InMemoryCaseKeyStore keys;
+//   ARBITER_TRY(CaseKey key, keys.KeyFor("CASE-1"));
+//   std::string ref = key.Hash("case", "CASE-1");          // 64 hex characters
+//   ARBITER_TRY(std::uint64_t index, sink.Append(CanonicalJson(record)));
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "arbiter/common/bytes.h"
+#include "arbiter/common/status.h"
+
+namespace arbiter::routing {
+
+// Who did something: "system" (Arbiter itself), "source" (a ticket source), "agent" (a workload,
+// id = its SPIFFE id or Cedar uid) or "human" (id = the user's id or Cedar uid).
+struct Actor {
+  std::string kind = "system";
+  std::string id;
+  boost::json::object ToJson() const;
+};
+
+// Appends evidence records; returns each record's index in the log. Implementations must be
+// thread-safe and durable when they return (the ledger writes to its queue on disk first).
+class EvidenceSink {
+ public:
+  virtual ~EvidenceSink() = default;
+  virtual Result<std::uint64_t> Append(std::string_view canonical_json) = 0;
+};
+
+class InMemoryEvidenceSink final : public EvidenceSink {
+ public:
+  Result<std::uint64_t> Append(std::string_view canonical_json) override;
+  std::vector<std::string> Records() const;
+  size_t size() const;
+  // Test hook: make the next Append calls fail with kUnavailable.
+  void FailAppends(bool fail);
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> records_;
+  bool fail_ = false;
+};
+
+// A case's private key: hashes with it are stable for the case and meaningless without it.
+class CaseKey {
+ public:
+  explicit CaseKey(Bytes key) : key_(std::move(key)) {}
+  // Lowercase hex HMAC-SHA-256(key, label || 0x00 || data). Labels keep hashes of different
+  // fields apart ("case", "customer", "text", ...).
+  std::string Hash(std::string_view label, std::string_view data) const;
+  const Bytes& bytes() const { return key_; }
+
+ private:
+  Bytes key_;
+};
+
+// Where per-case keys live (the store in production). Thread-safe.
+class CaseKeyStore {
+ public:
+  virtual ~CaseKeyStore() = default;
+  // The case's key, created (32 random bytes) on first use. kFailedPrecondition after Shred.
+  virtual Result<CaseKey> KeyFor(std::string_view case_id) = 0;
+  // Deletes the key for good; later KeyFor calls for the case fail.
+  virtual Status Shred(std::string_view case_id) = 0;
+};
+
+class InMemoryCaseKeyStore final : public CaseKeyStore {
+ public:
+  Result<CaseKey> KeyFor(std::string_view case_id) override;
+  Status Shred(std::string_view case_id) override;
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, Bytes> keys_;
+  std::unordered_map<std::string, bool> shredded_;
+};
+
+// The common head of every record: {"v": 1, "type": type, "at": micros, "actor": {...}}.
+boost::json::object NewEvidenceRecord(std::string_view type, const Actor& actor,
+                                      std::int64_t at_micros);
+
+// Appends CanonicalJson(record); a null sink yields nullopt.
+Result<std::optional<std::uint64_t>> AppendEvidence(EvidenceSink* sink,
+                                                    const boost::json::object& record);
+
+}  // namespace arbiter::routing

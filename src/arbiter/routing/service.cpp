@@ -1,0 +1,453 @@
+#include "arbiter/routing/service.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "arbiter/common/bytes.h"
+#include "arbiter/common/crypto.h"
+#include "arbiter/common/json.h"
+
+namespace arbiter::routing {
+namespace {
+
+boost::json::object BundleJson(const Bundle& b) {
+  return {{"hash", b.hash()}, {"name", b.config().name}, {"version", b.config().version}};
+}
+
+std::vector<std::string> PolicyIds(const std::vector<PolicyReason>& reasons) {
+  std::vector<std::string> ids;
+  ids.reserve(reasons.size());
+  for (const auto& r : reasons) ids.push_back(r.policy_id);
+  return ids;
+}
+
+bool IsToken(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+  });
+}
+
+}  // namespace
+
+boost::json::object RouteRecord(const Bundle& bundle, const sources::Case& c,
+                                const RoutingDecision& d, const CaseKey& key, const Actor& actor,
+                                std::int64_t at_micros) {
+  boost::json::object record = NewEvidenceRecord("route", actor, at_micros);
+  record["case"] = key.Hash("case", c.id);
+  record["bundle"] = BundleJson(bundle);
+  if (!c.customer.id.empty()) record["customer"] = key.Hash("customer", c.customer.id);
+  record["text"] = key.Hash("text", c.AllText());
+  record["source"] = c.source;
+  boost::json::object decision = RoutingDecisionToJson(d);
+  decision.erase("bundle");
+  record["decision"] = std::move(decision);
+  return record;
+}
+
+RoutingService::RoutingService(ServiceDeps deps) : deps_(deps) {}
+
+Result<std::shared_ptr<const Bundle>> RoutingService::CurrentBundle() const {
+  std::shared_ptr<const Bundle> b = deps_.packs->Current();
+  if (b == nullptr) return Status::FailedPrecondition("no policy pack is loaded");
+  return b;
+}
+
+Result<RoutingService::CaseEntry*> RoutingService::Find(std::string_view case_id) {
+  auto it = cases_.find(case_id);
+  if (it == cases_.end()) return Status::NotFound("case `" + std::string(case_id) + "` is unknown");
+  return &it->second;
+}
+
+Result<boost::json::object> RoutingService::CaseRecord(std::string_view type, const Actor& actor,
+                                                       const CaseEntry& e, const Bundle* bundle) {
+  ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(e.c.id));
+  boost::json::object record = NewEvidenceRecord(type, actor, deps_.clock->NowMicros());
+  record["case"] = key.Hash("case", e.c.id);
+  if (bundle != nullptr) record["bundle"] = BundleJson(*bundle);
+  return record;
+}
+
+Result<std::optional<std::uint64_t>> RoutingService::Write(CaseEntry& e,
+                                                           const boost::json::object& record) {
+  ARBITER_TRY(std::optional<std::uint64_t> index, AppendEvidence(deps_.sink, record));
+  if (index) e.evidence.push_back(*index);
+  return index;
+}
+
+std::string RoutingService::NewRequestId() {
+  Bytes r = RandomBytes(8);
+  return "req-" + std::to_string(next_request_++) + "-" + HexEncode(r);
+}
+
+Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const ComputedSignals& given,
+                                              const Actor& actor,
+                                              const std::optional<cedar::EntityUid>& agent) {
+  ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
+  ComputedSignals computed;
+  std::string signal_failure;
+  if (deps_.signals != nullptr) {
+    auto r = deps_.signals->Compute(c);
+    if (r) {
+      computed = std::move(r).value();
+    } else {
+      signal_failure = "signals: " + r.error().message();
+    }
+  }
+  ComputedSignals signals = MergeSignals(std::move(computed), given);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cases_.find(c.id);
+  if (it != cases_.end()) {
+    const CaseState s = it->second.lifecycle.state();
+    if (s != CaseState::kNew && s != CaseState::kReopened) {
+      return Status::FailedPrecondition("cannot route case `" + c.id + "`: it is " +
+                                        std::string(CaseStateName(s)) +
+                                        " (only new and reopened cases are routed)");
+    }
+  }
+  CaseView view = BuildCaseView(*bundle, c, signals);
+  RoutingDecision d = EvaluateRoute(*bundle, view, agent);
+  if (!signal_failure.empty()) {
+    d.errors.push_back({"", signal_failure});
+    if (d.route == Route::kAi) {
+      d.route = Route::kHuman;
+      d.queue = bundle->config().error_queue;
+      d.fail_safe = true;
+    }
+  }
+
+  if (it == cases_.end()) it = cases_.emplace(c.id, CaseEntry{}).first;
+  CaseEntry& e = it->second;
+  e.c = c;
+  e.signals = signals;
+  ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(c.id));
+  const boost::json::object record =
+      RouteRecord(*bundle, c, d, key, actor, deps_.clock->NowMicros());
+  ARBITER_TRY(std::optional<std::uint64_t> index, Write(e, record));
+  ARBITER_RETURN_IF_ERROR(e.lifecycle.Route(d.route, d.queue));
+  e.last_route = d;
+  if (d.route == Route::kAi) {
+    e.kept_by_ai = true;
+    e.ai_bundle_hash = d.bundle_hash;
+    e.ai_policies = PolicyIds(d.reasons);
+  }
+  return RouteResult{std::move(d), index};
+}
+
+Result<ClaimResult> RoutingService::Claim(std::string_view case_id, const cedar::EntityUid& agent,
+                                          const Actor& actor) {
+  ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  const std::string agent_id = agent.ToString();
+  {
+    CaseLifecycle probe = e->lifecycle;
+    ARBITER_RETURN_IF_ERROR(probe.Claim(agent_id));
+  }
+  CaseView view = BuildCaseView(*bundle, e->c, e->signals);
+  RoutingDecision d = EvaluateRoute(*bundle, view, agent);
+  if (d.route != Route::kAi) {
+    // Policy no longer lets this agent keep the case: it escalates instead.
+    const std::string queue = d.queue.empty() ? bundle->config().default_human_queue : d.queue;
+    ARBITER_TRY(boost::json::object record, CaseRecord("escalation", actor, *e, bundle.get()));
+    record["queue"] = queue;
+    record["trigger"] = "claim";
+    boost::json::object decision = RoutingDecisionToJson(d);
+    decision.erase("bundle");
+    record["decision"] = std::move(decision);
+    ARBITER_RETURN_IF_ERROR(Write(*e, record).status());
+    ARBITER_RETURN_IF_ERROR(e->lifecycle.Escalate(queue));
+    e->escalated_later = true;
+    return Status::PermissionDenied("agent " + agent_id + " may not handle case `" +
+                                    std::string(case_id) + "`: escalated to queue `" + queue + "`");
+  }
+  const RoutingConfig& config = bundle->config();
+  ARBITER_TRY(CaseGrant grant,
+              deps_.grants->IssueCaseGrant({e->c.id, agent_id, config.grant_ttl_seconds,
+                                            config.grant_max_ttl_seconds, bundle->hash()}));
+  ARBITER_TRY(boost::json::object record, CaseRecord("claim", actor, *e, bundle.get()));
+  record["agent"] = agent_id;
+  record["grant"] = {{"id", grant.grant_id}, {"expires_at", grant.expires_at_micros}};
+  record["policies"] = ReasonsToJson(d.reasons);
+  ARBITER_TRY(std::optional<std::uint64_t> index, Write(*e, record));
+  ARBITER_RETURN_IF_ERROR(e->lifecycle.Claim(agent_id));
+  e->grant_id = grant.grant_id;
+  return ClaimResult{grant, index};
+}
+
+Result<IntentResult> RoutingService::FinishIntent(CaseEntry& e, const Bundle& bundle,
+                                                  IntentDecision decision,
+                                                  const PendingIntent& request, const Actor& actor,
+                                                  std::string_view record_type,
+                                                  boost::json::object extra) {
+  IntentResult result;
+  ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(e.c.id));
+  const std::string params_json = CanonicalJson(request.params);
+  if (decision.outcome == IntentOutcome::kAllow) {
+    ARBITER_TRY(result.intent_token,
+                deps_.grants->IssueIntentToken({e.c.id, e.grant_id, request.agent, request.intent,
+                                                HexEncode(Sha256(params_json))}));
+  } else if (decision.outcome == IntentOutcome::kPendingApproval) {
+    result.request_id = NewRequestId();
+  }
+  ARBITER_TRY(boost::json::object record, CaseRecord(record_type, actor, e, &bundle));
+  for (auto& kv : extra) record[kv.key()] = std::move(kv.value());
+  record["agent"] = request.agent;
+  // Numbers and booleans are kept (amounts are audit facts); strings may be personal data.
+  boost::json::object params;
+  for (const auto& kv : request.params) {
+    if (kv.value().is_string()) {
+      params[kv.key()] = {{"hmac", key.Hash("param", kv.value().get_string())}};
+    } else {
+      params[kv.key()] = kv.value();
+    }
+  }
+  record["params"] = std::move(params);
+  boost::json::object decision_json = IntentDecisionToJson(decision);
+  decision_json.erase("bundle");
+  record["decision"] = std::move(decision_json);
+  if (!result.request_id.empty()) record["request"] = result.request_id;
+  ARBITER_TRY(result.evidence_index, Write(e, record));
+  if (decision.outcome == IntentOutcome::kPendingApproval) {
+    PendingIntent pending = request;
+    pending.roles = decision.approvals;
+    e.pending.emplace(result.request_id, std::move(pending));
+  } else if (decision.outcome == IntentOutcome::kEscalate) {
+    ARBITER_RETURN_IF_ERROR(e.lifecycle.Escalate(decision.queue));
+    ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e.c.id));
+    e.pending.clear();
+    e.escalated_later = e.kept_by_ai;
+  }
+  result.decision = std::move(decision);
+  return result;
+}
+
+Result<IntentResult> RoutingService::RequestIntent(std::string_view case_id,
+                                                   const cedar::EntityUid& agent,
+                                                   std::string_view intent,
+                                                   const boost::json::object& params,
+                                                   const Actor& actor) {
+  ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  const std::string agent_id = agent.ToString();
+  ARBITER_RETURN_IF_ERROR(e->lifecycle.CheckIntent(agent_id));
+  CaseView view = BuildCaseView(*bundle, e->c, e->signals);
+  ARBITER_TRY(IntentDecision d, EvaluateIntent(*bundle, view, agent, intent, params, std::nullopt));
+  PendingIntent request{std::string(intent), agent_id, params, {}};
+  return FinishIntent(*e, *bundle, std::move(d), request, actor, "intent", {});
+}
+
+Result<ApprovalResult> RoutingService::Approve(std::string_view case_id,
+                                               std::string_view request_id,
+                                               const cedar::EntityUid& person, const Actor& actor) {
+  ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  auto pit = e->pending.find(std::string(request_id));
+  if (pit == e->pending.end()) {
+    return Status::NotFound("no pending intent `" + std::string(request_id) + "` on case `" +
+                            std::string(case_id) + "`");
+  }
+  if (e->lifecycle.state() != CaseState::kClaimed) {
+    return Status::FailedPrecondition("cannot approve: the case is " +
+                                      std::string(CaseStateName(e->lifecycle.state())));
+  }
+  const PendingIntent pending = pit->second;
+  CaseView view = BuildCaseView(*bundle, e->c, e->signals);
+  ApprovalResult result;
+  std::string role;
+  for (const auto& r : pending.roles) {
+    PersonDecision pd = EvaluateApproval(*bundle, view, person, pending.intent, r);
+    result.approval = pd;
+    if (pd.allowed) {
+      role = r;
+      break;
+    }
+  }
+  ARBITER_TRY(boost::json::object record, CaseRecord("approval", actor, *e, bundle.get()));
+  record["request"] = std::string(request_id);
+  record["approver"] = person.ToString();
+  record["intent"] = pending.intent;
+  record["allowed"] = result.approval.allowed;
+  if (!role.empty()) record["role"] = role;
+  record["policies"] = ReasonsToJson(result.approval.reasons);
+  record["errors"] = ErrorsToJson(result.approval.errors);
+  ARBITER_TRY(result.evidence_index, Write(*e, record));
+  if (!result.approval.allowed) return result;
+
+  e->pending.erase(pit);
+  // Re-evaluate as the agent that asked (its uid is kept in Cedar syntax).
+  ARBITER_TRY(cedar::EntityUid agent_uid, cedar::ParseEntityUid(pending.agent));
+  ARBITER_TRY(IntentDecision redo,
+              EvaluateIntent(*bundle, view, agent_uid, pending.intent, pending.params,
+                             Approval{person.ToString(), role}));
+  boost::json::object extra;
+  extra["approval"] = {
+      {"request", std::string(request_id)}, {"approver", person.ToString()}, {"role", role}};
+  ARBITER_TRY(IntentResult intent, FinishIntent(*e, *bundle, std::move(redo), pending, actor,
+                                                "intent", std::move(extra)));
+  result.intent = std::move(intent);
+  return result;
+}
+
+Result<OverrideResult> RoutingService::Override(std::string_view case_id,
+                                                const cedar::EntityUid& person, Route to,
+                                                std::string_view queue, const Actor& actor) {
+  ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  if (to == Route::kHuman && bundle->config().FindQueue(queue) == nullptr) {
+    return Status::InvalidArgument("override: unknown queue `" + std::string(queue) + "`");
+  }
+  {
+    CaseLifecycle probe = e->lifecycle;
+    ARBITER_RETURN_IF_ERROR(probe.Override(to, queue));
+  }
+  CaseView view = BuildCaseView(*bundle, e->c, e->signals);
+  OverrideResult result;
+  result.decision = EvaluateOverride(*bundle, view, person, to, queue);
+  const Holder before = e->lifecycle.holder();
+  ARBITER_TRY(boost::json::object record, CaseRecord("override", actor, *e, bundle.get()));
+  record["person"] = person.ToString();
+  record["from"] = {{"holder", HolderName(before)}, {"queue", e->lifecycle.queue()}};
+  record["to"] = {{"route", RouteName(to)}, {"queue", std::string(queue)}};
+  record["allowed"] = result.decision.allowed;
+  record["policies"] = ReasonsToJson(result.decision.reasons);
+  record["errors"] = ErrorsToJson(result.decision.errors);
+  ARBITER_TRY(result.evidence_index, Write(*e, record));
+  if (!result.decision.allowed) return result;
+  ARBITER_RETURN_IF_ERROR(e->lifecycle.Override(to, queue));
+  e->pending.clear();
+  if (before == Holder::kAi) ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e->c.id));
+  if (to == Route::kHuman && e->kept_by_ai) e->escalated_later = true;
+  return result;
+}
+
+Result<std::optional<std::uint64_t>> RoutingService::Escalate(std::string_view case_id,
+                                                              std::string_view queue,
+                                                              std::string_view reason,
+                                                              const Actor& actor) {
+  ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  if (bundle->config().FindQueue(queue) == nullptr) {
+    return Status::InvalidArgument("escalate: unknown queue `" + std::string(queue) + "`");
+  }
+  {
+    CaseLifecycle probe = e->lifecycle;
+    ARBITER_RETURN_IF_ERROR(probe.Escalate(queue));
+  }
+  ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(e->c.id));
+  ARBITER_TRY(boost::json::object record, CaseRecord("escalation", actor, *e, bundle.get()));
+  record["queue"] = std::string(queue);
+  record["trigger"] = "request";
+  record["reason"] = key.Hash("reason", reason);
+  ARBITER_TRY(std::optional<std::uint64_t> index, Write(*e, record));
+  ARBITER_RETURN_IF_ERROR(e->lifecycle.Escalate(queue));
+  ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e->c.id));
+  e->pending.clear();
+  if (e->kept_by_ai) e->escalated_later = true;
+  return index;
+}
+
+Result<std::optional<std::uint64_t>> RoutingService::Close(std::string_view case_id,
+                                                           std::string_view resolution,
+                                                           const Actor& actor) {
+  if (!IsToken(resolution)) {
+    return Status::InvalidArgument("close: resolution `" + std::string(resolution) +
+                                   "` must be a short code of [a-z0-9_-]");
+  }
+  ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  {
+    CaseLifecycle probe = e->lifecycle;
+    ARBITER_RETURN_IF_ERROR(probe.Close());
+  }
+  ARBITER_TRY(boost::json::object record, CaseRecord("close", actor, *e, bundle.get()));
+  record["resolution"] = std::string(resolution);
+  record["holder"] = HolderName(e->lifecycle.holder());
+  ARBITER_TRY(std::optional<std::uint64_t> index, Write(*e, record));
+  e->closed_with_ai = e->lifecycle.holder() == Holder::kAi;
+  ARBITER_RETURN_IF_ERROR(e->lifecycle.Close());
+  ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e->c.id));
+  e->pending.clear();
+  return index;
+}
+
+Result<std::optional<std::uint64_t>> RoutingService::RecordOutcome(
+    std::string_view case_id, OutcomeKind kind, std::optional<std::int64_t> score,
+    const Actor& actor) {
+  if (kind == OutcomeKind::kSatisfaction && (!score || *score < 1 || *score > 5)) {
+    return Status::InvalidArgument("outcome csat: score must be from 1 to 5");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  {
+    CaseLifecycle probe = e->lifecycle;
+    ARBITER_RETURN_IF_ERROR(probe.Outcome(kind));
+  }
+  ARBITER_TRY(boost::json::object record, CaseRecord("outcome", actor, *e, nullptr));
+  record["outcome"] = OutcomeKindName(kind);
+  if (score) record["score"] = *score;
+  record["ai_kept"] = e->closed_with_ai;
+  ARBITER_TRY(std::optional<std::uint64_t> index, Write(*e, record));
+  ARBITER_RETURN_IF_ERROR(e->lifecycle.Outcome(kind));
+  if (e->closed_with_ai) {
+    if (kind == OutcomeKind::kReopened) e->outcomes.emplace_back("reopened");
+    if (kind == OutcomeKind::kDisputed) e->outcomes.emplace_back("disputed");
+    if (kind == OutcomeKind::kSatisfaction && *score <= 2) e->outcomes.emplace_back("low_csat");
+  }
+  return index;
+}
+
+std::optional<CaseSnapshot> RoutingService::Get(std::string_view case_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cases_.find(case_id);
+  if (it == cases_.end()) return std::nullopt;
+  const CaseEntry& e = it->second;
+  return CaseSnapshot{it->first,           e.lifecycle.state(), e.lifecycle.holder(),
+                      e.lifecycle.queue(), e.lifecycle.agent(), e.last_route,
+                      e.evidence};
+}
+
+std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<MissedEscalation> out;
+  for (const auto& [id, e] : cases_) {
+    if (!e.kept_by_ai) continue;
+    MissedEscalation m;
+    if (e.escalated_later) m.signals.emplace_back("escalated_later");
+    for (const auto& o : e.outcomes) {
+      if (std::find(m.signals.begin(), m.signals.end(), o) == m.signals.end()) {
+        m.signals.push_back(o);
+      }
+    }
+    if (m.signals.empty()) continue;
+    m.case_id = id;
+    m.bundle_hash = e.ai_bundle_hash;
+    m.policies = e.ai_policies;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Status RoutingService::Shred(std::string_view case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_RETURN_IF_ERROR(deps_.keys->Shred(case_id));
+  auto it = cases_.find(case_id);
+  if (it != cases_.end()) {
+    sources::Case& c = it->second.c;
+    c.subject.clear();
+    c.body.clear();
+    c.messages.clear();
+    c.customer.id.clear();
+    c.attributes.clear();
+  }
+  return Status::Ok();
+}
+
+}  // namespace arbiter::routing

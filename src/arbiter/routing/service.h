@@ -1,0 +1,182 @@
+// RoutingService: the routing engine as the server uses it. It routes cases under the bundle in
+// force, keeps each case's lifecycle, asks the grant issuer for case grants and intent tokens,
+// writes one evidence record per event, and reports missed escalations. Thread-safe.
+//
+//   InMemoryEvidenceSink sink;  InMemoryCaseKeyStore keys;  InMemoryGrantIssuer grants(clock);
+//   PackStore packs(&sink, clock);
+//   ARBITER_RETURN_IF_ERROR(packs.Load("examples/support", Actor{"human", "alice"}).status());
+//   RoutingService service({&packs, &sink, &keys, &grants, /*signals=*/nullptr, &clock});
+//   ARBITER_TRY(auto routed, service.RouteCase(c, {}, Actor{"source", "zendesk"}));
+//   if (routed.decision.route == Route::kAi) {
+//     ARBITER_TRY(auto claim, service.Claim(c.id, agent_uid, Actor{"agent", spiffe_id}));
+//     ARBITER_TRY(auto intent, service.RequestIntent(c.id, agent_uid, "refund",
+//                                                    {{"amount_cents", 2500}}, actor));
+//   }
+//
+// Evidence record types: "route", "claim", "intent", "approval", "override", "escalation",
+// "close", "outcome", "pack_load" (docs/ROUTING.md lists their fields). Case ids, customer ids
+// and text appear only as keyed hashes under the case's key; Shred() deletes the key.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arbiter/cedar/value.h"
+#include "arbiter/common/clock.h"
+#include "arbiter/common/status.h"
+#include "arbiter/routing/bundle.h"
+#include "arbiter/routing/evidence.h"
+#include "arbiter/routing/grants.h"
+#include "arbiter/routing/lifecycle.h"
+#include "arbiter/routing/router.h"
+#include "arbiter/routing/signals.h"
+#include "arbiter/sources/case.h"
+
+namespace arbiter::routing {
+
+struct ServiceDeps {
+  PackStore* packs = nullptr;         // required
+  EvidenceSink* sink = nullptr;       // required
+  CaseKeyStore* keys = nullptr;       // required
+  GrantIssuer* grants = nullptr;      // required
+  SignalComputer* signals = nullptr;  // optional: without it only given signals are used
+  const Clock* clock = nullptr;       // required
+};
+
+struct RouteResult {
+  RoutingDecision decision;
+  std::optional<std::uint64_t> evidence_index;
+};
+
+struct ClaimResult {
+  CaseGrant grant;
+  std::optional<std::uint64_t> evidence_index;
+};
+
+struct IntentResult {
+  IntentDecision decision;
+  std::string request_id;    // names a pending approval
+  std::string intent_token;  // set when allowed
+  std::optional<std::uint64_t> evidence_index;
+};
+
+struct ApprovalResult {
+  PersonDecision approval;
+  std::optional<IntentResult> intent;  // the intent re-evaluated with context.approval
+  std::optional<std::uint64_t> evidence_index;
+};
+
+struct OverrideResult {
+  PersonDecision decision;
+  std::optional<std::uint64_t> evidence_index;
+};
+
+struct MissedEscalation {
+  std::string case_id;
+  std::vector<std::string> signals;   // "escalated_later", "reopened", "disputed", "low_csat"
+  std::string bundle_hash;            // of the decision that kept the case with AI
+  std::vector<std::string> policies;  // the permits that kept it with AI
+};
+
+struct CaseSnapshot {
+  std::string case_id;
+  CaseState state = CaseState::kNew;
+  Holder holder = Holder::kNone;
+  std::string queue;
+  std::string agent;
+  std::optional<RoutingDecision> last_route;
+  std::vector<std::uint64_t> evidence;  // ledger indexes of this case's records, in order
+};
+
+// The evidence record of a routing decision, as RouteCase appends it: the case, customer and text
+// as keyed hashes under `key`, the decision, its policies, errors and signal values.
+boost::json::object RouteRecord(const Bundle& bundle, const sources::Case& c,
+                                const RoutingDecision& d, const CaseKey& key, const Actor& actor,
+                                std::int64_t at_micros);
+
+class RoutingService {
+ public:
+  explicit RoutingService(ServiceDeps deps);
+
+  // Routes a new (or reopened) case. `given` signals take precedence over computed ones; `agent`
+  // is the ai_handle principal (default: the pack's AI pool).
+  Result<RouteResult> RouteCase(const sources::Case& c, const ComputedSignals& given,
+                                const Actor& actor,
+                                const std::optional<cedar::EntityUid>& agent = std::nullopt);
+  // An agent takes a case routed to AI: ai_handle is re-checked for this agent, then a case grant
+  // is issued. A deny escalates the case instead (kFailedPrecondition names the queue).
+  Result<ClaimResult> Claim(std::string_view case_id, const cedar::EntityUid& agent,
+                            const Actor& actor);
+  Result<IntentResult> RequestIntent(std::string_view case_id, const cedar::EntityUid& agent,
+                                     std::string_view intent, const boost::json::object& params,
+                                     const Actor& actor);
+  // A person approves a pending intent (`request_id` from RequestIntent).
+  Result<ApprovalResult> Approve(std::string_view case_id, std::string_view request_id,
+                                 const cedar::EntityUid& person, const Actor& actor);
+  Result<OverrideResult> Override(std::string_view case_id, const cedar::EntityUid& person,
+                                  Route to, std::string_view queue, const Actor& actor);
+  // The agent (or a system check) hands the case to a person.
+  Result<std::optional<std::uint64_t>> Escalate(std::string_view case_id, std::string_view queue,
+                                                std::string_view reason, const Actor& actor);
+  Result<std::optional<std::uint64_t>> Close(std::string_view case_id, std::string_view resolution,
+                                             const Actor& actor);
+  // `score` is the satisfaction score (1..5) for kSatisfaction.
+  Result<std::optional<std::uint64_t>> RecordOutcome(std::string_view case_id, OutcomeKind kind,
+                                                     std::optional<std::int64_t> score,
+                                                     const Actor& actor);
+
+  std::optional<CaseSnapshot> Get(std::string_view case_id) const;
+  // Cases the AI kept that were later escalated, reopened, disputed or rated 1-2 of 5.
+  std::vector<MissedEscalation> MissedEscalations() const;
+  // Crypto-shreds the case: deletes its key and forgets its text.
+  Status Shred(std::string_view case_id);
+
+ private:
+  struct PendingIntent {
+    std::string intent;
+    std::string agent;
+    boost::json::object params;
+    std::vector<std::string> roles;
+  };
+  struct CaseEntry {
+    sources::Case c;
+    ComputedSignals signals;
+    CaseLifecycle lifecycle;
+    std::optional<RoutingDecision> last_route;
+    std::string grant_id;
+    std::map<std::string, PendingIntent> pending;
+    std::vector<std::uint64_t> evidence;
+    bool kept_by_ai = false;               // a route sent it to AI
+    std::string ai_bundle_hash;            // ... under this bundle
+    std::vector<std::string> ai_policies;  // ... because of these permits
+    bool escalated_later = false;          // it left AI for a person afterwards
+    bool closed_with_ai = false;
+    std::vector<std::string> outcomes;  // after a close with AI: "reopened", "disputed", "low_csat"
+  };
+
+  Result<std::shared_ptr<const Bundle>> CurrentBundle() const;
+  Result<CaseEntry*> Find(std::string_view case_id);
+  // Builds the common record head with the case reference.
+  Result<boost::json::object> CaseRecord(std::string_view type, const Actor& actor,
+                                         const CaseEntry& e, const Bundle* bundle);
+  Result<std::optional<std::uint64_t>> Write(CaseEntry& e, const boost::json::object& record);
+  Result<IntentResult> FinishIntent(CaseEntry& e, const Bundle& bundle, IntentDecision decision,
+                                    const PendingIntent& request, const Actor& actor,
+                                    std::string_view record_type, boost::json::object extra);
+  std::string NewRequestId();
+
+  ServiceDeps deps_;
+  mutable std::mutex mu_;
+  std::map<std::string, CaseEntry, std::less<>> cases_;
+  std::uint64_t next_request_ = 1;
+};
+
+}  // namespace arbiter::routing

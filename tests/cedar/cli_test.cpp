@@ -1,0 +1,138 @@
+// `arbiter cedar ...` end to end: exit codes, output formats and batch mode.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/shared_data.h"
+
+namespace {
+
+#ifdef ARBITER_CLI_PATH
+struct RunResult {
+  int exit_code;
+  std::string out;
+};
+
+RunResult RunCli(const std::string& args) {
+  std::string cmd = std::string(ARBITER_CLI_PATH) + " " + args + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  EXPECT_NE(f, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  int status = f ? pclose(f) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class CedarCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = arbiter::testing::BuildDir() / "cedar-cli-test";
+    std::filesystem::create_directories(dir_);
+    Write("p.cedar",
+          "@id(\"admins\") permit(principal in Group::\"admins\", action, resource);\n"
+          "@id(\"broken\") permit(principal, action, resource) when { principal.nope };\n"
+          "@id(\"block\") forbid(principal, action, resource) when { context.blocked };\n");
+    Write("s.cedarschema",
+          "entity Group; entity User in [Group] { name: String };\n"
+          "entity Doc;\n"
+          "action view appliesTo { principal: User, resource: Doc, context: { blocked: Bool } };");
+    Write("e.json", R"([{"uid": {"type": "User", "id": "alice"}, "attrs": {"name": "A"},
+                         "parents": [{"type": "Group", "id": "admins"}]},
+                        {"uid": {"type": "User", "id": "bob"}, "attrs": {"name": "B"}}])");
+    Write("ctx_no.json", R"({"blocked": false})");
+    Write("ctx_yes.json", R"({"blocked": true})");
+    Write("bad.cedar", "permit(principal, action, resource) when { 1 + };");
+  }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+  }
+  std::string P(const std::string& name) { return (dir_ / name).string(); }
+  std::string Common() {
+    return "--policies " + P("p.cedar") + " --entities " + P("e.json") + " --schema " +
+           P("s.cedarschema");
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(CedarCli, CheckParse) {
+  auto ok = RunCli("cedar check-parse --policies " + P("p.cedar"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("3 policies"), std::string::npos);
+  auto bad = RunCli("cedar check-parse --policies " + P("bad.cedar"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("bad.cedar:1:"), std::string::npos) << bad.out;
+}
+
+TEST_F(CedarCli, AuthorizeExitCodes) {
+  auto allow = RunCli("cedar authorize " + Common() +
+                      " --principal 'User::\"alice\"' --action 'Action::\"view\"' --resource "
+                      "'Doc::\"d\"' --context " +
+                      P("ctx_no.json"));
+  EXPECT_EQ(allow.exit_code, 0) << allow.out;
+  EXPECT_EQ(allow.out,
+            "ALLOW\nreason: admins\nerror: while evaluating policy `broken`: `User::\"alice\"` "
+            "does not have the attribute `nope`\n");
+  auto deny = RunCli("cedar authorize " + Common() +
+                     " --principal 'User::\"alice\"' --action 'Action::\"view\"' --resource "
+                     "'Doc::\"d\"' --context " +
+                     P("ctx_yes.json") + " --json");
+  EXPECT_EQ(deny.exit_code, 2) << deny.out;
+  EXPECT_EQ(deny.out, "{\"decision\":\"deny\",\"reason\":[\"block\"],\"errors\":[\"broken\"]}\n");
+  auto invalid = RunCli("cedar authorize " + Common() +
+                        " --principal 'Doc::\"x\"' --action 'Action::\"view\"' --resource "
+                        "'Doc::\"d\"' --context " +
+                        P("ctx_no.json"));
+  EXPECT_EQ(invalid.exit_code, 1) << invalid.out;
+  auto bad_uid = RunCli("cedar authorize " + Common() +
+                        " --principal 'User' --action 'Action::\"view\"' --resource 'Doc::\"d\"'");
+  EXPECT_EQ(bad_uid.exit_code, 1) << bad_uid.out;
+  auto bad_policies = RunCli("cedar authorize --policies " + P("bad.cedar") +
+                             " --principal 'User::\"a\"' --action 'Action::\"view\"' --resource "
+                             "'Doc::\"d\"'");
+  EXPECT_EQ(bad_policies.exit_code, 1);
+}
+
+TEST_F(CedarCli, BatchKeepsOrderAndReportsBadLines) {
+  Write(
+      "r.jsonl",
+      R"({"principal":{"type":"User","id":"alice"},"action":{"type":"Action","id":"view"},"resource":{"type":"Doc","id":"d"},"context":{"blocked":false}})"
+      "\n"
+      "not json\n"
+      R"({"principal":{"type":"User","id":"bob"},"action":{"type":"Action","id":"view"},"resource":{"type":"Doc","id":"d"},"context":{"blocked":false}})"
+      "\n"
+      R"({"principal":{"type":"User","id":"bob"},"action":{"type":"Action","id":"view"},"resource":{"type":"Doc","id":"d"},"context":{"blocked":"no"}})"
+      "\n");
+  auto r = RunCli("cedar authorize " + Common() + " --requests " + P("r.jsonl"));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < r.out.size()) {
+    size_t nl = r.out.find('\n', start);
+    lines.push_back(r.out.substr(start, nl - start));
+    start = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_EQ(lines[0], R"({"decision":"allow","reason":["admins"],"errors":["broken"]})");
+  EXPECT_EQ(lines[1].rfind(R"({"error":"line 2: )", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2], R"({"decision":"deny","reason":[],"errors":["broken"]})");
+  EXPECT_EQ(lines[3].rfind(R"({"error":"line 4: )", 0), 0u) << lines[3];
+}
+
+TEST_F(CedarCli, Conformance) {
+  ARBITER_REQUIRE_SHARED(root, "conformance/cedar");
+  auto r =
+      RunCli("cedar conformance --root " + root.string() + " " +
+             (root / "tests/decimal/1.json").string() + " " + (root / "tests/ip/1.json").string());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "2 passed, 0 failed\n");
+}
+#endif
+
+}  // namespace

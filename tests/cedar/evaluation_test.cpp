@@ -1,0 +1,165 @@
+// Data-driven evaluation tests: data/expressions.txt lists expressions with the expected outcome.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "arbiter/cedar/authorizer.h"
+
+namespace arbiter::cedar {
+namespace {
+
+Entities TestEntities() {
+  Entities e;
+  EXPECT_TRUE(e.Add(EntityUid("User", "alice"), Value::Record({{"age", Value::Long(42)}}),
+                    {EntityUid("Group", "admins")},
+                    Value::Record({{"clearance", Value::String("secret")}}))
+                  .ok());
+  EXPECT_TRUE(
+      e.Add(EntityUid("Group", "admins"), Value::Record({}), {EntityUid("Group", "all")}).ok());
+  EXPECT_TRUE(e.Add(EntityUid("Group", "all"), Value::Record({}), {}).ok());
+  EXPECT_TRUE(e.Add(EntityUid("Photo", "p1"),
+                    Value::Record({{"owner", Value::Entity(EntityUid("User", "alice"))}}), {})
+                  .ok());
+  EXPECT_TRUE(
+      e.Add(EntityUid("Action", "view"), Value::Record({}), {EntityUid("Action", "read")}).ok());
+  EXPECT_TRUE(e.Add(EntityUid("Action", "read"), Value::Record({}), {}).ok());
+  EXPECT_TRUE(e.Finalize().ok());
+  return e;
+}
+
+TEST(CedarEvaluation, ExpressionTable) {
+  std::ifstream in(ARBITER_CEDAR_TEST_DATA "/expressions.txt");
+  ASSERT_TRUE(in) << "cannot read tests/cedar/data/expressions.txt";
+  Entities entities = TestEntities();
+  Request req{EntityUid("User", "alice"), EntityUid("Action", "view"), EntityUid("Photo", "p1"),
+              Value::Record({{"flag", Value::Bool(true)}, {"n", Value::Long(7)}})};
+  std::string line;
+  int line_no = 0, cases = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    size_t bar = line.find('|');
+    ASSERT_NE(bar, std::string::npos) << "line " << line_no;
+    std::string expected = line.substr(0, line.find(' '));
+    std::string expr = line.substr(bar + 1);
+    std::string text = "permit(principal, action, resource) when { " + expr + " };";
+    auto policies = ParsePolicySet(text);
+    ASSERT_TRUE(policies.has_value())
+        << "line " << line_no << ": " << expr << ": " << policies.error().message();
+    Response r = IsAuthorized(req, *policies, entities);
+    std::string got = !r.errors.empty()                ? "error"
+                      : r.decision == Decision::kAllow ? "true"
+                                                       : "false";
+    EXPECT_EQ(got, expected) << "line " << line_no << ":" << expr
+                             << (r.errors.empty() ? "" : " (" + r.errors[0].message + ")");
+    ++cases;
+  }
+  EXPECT_GT(cases, 100);
+}
+
+TEST(CedarAuthorizer, ForbidOverridesPermitAndErrorsAreReported) {
+  auto policies = ParsePolicySet(R"(
+    @id("allow-all") permit(principal, action, resource);
+    @id("deny-alice") forbid(principal == User::"alice", action, resource);
+    @id("broken") forbid(principal, action, resource) when { principal.nope };
+    permit(principal, action, resource) when { context.n > 1 };
+  )");
+  ASSERT_TRUE(policies.has_value()) << policies.error().message();
+  Entities entities = TestEntities();
+  Request req{EntityUid("User", "alice"), EntityUid("Action", "view"), EntityUid("Photo", "p1"),
+              Value::Record({{"n", Value::Long(2)}})};
+  Response r = IsAuthorized(req, *policies, entities);
+  EXPECT_EQ(r.decision, Decision::kDeny);
+  EXPECT_EQ(r.reasons, std::vector<std::string>{"deny-alice"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].policy_id, "broken");
+  EXPECT_NE(r.errors[0].message.find("nope"), std::string::npos);
+
+  req.principal = EntityUid("User", "bob");
+  r = IsAuthorized(req, *policies, entities);
+  EXPECT_EQ(r.decision, Decision::kAllow);
+  EXPECT_EQ(r.reasons, (std::vector<std::string>{"allow-all", "policy3"}));
+  auto determining = DeterminingPolicies(r, *policies);
+  ASSERT_EQ(determining.size(), 2u);
+  EXPECT_EQ(determining[0]->id(), "allow-all");
+}
+
+TEST(CedarAuthorizer, DefaultDenyWithNoPolicies) {
+  auto policies = ParsePolicySet("");
+  ASSERT_TRUE(policies.has_value());
+  Entities entities;
+  Response r = IsAuthorized(Request{EntityUid("U", "a"), EntityUid("Action", "x"),
+                                    EntityUid("R", "r"), Value::Record({})},
+                            *policies, entities);
+  EXPECT_EQ(r.decision, Decision::kDeny);
+  EXPECT_TRUE(r.reasons.empty());
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(CedarAuthorizer, ScopeFormsAndActionIndex) {
+  auto policies = ParsePolicySet(R"(
+    permit(principal == User::"alice", action == Action::"view", resource);
+    permit(principal in Group::"all", action in [Action::"read"], resource is Photo);
+    permit(principal is User in Group::"admins", action in Action::"read", resource == Photo::"p1");
+    permit(principal, action == Action::"edit", resource);
+    forbid(principal is Group, action, resource in Photo::"p1");
+  )");
+  ASSERT_TRUE(policies.has_value()) << policies.error().message();
+  Entities entities = TestEntities();
+  Request req{EntityUid("User", "alice"), EntityUid("Action", "view"), EntityUid("Photo", "p1"),
+              Value::Record({})};
+  Response r = IsAuthorized(req, *policies, entities);
+  EXPECT_EQ(r.decision, Decision::kAllow);
+  EXPECT_EQ(r.reasons, (std::vector<std::string>{"policy0", "policy1", "policy2"}));
+  req.principal = EntityUid("User", "bob");
+  r = IsAuthorized(req, *policies, entities);
+  EXPECT_EQ(r.decision, Decision::kDeny);
+  req.action = EntityUid("Action", "edit");
+  r = IsAuthorized(req, *policies, entities);
+  EXPECT_EQ(r.reasons, std::vector<std::string>{"policy3"});
+}
+
+TEST(CedarEntities, OverlayOverBaseWithoutCopying) {
+  Entities base = TestEntities();
+  Entities overlay(&base);
+  ASSERT_TRUE(overlay
+                  .Add(EntityUid("Case", "c1"),
+                       Value::Record({{"score", *Value::ParseDecimal("0.85")},
+                                      {"tags", Value::Set({Value::String("vip")})}}),
+                       {EntityUid("Group", "admins")})
+                  .ok());
+  ASSERT_TRUE(overlay.Finalize().ok());
+  EXPECT_EQ(overlay.size(), 1u);
+  EXPECT_TRUE(overlay.IsIn(EntityUid("Case", "c1"), EntityUid("Group", "all")));
+  EXPECT_NE(overlay.Find(EntityUid("User", "alice")), nullptr);
+  auto policies = ParsePolicySet(R"(
+    @escalate @priority("high")
+    permit(principal, action, resource is Case in Group::"all")
+      when { resource.score.greaterThan(decimal("0.8")) && resource.tags.contains("vip") };
+  )");
+  ASSERT_TRUE(policies.has_value()) << policies.error().message();
+  Response r = IsAuthorized(Request{EntityUid("User", "alice"), EntityUid("Action", "view"),
+                                    EntityUid("Case", "c1"), Value::Record({})},
+                            *policies, overlay);
+  EXPECT_EQ(r.decision, Decision::kAllow);
+  auto determining = DeterminingPolicies(r, *policies);
+  ASSERT_EQ(determining.size(), 1u);
+  EXPECT_EQ(determining[0]->annotation("priority"), std::optional<std::string>("high"));
+  ASSERT_TRUE(determining[0]->annotation("escalate").has_value());
+  EXPECT_FALSE(determining[0]->annotation("escalate")->has_value());
+  EXPECT_FALSE(determining[0]->annotation("absent").has_value());
+  // The overlay does not change the base.
+  EXPECT_EQ(base.Find(EntityUid("Case", "c1")), nullptr);
+}
+
+TEST(CedarEntities, DuplicateInOverlayIsAnError) {
+  Entities e;
+  ASSERT_TRUE(e.Add(EntityUid("A", "1"), Value::Record({}), {}).ok());
+  EXPECT_FALSE(e.Add(EntityUid("A", "1"), Value::Record({}), {}).ok());
+  EXPECT_FALSE(e.Add(EntityUid("A", "2"), Value::Long(1), {}).ok());
+}
+
+}  // namespace
+}  // namespace arbiter::cedar

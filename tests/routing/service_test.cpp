@@ -1,0 +1,280 @@
+#include "arbiter/routing/service.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "arbiter/cedar/entities.h"
+#include "arbiter/common/json.h"
+#include "test_packs.h"
+
+namespace arbiter::routing {
+namespace {
+
+sources::Case MakeCase(std::string_view json) {
+  auto v = ParseJson(json);
+  EXPECT_TRUE(v.has_value());
+  auto c = sources::CaseFromJson(*v);
+  EXPECT_TRUE(c.has_value()) << c.status().ToString();
+  return c.has_value() ? *c : sources::Case{};
+}
+
+cedar::EntityUid Uid(std::string_view text) { return *cedar::ParseEntityUid(text); }
+
+class FailingSignals final : public SignalComputer {
+ public:
+  Result<ComputedSignals> Compute(const sources::Case&) override {
+    return Status::Unavailable("scanner is down");
+  }
+};
+
+class Service : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = packs_.Load(testing::ExamplePackDir(), Actor{"human", "Human::\"erin\""});
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+  }
+  boost::json::object Record(size_t i) {
+    auto v = ParseJson(sink_.Records().at(i));
+    EXPECT_TRUE(v.has_value());
+    return v->as_object();
+  }
+
+  FakeClock clock_;
+  InMemoryEvidenceSink sink_;
+  InMemoryCaseKeyStore keys_;
+  InMemoryGrantIssuer grants_{clock_};
+  PackStore packs_{&sink_, clock_};
+  RoutingService service_{{&packs_, &sink_, &keys_, &grants_, nullptr, &clock_}};
+  const Actor source_{"source", "zendesk"};
+  const Actor bot_{"agent", "spiffe://arbiter.example/agent/refund-agent-1"};
+  const Actor alice_{"human", "Human::\"alice\""};
+};
+
+constexpr std::string_view kRefundCase =
+    R"({"id":"ZD-1001","subject":"Refund please","body":"Card 4111 1111 1111 1111 charged twice, mail anna@example.com",
+        "language":"en","customer":{"id":"cust-42","tier":"standard"},"category":"refund",
+        "ai":{"confidence":0.93}})";
+
+TEST_F(Service, FullAiLifecycleWithApprovalAndEvidence) {
+  sources::Case c = MakeCase(kRefundCase);
+  auto routed = service_.RouteCase(c, {}, source_);
+  ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
+  EXPECT_EQ(routed->decision.route, Route::kAi);
+  ASSERT_TRUE(routed->evidence_index.has_value());
+
+  // The route record: canonical JSON, no raw text or personal data, keyed hashes instead.
+  const std::string raw = sink_.Records().at(*routed->evidence_index);
+  EXPECT_EQ(raw, CanonicalJson(*ParseJson(raw)));
+  for (std::string_view secret :
+       {"ZD-1001", "4111", "anna@example.com", "cust-42", "Refund please"}) {
+    EXPECT_EQ(raw.find(secret), std::string::npos) << secret << " leaked into " << raw;
+  }
+  boost::json::object r = Record(*routed->evidence_index);
+  EXPECT_EQ(r.at("type"), "route");
+  auto key = keys_.KeyFor("ZD-1001");
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(r.at("case").as_string(), key->Hash("case", "ZD-1001"));
+  EXPECT_EQ(r.at("customer").as_string(), key->Hash("customer", "cust-42"));
+  EXPECT_EQ(r.at("text").as_string(), key->Hash("text", c.AllText()));
+  EXPECT_EQ(r.at("bundle").at("hash").as_string(), packs_.Current()->hash());
+  EXPECT_EQ(r.at("decision").at("route"), "ai");
+  EXPECT_EQ(r.at("decision").at("signals").at("ai_confidence"), 93);
+  EXPECT_EQ(r.at("actor").at("id"), "zendesk");
+
+  const auto agent = Uid("Agent::\"refund-agent-1\"");
+  auto claim = service_.Claim("ZD-1001", agent, bot_);
+  ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
+  EXPECT_TRUE(grants_.IsLive(claim->grant.grant_id));
+  EXPECT_EQ(claim->grant.expires_at_micros, clock_.NowMicros() + 900'000'000);
+
+  // Another agent cannot act on the claimed case.
+  auto other = service_.RequestIntent("ZD-1001", Uid("Agent::\"refund-agent-2\""), "refund",
+                                      {{"amount_cents", 100}}, bot_);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code(), StatusCode::kPermissionDenied);
+
+  auto small = service_.RequestIntent("ZD-1001", agent, "refund", {{"amount_cents", 900}}, bot_);
+  ASSERT_TRUE(small.has_value()) << small.error().ToString();
+  EXPECT_EQ(small->decision.outcome, IntentOutcome::kAllow);
+  EXPECT_FALSE(small->intent_token.empty());
+
+  auto big = service_.RequestIntent("ZD-1001", agent, "refund", {{"amount_cents", 45000}}, bot_);
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(big->decision.outcome, IntentOutcome::kPendingApproval);
+  EXPECT_EQ(big->decision.approvals, std::vector<std::string>{"supervisor"});
+  EXPECT_TRUE(big->intent_token.empty());
+  ASSERT_FALSE(big->request_id.empty());
+
+  auto by_bob = service_.Approve("ZD-1001", big->request_id, Uid("Human::\"bob\""),
+                                 Actor{"human", "Human::\"bob\""});
+  ASSERT_TRUE(by_bob.has_value());
+  EXPECT_FALSE(by_bob->approval.allowed);
+  EXPECT_FALSE(by_bob->intent.has_value());
+
+  auto by_alice = service_.Approve("ZD-1001", big->request_id, Uid("Human::\"alice\""), alice_);
+  ASSERT_TRUE(by_alice.has_value()) << by_alice.error().ToString();
+  EXPECT_TRUE(by_alice->approval.allowed);
+  ASSERT_TRUE(by_alice->intent.has_value());
+  EXPECT_EQ(by_alice->intent->decision.outcome, IntentOutcome::kAllow);
+  EXPECT_FALSE(by_alice->intent->intent_token.empty());
+  // The pending request is consumed.
+  EXPECT_EQ(
+      service_.Approve("ZD-1001", big->request_id, Uid("Human::\"alice\""), alice_).error().code(),
+      StatusCode::kNotFound);
+
+  auto closed = service_.Close("ZD-1001", "resolved", bot_);
+  ASSERT_TRUE(closed.has_value()) << closed.error().ToString();
+  EXPECT_FALSE(grants_.IsLive(claim->grant.grant_id)) << "close revokes the case grant";
+  EXPECT_EQ(service_.RequestIntent("ZD-1001", agent, "refund", {{"amount_cents", 1}}, bot_)
+                .error()
+                .code(),
+            StatusCode::kFailedPrecondition);
+
+  // Every step left a record, in order, all tied to the case by the same keyed reference.
+  auto snap = service_.Get("ZD-1001");
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->state, CaseState::kClosed);
+  std::vector<std::string> types;
+  for (std::uint64_t i : snap->evidence) {
+    boost::json::object rec = Record(i);
+    types.emplace_back(rec.at("type").as_string());
+    EXPECT_EQ(rec.at("case").as_string(), key->Hash("case", "ZD-1001"));
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"route", "claim", "intent", "intent", "approval",
+                                             "approval", "intent", "close"}));
+}
+
+TEST_F(Service, EscalatingIntentTakesTheCaseFromAi) {
+  sources::Case c =
+      MakeCase(R"({"id":"ZD-2","language":"en","ai":{"confidence":0.95},"category":"refund"})");
+  ASSERT_TRUE(service_.RouteCase(c, {}, source_).has_value());
+  const auto agent = Uid("Agent::\"refund-agent-1\"");
+  auto claim = service_.Claim("ZD-2", agent, bot_);
+  ASSERT_TRUE(claim.has_value());
+  // The refund is above the hard limit: a plain deny, the case stays claimed.
+  auto denied = service_.RequestIntent("ZD-2", agent, "refund", {{"amount_cents", 900000}}, bot_);
+  ASSERT_TRUE(denied.has_value());
+  EXPECT_EQ(denied->decision.outcome, IntentOutcome::kDeny);
+  EXPECT_EQ(service_.Get("ZD-2")->state, CaseState::kClaimed);
+  // The agent hands over.
+  auto esc = service_.Escalate("ZD-2", "billing", "customer asked for a person", bot_);
+  ASSERT_TRUE(esc.has_value()) << esc.error().ToString();
+  EXPECT_EQ(service_.Get("ZD-2")->state, CaseState::kEscalated);
+  EXPECT_EQ(service_.Get("ZD-2")->queue, "billing");
+  EXPECT_FALSE(grants_.IsLive(claim->grant.grant_id));
+  const std::string raw = sink_.Records().at(**esc);
+  EXPECT_EQ(raw.find("customer asked"), std::string::npos);
+  auto missed = service_.MissedEscalations();
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].case_id, "ZD-2");
+  EXPECT_EQ(missed[0].signals, std::vector<std::string>{"escalated_later"});
+  EXPECT_EQ(missed[0].policies, std::vector<std::string>{"ai-baseline"});
+}
+
+TEST_F(Service, OverrideIsCheckedByPolicy) {
+  sources::Case c = MakeCase(R"({"id":"ZD-3","language":"en","severity":1})");
+  auto routed = service_.RouteCase(c, {}, source_);
+  ASSERT_TRUE(routed.has_value());
+  EXPECT_EQ(routed->decision.queue, "incident");
+  auto by_bob = service_.Override("ZD-3", Uid("Human::\"bob\""), Route::kAi, "",
+                                  Actor{"human", "Human::\"bob\""});
+  ASSERT_TRUE(by_bob.has_value());
+  EXPECT_FALSE(by_bob->decision.allowed);
+  EXPECT_EQ(service_.Get("ZD-3")->holder, Holder::kHuman);
+  auto by_alice = service_.Override("ZD-3", Uid("Human::\"alice\""), Route::kAi, "", alice_);
+  ASSERT_TRUE(by_alice.has_value());
+  EXPECT_TRUE(by_alice->decision.allowed);
+  EXPECT_EQ(service_.Get("ZD-3")->state, CaseState::kOverridden);
+  EXPECT_EQ(service_.Get("ZD-3")->holder, Holder::kAi);
+  boost::json::object r = Record(*by_alice->evidence_index);
+  EXPECT_EQ(r.at("type"), "override");
+  EXPECT_EQ(r.at("allowed"), true);
+  EXPECT_EQ(r.at("to").at("route"), "ai");
+  EXPECT_EQ(r.at("policies").as_array().at(0).at("policy"), "supervisors-may-override");
+  // Now an agent may claim it.
+  EXPECT_TRUE(service_.Claim("ZD-3", Uid("Agent::\"triage-bot-1\""), bot_).has_value() == false)
+      << "ai_handle is re-checked at claim: severity 1 still forbids the machine";
+  EXPECT_EQ(service_.Get("ZD-3")->state, CaseState::kEscalated);
+}
+
+TEST_F(Service, OutcomesFindMissedEscalations) {
+  for (const char* id : {"A-1", "A-2", "A-3", "H-1"}) {
+    std::string json = std::string(R"({"id":")") + id + R"(","language":"en","ai":{"confidence":)" +
+                       (id[0] == 'A' ? "0.9" : "0.1") + "}}";
+    ASSERT_TRUE(service_.RouteCase(MakeCase(json), {}, source_).has_value());
+    ASSERT_TRUE(service_.Close(id, "resolved", bot_).has_value());
+  }
+  ASSERT_TRUE(
+      service_.RecordOutcome("A-1", OutcomeKind::kReopened, std::nullopt, source_).has_value());
+  ASSERT_TRUE(service_.RecordOutcome("A-2", OutcomeKind::kSatisfaction, 5, source_).has_value());
+  ASSERT_TRUE(
+      service_.RecordOutcome("A-3", OutcomeKind::kDisputed, std::nullopt, source_).has_value());
+  ASSERT_TRUE(service_.RecordOutcome("A-3", OutcomeKind::kSatisfaction, 1, source_).has_value());
+  ASSERT_TRUE(
+      service_.RecordOutcome("H-1", OutcomeKind::kReopened, std::nullopt, source_).has_value());
+  EXPECT_EQ(service_.RecordOutcome("A-2", OutcomeKind::kSatisfaction, 9, source_).error().code(),
+            StatusCode::kInvalidArgument);
+  auto missed = service_.MissedEscalations();
+  ASSERT_EQ(missed.size(), 2u);
+  EXPECT_EQ(missed[0].case_id, "A-1");
+  EXPECT_EQ(missed[0].signals, std::vector<std::string>{"reopened"});
+  EXPECT_EQ(missed[1].case_id, "A-3");
+  EXPECT_EQ(missed[1].signals, (std::vector<std::string>{"disputed", "low_csat"}));
+  EXPECT_EQ(missed[1].bundle_hash, packs_.Current()->hash());
+  // A reopened case is routed again.
+  EXPECT_TRUE(
+      service_.RouteCase(MakeCase(R"({"id":"A-1","language":"en"})"), {}, source_).has_value());
+  EXPECT_FALSE(
+      service_.RouteCase(MakeCase(R"({"id":"A-2","language":"en"})"), {}, source_).has_value());
+}
+
+TEST_F(Service, ShreddingBreaksTheLinkButKeepsTheRecords) {
+  sources::Case c = MakeCase(kRefundCase);
+  auto routed = service_.RouteCase(c, {}, source_);
+  ASSERT_TRUE(routed.has_value());
+  const std::string before = sink_.Records().at(*routed->evidence_index);
+  auto key = keys_.KeyFor("ZD-1001");
+  ASSERT_TRUE(key.has_value());
+  ASSERT_TRUE(service_.Shred("ZD-1001").ok());
+  EXPECT_EQ(sink_.Records().at(*routed->evidence_index), before) << "the ledger is untouched";
+  EXPECT_FALSE(keys_.KeyFor("ZD-1001").has_value());
+  // Without the key nothing further can be written for the case.
+  EXPECT_FALSE(service_.Claim("ZD-1001", Uid("Agent::\"triage-bot-1\""), bot_).has_value());
+}
+
+TEST_F(Service, ScannerFailureNeverRoutesToAi) {
+  FailingSignals failing;
+  RoutingService service({&packs_, &sink_, &keys_, &grants_, &failing, &clock_});
+  auto routed = service.RouteCase(MakeCase(kRefundCase), {}, source_);
+  ASSERT_TRUE(routed.has_value());
+  EXPECT_EQ(routed->decision.route, Route::kHuman);
+  EXPECT_EQ(routed->decision.queue, "policy-errors");
+  EXPECT_TRUE(routed->decision.fail_safe);
+  EXPECT_EQ(routed->decision.errors.back().message, "signals: scanner is down");
+}
+
+TEST_F(Service, EvidenceFailureLeavesTheCaseUnrouted) {
+  sink_.FailAppends(true);
+  auto routed = service_.RouteCase(MakeCase(kRefundCase), {}, source_);
+  ASSERT_FALSE(routed.has_value());
+  EXPECT_EQ(routed.error().code(), StatusCode::kUnavailable);
+  sink_.FailAppends(false);
+  auto again = service_.RouteCase(MakeCase(kRefundCase), {}, source_);
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+}
+
+TEST(ServiceWithoutPack, RefusesToRoute) {
+  FakeClock clock;
+  InMemoryEvidenceSink sink;
+  InMemoryCaseKeyStore keys;
+  InMemoryGrantIssuer grants(clock);
+  PackStore packs(&sink, clock);
+  RoutingService service({&packs, &sink, &keys, &grants, nullptr, &clock});
+  auto r = service.RouteCase(MakeCase(R"({"id":"X"})"), {}, Actor{});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message(), "no policy pack is loaded");
+}
+
+}  // namespace
+}  // namespace arbiter::routing
