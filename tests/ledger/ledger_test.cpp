@@ -268,6 +268,32 @@ TEST(Ledger, ConcurrentAppendersGetDistinctDurableIndices) {
   EXPECT_GE(report->checkpoints, 2u);
 }
 
+TEST(Ledger, IntegratesOnBatchSizeOrInterval) {
+  TempDir dir;
+  LedgerOptions o = Options(dir);
+  o.integration_interval = 1000ms;
+  o.integration_max_batch = 10;
+  auto l = std::move(*Ledger::Open(o));
+  std::vector<std::string> texts;
+  for (int i = 0; i < 25; ++i) texts.push_back(EntryText(static_cast<std::uint64_t>(i)));
+  std::vector<ByteView> views;
+  for (const auto& t : texts) views.push_back(AsBytes(t));
+  // Five entries wait for the interval...
+  ASSERT_TRUE(l->AppendBatch(std::span(views).first(5)).has_value());
+  EXPECT_EQ(l->WaitForReceipt(4, 100ms).error().code(), StatusCode::kUnavailable);
+  auto r = l->WaitForReceipt(4, 5s);
+  ASSERT_TRUE(r.has_value()) << r.status().ToString();
+  EXPECT_EQ(r->checkpoint.checkpoint.size, 5u);
+  // ... a full batch does not, and integrates in steps of at most 10.
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(l->AppendBatch(std::span(views).subspan(5)).has_value());
+  ASSERT_TRUE(l->WaitForReceipt(14, 5s).has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 700ms);  // well below the interval
+  EXPECT_TRUE(l->CheckpointAt(15).has_value());
+  EXPECT_TRUE(l->CheckpointAt(25).has_value() || l->WaitForReceipt(24, 5s).has_value());
+  EXPECT_EQ(l->CheckpointAt(20).error().code(), StatusCode::kNotFound);
+}
+
 TEST(Ledger, VerifierKeyFileIsPrivate) {
   TempDir dir;
   auto l = std::move(*Ledger::Open(Options(dir)));

@@ -91,7 +91,10 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
                                             "'ledger_entries'"));
         ARBITER_TRY(bool row, check.Step());
         if (!row || check.ColumnInt64(0) == 0) {
-          return Status::NotFound("`" + path.string() + "` holds no ledger");
+          std::string msg = "`";  // (not "`" + ...: g++ 12 -O3 raises a false -Wrestrict)
+          msg += path.string();
+          msg += "` holds no ledger";
+          return Status::NotFound(std::move(msg));
         }
       }
       self->free_readers_.push_back(db.get());
