@@ -80,7 +80,9 @@ class GrantStore {
 
   virtual Status InsertIntent(const IntentRecord& r) = 0;
   virtual Result<IntentRecord> GetIntent(std::string_view jti) = 0;  // kNotFound
-  // Marks the intent used at `now` if it was unused; false when it had been used already.
+  // Marks the intent used at `now` if, atomically: it was unused, and its grant is active,
+  // unexpired at `now`, held by the intent's agent and for the intent's case. False otherwise
+  // (the caller reads the intent and the grant to say why).
   virtual Result<bool> ConsumeIntent(std::string_view jti, std::int64_t now) = 0;
   // Deletes records of intents that expired before `before` (their tokens can no longer verify,
   // so forgetting their jti cannot enable a replay).

@@ -214,6 +214,9 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
     return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used at " +
                                                    std::to_string(record->used_at));
   }
+  // One conditional UPDATE checks the grant and consumes the jti; only a refusal reads more.
+  ARBITER_TRY(bool consumed, store_.ConsumeIntent(jti, now));
+  if (consumed) return claims;
   ARBITER_TRY(CaseGrant grant, store_.GetGrant(claims.grant_id));
   if (grant.StateAt(now) != GrantState::kActive) {
     std::string detail = "grant " + Quoted(grant.id) + " for case " + Quoted(grant.case_id) +
@@ -228,11 +231,7 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
                                                         Quoted(grant.agent) + ", not " +
                                                         Quoted(claims.agent));
   }
-  ARBITER_TRY(bool consumed, store_.ConsumeIntent(jti, now));
-  if (!consumed) {
-    return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
-  }
-  return claims;
+  return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
 }
 
 Result<int> IntentTokenService::Prune() {

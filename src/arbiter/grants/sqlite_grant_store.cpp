@@ -91,8 +91,12 @@ class SqliteGrantStore final : public GrantStore {
                              "params_sha256, token_sha256, issued_at, expires_at, used_at "
                              "FROM grants_intents WHERE jti = ?1"));
     get_intent_.emplace(std::move(get_intent));
-    ARBITER_TRY(auto consume, db_->Prepare("UPDATE grants_intents SET used_at = ?2 WHERE "
-                                           "jti = ?1 AND used_at = 0"));
+    ARBITER_TRY(auto consume,
+                db_->Prepare("UPDATE grants_intents SET used_at = ?2 WHERE jti = ?1 AND "
+                             "used_at = 0 AND EXISTS (SELECT 1 FROM grants_case_grants g WHERE "
+                             "g.id = grants_intents.grant_id AND g.state = 'active' AND "
+                             "g.expires_at > ?2 AND g.agent = grants_intents.agent AND "
+                             "g.case_id = grants_intents.case_id)"));
     consume_intent_.emplace(std::move(consume));
     ARBITER_TRY(auto insert, db_->Prepare("INSERT INTO grants_intents VALUES "
                                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
