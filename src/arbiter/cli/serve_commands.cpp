@@ -69,6 +69,7 @@ int RunServe(const ServeFlags& flags) {
     o["listen"] = (*app)->address();
     o["data"] = (*app)->data_dir();
     o["pack"] = pack.empty() ? boost::json::value(nullptr) : boost::json::value(pack);
+    o["pack_hash"] = (*app)->pack_hash();
     o["admin_token_file"] = (*app)->admin_token_path();
     o["ledger_origin"] = (*app)->ledger_origin();
     o["ledger_verifier_key"] = (*app)->ledger_verifier_key();
@@ -77,7 +78,8 @@ int RunServe(const ServeFlags& flags) {
     std::cout << "arbiter " << kVersion << " serving\n"
               << "  listen:      http://" << (*app)->address() << "\n"
               << "  data:        " << (*app)->data_dir() << "\n"
-              << "  pack:        " << (pack.empty() ? "(none)" : pack) << "\n"
+              << "  pack:        "
+              << (pack.empty() ? "(none)" : pack + " (" + (*app)->pack_hash() + ")") << "\n"
               << "  ledger:      " << (*app)->ledger_origin() << "\n"
               << "  verifier key: " << (*app)->ledger_verifier_key() << "\n"
               << "  admin token: " << (*app)->admin_token_path()

@@ -13,6 +13,10 @@
 #include "arbiter/identity/registry.h"
 #include "arbiter/identity/sqlite_identity_store.h"
 #include "arbiter/identity/users.h"
+#include "arbiter/routing/bundle.h"
+#include "arbiter/routing/evidence.h"
+#include "arbiter/routing/grants.h"
+#include "arbiter/routing/service.h"
 #include "arbiter/server/auth.h"
 #include "arbiter/server/dispatcher.h"
 #include "arbiter/server/health.h"
@@ -20,6 +24,7 @@
 #include "arbiter/server/ledger_api.h"
 #include "arbiter/server/log.h"
 #include "arbiter/server/metrics.h"
+#include "arbiter/server/routing_api.h"
 #include "arbiter/server/server.h"
 #include "arbiter/store/sqlite.h"
 
@@ -77,6 +82,13 @@ struct App::Impl {
   Health health;
   std::unique_ptr<Logger> logger;
   std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<LedgerEvidenceSink> evidence;
+  std::unique_ptr<routing::PackStore> packs;
+  // Not yet durable: case keys and grants live in memory until the routing/grants integration
+  // moves them to the store (see docs/SERVER.md, "Served today").
+  routing::InMemoryCaseKeyStore case_keys;
+  std::unique_ptr<routing::InMemoryGrantIssuer> grant_issuer;
+  std::unique_ptr<routing::RoutingService> routing;
   SecureRandom random;
   std::unique_ptr<identity::IdentityStore> identity_store;
   std::unique_ptr<identity::KeyRing> keys;
@@ -138,9 +150,28 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   if (!opened) return opened.error().WithContext("ledger");
   impl->ledger = std::move(*opened);
 
+  // Routing: the policy pack in force, decisions and the case lifecycle; evidence into the ledger.
+  impl->evidence = std::make_unique<LedgerEvidenceSink>(impl->ledger.get());
+  impl->packs = std::make_unique<routing::PackStore>(impl->evidence.get(), clock);
+  if (!config.pack_dir.empty()) {
+    auto loaded = impl->packs->Load(config.pack_dir, routing::Actor{"system", "arbiter serve"});
+    if (!loaded) return loaded.error().WithContext("pack `" + config.pack_dir + "`");
+  }
+  impl->grant_issuer = std::make_unique<routing::InMemoryGrantIssuer>(clock);
+  routing::ServiceDeps deps;
+  deps.packs = impl->packs.get();
+  deps.sink = impl->evidence.get();
+  deps.keys = &impl->case_keys;
+  deps.grants = impl->grant_issuer.get();
+  deps.clock = &clock;
+  impl->routing = std::make_unique<routing::RoutingService>(deps);
+
   ARBITER_RETURN_IF_ERROR(AddHealthRoutes(impl->router, &impl->health, &impl->metrics));
   ARBITER_RETURN_IF_ERROR(AddLedgerRoutes(impl->router, impl->ledger.get()));
   ARBITER_RETURN_IF_ERROR(AddIdentityRoutes(impl->router, identity_services));
+  ARBITER_RETURN_IF_ERROR(AddRoutingRoutes(
+      impl->router, RoutingServices{impl->routing.get(), impl->packs.get(), impl->ledger.get(),
+                                    config.pack_dir, &impl->metrics}));
   ARBITER_RETURN_IF_ERROR(AddLedgerMetrics(impl->metrics, impl->ledger.get()));
   impl->health.AddReadinessCheck("data", [dir = impl->data_dir] {
     std::error_code e;
@@ -160,6 +191,11 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
 std::string App::address() const { return impl_->http->address(); }
 const std::string& App::data_dir() const { return impl_->data_dir; }
 const std::string& App::admin_token_path() const { return impl_->admin_token_path; }
+
+std::string App::pack_hash() const {
+  auto bundle = impl_->packs->Current();
+  return bundle ? bundle->hash() : std::string();
+}
 
 const std::string& App::ledger_origin() const { return impl_->ledger->Origin(); }
 std::string App::ledger_verifier_key() const { return impl_->ledger->VerifierKey(); }

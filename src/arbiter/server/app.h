@@ -36,6 +36,8 @@ class App {
   std::string address() const;
   const std::string& data_dir() const;          // absolute
   const std::string& admin_token_path() const;  // absolute
+  // The hash of the policy bundle in force, or "" when no pack is loaded.
+  std::string pack_hash() const;
   // The ledger's checkpoint origin and its verifier key (`<origin>+<key id>+<base64 key>`).
   const std::string& ledger_origin() const;
   std::string ledger_verifier_key() const;
