@@ -1,0 +1,219 @@
+#include "arbiter/server/app.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "arbiter/common/bytes.h"
+#include "arbiter/common/crypto.h"
+#include "arbiter/identity/key_ring.h"
+#include "arbiter/identity/registry.h"
+#include "arbiter/identity/sqlite_identity_store.h"
+#include "arbiter/identity/users.h"
+#include "arbiter/routing/bundle.h"
+#include "arbiter/routing/evidence.h"
+#include "arbiter/routing/grants.h"
+#include "arbiter/routing/service.h"
+#include "arbiter/server/auth.h"
+#include "arbiter/server/dispatcher.h"
+#include "arbiter/server/health.h"
+#include "arbiter/server/identity_api.h"
+#include "arbiter/server/ledger_api.h"
+#include "arbiter/server/log.h"
+#include "arbiter/server/metrics.h"
+#include "arbiter/server/routing_api.h"
+#include "arbiter/server/server.h"
+#include "arbiter/store/sqlite.h"
+
+namespace arbiter::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::Unavailable("data: cannot create `" + dir + "`: " + ec.message());
+  if (!fs::is_directory(dir, ec)) {
+    return Status::InvalidArgument("data: `" + dir + "` is not a directory");
+  }
+  return Status::Ok();
+}
+
+// Writes `token` to `path` with mode 0600 (atomically, via a temporary file).
+Status WritePrivateFile(const std::string& path, const std::string& token) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return Status::Unavailable("cannot write `" + tmp + "`");
+    ::chmod(tmp.c_str(), 0600);
+    out << token << "\n";
+    if (!out.flush()) return Status::Unavailable("cannot write `" + tmp + "`");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::Unavailable("cannot create `" + path + "`: " + ec.message());
+  return Status::Ok();
+}
+
+// The bootstrap admin credential: on first start the identity module creates user `admin` and its
+// first API token, which goes to `<data>/admin.token`. If that file was deleted later, a fresh
+// token is issued for `admin` (earlier tokens stay valid until revoked).
+Status EnsureAdminTokenFile(identity::UserDirectory& users, const std::string& path) {
+  ARBITER_TRY(auto first, users.EnsureBootstrapAdmin("admin"));
+  if (first) return WritePrivateFile(path, first->token);
+  std::error_code ec;
+  if (fs::exists(path, ec)) return Status::Ok();
+  auto issued = users.IssueApiToken("admin", "bootstrap (admin.token re-created)");
+  if (!issued) return issued.error().WithContext("admin token");
+  return WritePrivateFile(path, issued->token);
+}
+
+}  // namespace
+
+struct App::Impl {
+  ServeConfig config;
+  std::string data_dir;
+  std::string admin_token_path;
+  MetricsRegistry metrics;
+  Health health;
+  std::unique_ptr<Logger> logger;
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<LedgerEvidenceSink> evidence;
+  std::unique_ptr<routing::PackStore> packs;
+  // Not yet durable: case keys and grants live in memory until the routing/grants integration
+  // moves them to the store (see docs/SERVER.md, "Served today").
+  routing::InMemoryCaseKeyStore case_keys;
+  std::unique_ptr<routing::InMemoryGrantIssuer> grant_issuer;
+  std::unique_ptr<routing::RoutingService> routing;
+  SecureRandom random;
+  std::unique_ptr<identity::IdentityStore> identity_store;
+  std::unique_ptr<identity::KeyRing> keys;
+  std::unique_ptr<identity::WorkloadRegistry> registry;
+  std::unique_ptr<identity::UserDirectory> users;
+  CompositeAuthenticator authenticator;
+  Router router;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<HttpServer> http;
+};
+
+App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+App::~App() { Shutdown(); }
+
+Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  ARBITER_RETURN_IF_ERROR(EnsureDataDir(config.data_dir));
+  std::error_code ec;
+  impl->data_dir = fs::absolute(config.data_dir, ec).lexically_normal().string();
+  impl->admin_token_path = (fs::path(impl->data_dir) / "admin.token").string();
+
+  // Identity: people, agent workloads and instances, signing keys; in <data>/arbiter.db.
+  auto db = store::SqliteDb::Open(fs::path(impl->data_dir) / "arbiter.db");
+  if (!db) return db.error().WithContext("store");
+  auto identity_store = identity::CreateSqliteIdentityStore(std::move(*db));
+  if (!identity_store) return identity_store.error().WithContext("identity store");
+  impl->identity_store = std::move(*identity_store);
+  const Clock& clock = SystemClock::Get();
+  ARBITER_TRY(impl->keys, identity::KeyRing::Create(*impl->identity_store, clock));
+  identity::RegistryOptions registry_options;
+  registry_options.trust_domain = config.trust_domain;
+  ARBITER_TRY(impl->registry,
+              identity::WorkloadRegistry::Create(*impl->identity_store, *impl->keys, clock,
+                                                 impl->random, registry_options));
+  ARBITER_TRY(impl->users,
+              identity::UserDirectory::Create(*impl->identity_store, clock, impl->random));
+  ARBITER_RETURN_IF_ERROR(EnsureAdminTokenFile(*impl->users, impl->admin_token_path));
+  IdentityServices identity_services{impl->registry.get(), impl->users.get(), impl->keys.get()};
+  impl->authenticator.Add(std::make_shared<IdentityAuthenticator>(identity_services));
+
+  if (config.access_log == "off") {
+    impl->logger = Logger::Null();
+  } else if (config.access_log == "-" || config.access_log.empty()) {
+    impl->logger = Logger::ToStderr();
+  } else {
+    ARBITER_TRY(impl->logger, Logger::ToFile(config.access_log));
+  }
+
+  ledger::LedgerOptions ledger_options;
+  ledger_options.data_dir = fs::path(impl->data_dir) / "ledger";
+  ledger_options.origin = config.ledger_origin;
+  fs::create_directories(ledger_options.data_dir, ec);
+  if (ec) {
+    return Status::Unavailable("data: cannot create `" + ledger_options.data_dir.string() +
+                               "`: " + ec.message());
+  }
+  auto opened = ledger::Ledger::Open(ledger_options);
+  if (!opened) return opened.error().WithContext("ledger");
+  impl->ledger = std::move(*opened);
+
+  // Routing: the policy pack in force, decisions and the case lifecycle; evidence into the ledger.
+  impl->evidence = std::make_unique<LedgerEvidenceSink>(impl->ledger.get());
+  impl->packs = std::make_unique<routing::PackStore>(impl->evidence.get(), clock);
+  if (!config.pack_dir.empty()) {
+    auto loaded = impl->packs->Load(config.pack_dir, routing::Actor{"system", "arbiter serve"});
+    if (!loaded) return loaded.error().WithContext("pack `" + config.pack_dir + "`");
+  }
+  impl->grant_issuer = std::make_unique<routing::InMemoryGrantIssuer>(clock);
+  routing::ServiceDeps deps;
+  deps.packs = impl->packs.get();
+  deps.sink = impl->evidence.get();
+  deps.keys = &impl->case_keys;
+  deps.grants = impl->grant_issuer.get();
+  deps.clock = &clock;
+  impl->routing = std::make_unique<routing::RoutingService>(deps);
+
+  ARBITER_RETURN_IF_ERROR(AddHealthRoutes(impl->router, &impl->health, &impl->metrics));
+  ARBITER_RETURN_IF_ERROR(AddLedgerRoutes(impl->router, impl->ledger.get()));
+  ARBITER_RETURN_IF_ERROR(AddIdentityRoutes(impl->router, identity_services));
+  ARBITER_RETURN_IF_ERROR(AddRoutingRoutes(
+      impl->router, RoutingServices{impl->routing.get(), impl->packs.get(), impl->ledger.get(),
+                                    config.pack_dir, &impl->metrics}));
+  ARBITER_RETURN_IF_ERROR(AddLedgerMetrics(impl->metrics, impl->ledger.get()));
+  impl->health.AddReadinessCheck("data", [dir = impl->data_dir] {
+    std::error_code e;
+    return fs::is_directory(dir, e) ? Status::Ok()
+                                    : Status::Unavailable("`" + dir + "` is not reachable");
+  });
+
+  DispatchOptions dispatch;
+  dispatch.json.max_bytes = config.server.limits.max_body_bytes;
+  dispatch.json.max_depth = config.max_json_depth;
+  ARBITER_TRY(impl->dispatcher, Dispatcher::Create(&impl->router, &impl->authenticator,
+                                                   &impl->metrics, impl->logger.get(), dispatch));
+  ARBITER_TRY(impl->http, HttpServer::Start(config.server, impl->dispatcher.get()));
+  return std::unique_ptr<App>(new App(std::move(impl)));
+}
+
+std::string App::address() const { return impl_->http->address(); }
+const std::string& App::data_dir() const { return impl_->data_dir; }
+const std::string& App::admin_token_path() const { return impl_->admin_token_path; }
+
+std::string App::pack_hash() const {
+  auto bundle = impl_->packs->Current();
+  return bundle ? bundle->hash() : std::string();
+}
+
+const std::string& App::ledger_origin() const { return impl_->ledger->Origin(); }
+std::string App::ledger_verifier_key() const { return impl_->ledger->VerifierKey(); }
+
+std::vector<std::string> App::ServedRoutes() const {
+  std::vector<std::string> out;
+  for (const Route* r : impl_->router.Routes()) {
+    out.push_back(std::string(HttpMethodName(r->method)) + " " + r->pattern);
+  }
+  return out;
+}
+
+void App::Shutdown() {
+  if (!impl_ || !impl_->http) return;
+  impl_->health.SetDraining();
+  impl_->http->Shutdown();
+  // After the last request: integrates what was acknowledged and stops the integrator.
+  if (impl_->ledger) impl_->ledger->Close();
+}
+
+}  // namespace arbiter::server

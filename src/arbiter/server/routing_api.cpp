@@ -1,0 +1,378 @@
+#include "arbiter/server/routing_api.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <memory>
+
+#include "arbiter/cedar/value.h"
+#include "arbiter/common/bytes.h"
+#include "arbiter/common/json.h"
+#include "arbiter/routing/router.h"
+#include "arbiter/server/ledger_api.h"
+#include "arbiter/sources/case.h"
+
+namespace arbiter::server {
+namespace {
+
+using routing::Actor;
+
+struct Counters {
+  CounterFamily* decisions = nullptr;
+  CounterFamily* policies = nullptr;
+
+  void Count(const routing::RoutingDecision& d) const {
+    if (decisions == nullptr) return;
+    decisions->WithLabels({routing::RouteName(d.route), d.queue}).Inc();
+    for (const auto& r : d.reasons) {
+      policies->WithLabels({r.policy_id, r.forbid ? "forbid" : "permit"}).Inc();
+    }
+  }
+};
+
+Actor ActorOf(const Principal& p) {
+  return Actor{p.kind == PrincipalKind::kAgent ? "agent" : "human", p.id};
+}
+
+// spiffe://<td>/agent/<workload>/<instance> → Agent::"<workload>".
+Result<cedar::EntityUid> AgentUid(const Principal& p) {
+  constexpr std::string_view kMarker = "/agent/";
+  size_t at = p.id.find(kMarker);
+  if (p.kind != PrincipalKind::kAgent || at == std::string::npos) {
+    return Status::PermissionDenied("caller `" + p.id + "` is not an agent instance");
+  }
+  std::string_view rest = std::string_view(p.id).substr(at + kMarker.size());
+  std::string_view workload = rest.substr(0, rest.find('/'));
+  if (workload.empty()) {
+    return Status::PermissionDenied("caller `" + p.id + "` names no workload");
+  }
+  return cedar::EntityUid("Agent", workload);
+}
+
+cedar::EntityUid HumanUid(const Principal& p) { return cedar::EntityUid("Human", p.id); }
+
+// The body's case (and optional given signals): either the Case itself, or
+// {"case": {...}, "signals": {...}}.
+struct CaseInput {
+  sources::Case c;
+  routing::ComputedSignals signals;
+};
+
+Result<CaseInput> ReadCase(RequestContext& ctx) {
+  ARBITER_TRY(boost::json::object body, ctx.JsonObjectBody());
+  CaseInput in;
+  if (auto it = body.find("case"); it != body.end() && it->value().is_object()) {
+    ARBITER_TRY(in.c, sources::CaseFromJson(it->value()));
+    if (auto s = body.find("signals"); s != body.end() && !s->value().is_null()) {
+      ARBITER_TRY(in.signals, routing::SignalsFromJson(s->value(), "body.signals"));
+    }
+    return in;
+  }
+  ARBITER_TRY(in.c, sources::CaseFromJson(body));
+  return in;
+}
+
+boost::json::value EvidenceIndex(const std::optional<std::uint64_t>& index) {
+  return index ? boost::json::value(*index) : boost::json::value(nullptr);
+}
+
+// `?wait=integrated`: adds the receipt of `index` to `out` (or answers 503 when integration does
+// not finish within kMaxIntegrationWait).
+std::optional<HttpResponse> MaybeWait(RequestContext& ctx, ledger::Ledger* ledger,
+                                      const std::optional<std::uint64_t>& index,
+                                      boost::json::object& out) {
+  auto wait = ctx.request().QueryParam("wait");
+  if (!wait) return std::nullopt;
+  if (*wait != "integrated") {
+    return ErrorResponse(400, "invalid_argument", "query.wait: expected `integrated`",
+                         "query.wait");
+  }
+  if (!index) return std::nullopt;
+  auto receipt = ledger->WaitForReceipt(*index, kMaxIntegrationWait);
+  if (!receipt) return ErrorResponse(receipt.error());
+  out["receipt"] = ReceiptToJson(*receipt);
+  return std::nullopt;
+}
+
+HttpResponse NoPack() {
+  return ErrorResponse(503, "unavailable",
+                       "no policy pack is loaded; start `arbiter serve` with --pack DIR");
+}
+
+boost::json::object SnapshotJson(const routing::CaseSnapshot& s) {
+  boost::json::object o;
+  o["case_id"] = s.case_id;
+  o["state"] = routing::CaseStateName(s.state);
+  o["holder"] = routing::HolderName(s.holder);
+  o["queue"] = s.queue;
+  o["agent"] = s.agent;
+  if (s.last_route) o["last_route"] = routing::RoutingDecisionToJson(*s.last_route);
+  boost::json::array ev;
+  for (auto i : s.evidence) ev.push_back(i);
+  o["evidence"] = std::move(ev);
+  return o;
+}
+
+boost::json::object StepJson(const routing::RoutingService& service, std::string_view case_id,
+                             const std::optional<std::uint64_t>& index) {
+  boost::json::object o;
+  if (auto snap = service.Get(case_id)) o = SnapshotJson(*snap);
+  o["evidence_index"] = EvidenceIndex(index);
+  return o;
+}
+
+Result<std::string> OptionalBodyString(const boost::json::object& body, std::string_view key) {
+  ARBITER_TRY(auto v, GetOptionalString(body, key, "body"));
+  return v ? std::string(*v) : std::string();
+}
+
+// An empty body is allowed for close and escalate.
+Result<boost::json::object> OptionalObjectBody(RequestContext& ctx) {
+  if (ctx.request().body.empty()) return boost::json::object{};
+  return ctx.JsonObjectBody();
+}
+
+}  // namespace
+
+Result<std::uint64_t> LedgerEvidenceSink::Append(std::string_view canonical_json) {
+  return ledger_->Append(AsBytes(canonical_json));
+}
+
+Status AddRoutingRoutes(Router& router, RoutingServices s) {
+  auto counters = std::make_shared<Counters>();
+  if (s.metrics != nullptr) {
+    ARBITER_TRY(counters->decisions,
+                s.metrics->AddCounter("arbiter_decisions_total",
+                                      "Routing decisions, by route (ai, human, blocked) and queue.",
+                                      {"route", "queue"}));
+    ARBITER_TRY(counters->policies,
+                s.metrics->AddCounter("arbiter_decision_policies_total",
+                                      "Determining policies of routing decisions, by policy id "
+                                      "and effect.",
+                                      {"policy", "effect"}));
+  }
+
+  ARBITER_RETURN_IF_ERROR(
+      router.Add(HttpMethod::kPost, "/v1/route", Access::kAuthenticated, [s](RequestContext& ctx) {
+        auto bundle = s.packs->Current();
+        if (!bundle) return NoPack();
+        auto in = ReadCase(ctx);
+        if (!in) return ErrorResponse(in.error());
+        routing::CaseView view = routing::BuildCaseView(*bundle, in->c, in->signals);
+        routing::RoutingDecision d = routing::EvaluateRoute(*bundle, view, std::nullopt);
+        boost::json::object o;
+        o["case_id"] = in->c.id;
+        o["decision"] = routing::RoutingDecisionToJson(d);
+        o["dry_run"] = true;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/cases", Access::kAuthenticated, [s, counters](RequestContext& ctx) {
+        if (!s.packs->Current()) return NoPack();
+        auto in = ReadCase(ctx);
+        if (!in) return ErrorResponse(in.error());
+        auto routed = s.service->RouteCase(in->c, in->signals, ActorOf(*ctx.principal()));
+        if (!routed) return ErrorResponse(routed.error());
+        counters->Count(routed->decision);
+        boost::json::object o;
+        o["case_id"] = in->c.id;
+        o["decision"] = routing::RoutingDecisionToJson(routed->decision);
+        o["evidence_index"] = EvidenceIndex(routed->evidence_index);
+        if (auto r = MaybeWait(ctx, s.ledger, routed->evidence_index, o)) return *r;
+        return JsonResponse(201, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(
+      router.Add(HttpMethod::kGet, "/v1/cases/{id}", Access::kHuman, [s](RequestContext& ctx) {
+        auto snap = s.service->Get(ctx.PathParam("id"));
+        if (!snap) {
+          return ErrorResponse(404, "not_found",
+                               "case `" + std::string(ctx.PathParam("id")) + "` is not known");
+        }
+        return JsonResponse(200, SnapshotJson(*snap));
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/cases/{id}/claim", Access::kAgent, [s](RequestContext& ctx) {
+        auto agent = AgentUid(*ctx.principal());
+        if (!agent) return ErrorResponse(agent.error());
+        auto claimed = s.service->Claim(ctx.PathParam("id"), *agent, ActorOf(*ctx.principal()));
+        if (!claimed) return ErrorResponse(claimed.error());
+        boost::json::object o;
+        o["case_id"] = ctx.PathParam("id");
+        o["grant_id"] = claimed->grant.grant_id;
+        o["expires_at"] = claimed->grant.expires_at_micros / 1'000'000;
+        o["evidence_index"] = EvidenceIndex(claimed->evidence_index);
+        if (auto r = MaybeWait(ctx, s.ledger, claimed->evidence_index, o)) return *r;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(
+      router.Add(HttpMethod::kPost, "/v1/intents", Access::kAgent, [s](RequestContext& ctx) {
+        auto body = ctx.JsonObjectBody();
+        if (!body) return ErrorResponse(body.error());
+        auto case_id = GetString(*body, "case_id", "body");
+        if (!case_id) return ErrorResponse(case_id.error());
+        auto action = GetString(*body, "action", "body");
+        if (!action) return ErrorResponse(action.error());
+        boost::json::object params;
+        if (auto it = body->find("params"); it != body->end() && !it->value().is_null()) {
+          if (!it->value().is_object()) {
+            return ErrorResponse(400, "invalid_argument", "body.params: expected an object",
+                                 "body.params");
+          }
+          params = it->value().as_object();
+        }
+        auto agent = AgentUid(*ctx.principal());
+        if (!agent) return ErrorResponse(agent.error());
+        auto result =
+            s.service->RequestIntent(*case_id, *agent, *action, params, ActorOf(*ctx.principal()));
+        if (!result) return ErrorResponse(result.error());
+        boost::json::object o = routing::IntentDecisionToJson(result->decision);
+        if (!result->request_id.empty()) o["intent_id"] = result->request_id;
+        if (!result->intent_token.empty()) o["token"] = result->intent_token;
+        o["evidence_index"] = EvidenceIndex(result->evidence_index);
+        if (auto r = MaybeWait(ctx, s.ledger, result->evidence_index, o)) return *r;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/cases/{id}/approve", Access::kHuman, [s](RequestContext& ctx) {
+        auto body = ctx.JsonObjectBody();
+        if (!body) return ErrorResponse(body.error());
+        auto intent_id = GetString(*body, "intent_id", "body");
+        if (!intent_id) return ErrorResponse(intent_id.error());
+        auto approved = s.service->Approve(ctx.PathParam("id"), *intent_id,
+                                           HumanUid(*ctx.principal()), ActorOf(*ctx.principal()));
+        if (!approved) return ErrorResponse(approved.error());
+        if (!approved->approval.allowed) {
+          return ErrorResponse(
+              403, "permission_denied",
+              "policy does not allow `" + ctx.principal()->id + "` to approve this intent");
+        }
+        boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), approved->evidence_index);
+        if (approved->intent) {
+          boost::json::object intent = routing::IntentDecisionToJson(approved->intent->decision);
+          if (!approved->intent->intent_token.empty()) {
+            intent["token"] = approved->intent->intent_token;
+          }
+          o["intent"] = std::move(intent);
+        }
+        if (auto r = MaybeWait(ctx, s.ledger, approved->evidence_index, o)) return *r;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/cases/{id}/override", Access::kHuman, [s](RequestContext& ctx) {
+        auto body = ctx.JsonObjectBody();
+        if (!body) return ErrorResponse(body.error());
+        auto route_name = GetString(*body, "route", "body");
+        if (!route_name) return ErrorResponse(route_name.error());
+        auto to = routing::ParseRoute(*route_name);
+        if (!to) {
+          return ErrorResponse(400, "invalid_argument",
+                               "body.route: expected `ai` or `human`, got `" +
+                                   std::string(route_name->substr(0, 32)) + "`",
+                               "body.route");
+        }
+        auto queue = OptionalBodyString(*body, "queue");
+        if (!queue) return ErrorResponse(queue.error());
+        auto result = s.service->Override(ctx.PathParam("id"), HumanUid(*ctx.principal()), *to,
+                                          *queue, ActorOf(*ctx.principal()));
+        if (!result) return ErrorResponse(result.error());
+        if (!result->decision.allowed) {
+          return ErrorResponse(
+              403, "permission_denied",
+              "policy does not allow `" + ctx.principal()->id + "` to override this case");
+        }
+        boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), result->evidence_index);
+        o["reasons"] = routing::ReasonsToJson(result->decision.reasons);
+        if (auto r = MaybeWait(ctx, s.ledger, result->evidence_index, o)) return *r;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/cases/{id}/escalate", Access::kAuthenticated,
+      [s](RequestContext& ctx) {
+        auto body = OptionalObjectBody(ctx);
+        if (!body) return ErrorResponse(body.error());
+        auto queue = OptionalBodyString(*body, "queue");
+        if (!queue) return ErrorResponse(queue.error());
+        auto reason = OptionalBodyString(*body, "reason");
+        if (!reason) return ErrorResponse(reason.error());
+        auto index =
+            s.service->Escalate(ctx.PathParam("id"), *queue, *reason, ActorOf(*ctx.principal()));
+        if (!index) return ErrorResponse(index.error());
+        boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
+        if (auto r = MaybeWait(ctx, s.ledger, *index, o)) return *r;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/cases/{id}/close", Access::kAuthenticated, [s](RequestContext& ctx) {
+        auto body = OptionalObjectBody(ctx);
+        if (!body) return ErrorResponse(body.error());
+        auto resolution = OptionalBodyString(*body, "resolution");
+        if (!resolution) return ErrorResponse(resolution.error());
+        auto index = s.service->Close(ctx.PathParam("id"), *resolution, ActorOf(*ctx.principal()));
+        if (!index) return ErrorResponse(index.error());
+        boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
+        if (auto r = MaybeWait(ctx, s.ledger, *index, o)) return *r;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/cases/{id}/outcomes", Access::kHuman, [s](RequestContext& ctx) {
+        auto body = ctx.JsonObjectBody();
+        if (!body) return ErrorResponse(body.error());
+        auto kind_name = GetString(*body, "kind", "body");
+        if (!kind_name) return ErrorResponse(kind_name.error());
+        auto kind = routing::ParseOutcomeKind(*kind_name);
+        if (!kind) {
+          return ErrorResponse(400, "invalid_argument",
+                               "body.kind: expected `reopened`, `disputed` or `csat`, got `" +
+                                   std::string(kind_name->substr(0, 32)) + "`",
+                               "body.kind");
+        }
+        std::optional<std::int64_t> score;
+        if (body->contains("score")) {
+          auto v = GetInt64(*body, "score", "body");
+          if (!v) return ErrorResponse(v.error());
+          score = *v;
+        }
+        auto index =
+            s.service->RecordOutcome(ctx.PathParam("id"), *kind, score, ActorOf(*ctx.principal()));
+        if (!index) return ErrorResponse(index.error());
+        boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
+        if (auto r = MaybeWait(ctx, s.ledger, *index, o)) return *r;
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(
+      HttpMethod::kPost, "/v1/admin/policy/reload", Access::kAdmin, [s](RequestContext& ctx) {
+        if (s.pack_dir.empty()) {
+          return ErrorResponse(409, "failed_precondition",
+                               "no pack directory configured; start with --pack DIR");
+        }
+        auto loaded = s.packs->Load(s.pack_dir, ActorOf(*ctx.principal()));
+        if (!loaded) return ErrorResponse(loaded.error());
+        boost::json::object o;
+        o["pack"] = s.pack_dir;
+        o["bundle_hash"] = loaded->bundle->hash();
+        o["evidence_index"] = EvidenceIndex(loaded->evidence_index);
+        return JsonResponse(200, o);
+      }));
+
+  ARBITER_RETURN_IF_ERROR(router.Add(HttpMethod::kDelete, "/v1/admin/cases/{id}/personal-data",
+                                     Access::kAdmin, [s](RequestContext& ctx) {
+                                       Status st = s.service->Shred(ctx.PathParam("id"));
+                                       if (!st.ok()) return ErrorResponse(st);
+                                       HttpResponse r;
+                                       r.status = 204;
+                                       return r;
+                                     }));
+  return Status::Ok();
+}
+
+}  // namespace arbiter::server

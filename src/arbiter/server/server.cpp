@@ -1,0 +1,498 @@
+// The only translation unit with Boost.Beast/Asio in the server library. One C++20 coroutine per
+// connection, on its own strand; handlers run synchronously on the I/O threads.
+#include "arbiter/server/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <condition_variable>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace arbiter::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  // Touched only on the connection's strand: true while waiting for the first byte of a request.
+  bool idle = true;
+  std::uint64_t id = 0;
+  std::string remote;
+};
+
+std::string Endpoint(const tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  std::string host = addr.to_string();
+  if (addr.is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(ep.port());
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Why reading a request failed: the status to answer with (0: just close) and the error code.
+struct ReadFailure {
+  int status = 0;
+  std::string_view code;
+  std::string message;
+};
+
+bool IEquals(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
+
+// The origin-form target "/path?query" split, decoded and validated.
+Status FillTarget(std::string_view target, HttpRequest& r) {
+  if (target.empty() || target[0] != '/') {
+    return Status::InvalidArgument("request target must be a path starting with `/`");
+  }
+  size_t q = target.find('?');
+  std::string_view raw_path = target.substr(0, q);
+  std::string_view raw_query =
+      q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  ARBITER_TRY(r.path, PercentDecodePath(raw_path));
+  ARBITER_TRY(r.query, ParseQuery(raw_query));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument("listen: `" + std::string(text) + "` " + std::string(why));
+  };
+  ListenAddress out;
+  std::string_view port_text;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return bad("is not `[ipv6]:port`");
+    }
+    out.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("is not `host:port`");
+    out.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+    if (out.host.find(':') != std::string::npos) return bad("needs brackets around an ipv6 host");
+  }
+  if (out.host.empty()) return bad("has no host (use 127.0.0.1 or 0.0.0.0)");
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return bad("has an invalid port");
+  }
+  out.port = static_cast<std::uint16_t>(port);
+  if (out.host == "localhost") out.host = "127.0.0.1";
+  error_code addr_ec;
+  (void)asio::ip::make_address(out.host, addr_ec);
+  if (addr_ec) return bad("needs an ip address or `localhost` as host");
+  return out;
+}
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  Dispatcher* dispatcher = nullptr;
+  asio::io_context ioc;
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(ioc)};
+  tcp::acceptor acceptor{accept_strand};
+  std::vector<std::thread> threads;
+  std::string address;
+  std::uint16_t port = 0;
+
+  std::atomic<bool> draining{false};
+  std::atomic<size_t> active{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;  // guarded by mu
+  std::uint64_t next_connection = 0;                                         // guarded by mu
+  std::once_flag shutdown_once;
+
+  explicit Impl(int n) : ioc(n) {}
+
+  asio::awaitable<void> AcceptLoop();
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
+  asio::awaitable<void> ServeRequests(Connection& conn);
+  asio::awaitable<bool> Write(Connection& conn, const HttpResponse& response, unsigned version,
+                              bool keep_alive, bool head);
+  asio::awaitable<void> WriteError(Connection& conn, int status, std::string_view code,
+                                   std::string message);
+  void Refuse(tcp::socket& socket, std::string_view reason);
+  void CloseConnections(bool only_idle);
+  void DoShutdown();
+};
+
+void HttpServer::Impl::Refuse(tcp::socket& socket, std::string_view reason) {
+  dispatcher->ConnectionRefused(reason);
+  static constexpr std::string_view kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nRetry-After: 1\r\nContent-Length: 91\r\n\r\n"
+      "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections, retry later\","
+      "\"field\":null}}";
+  static_assert(kResponse.size() - kResponse.find("\r\n\r\n") - 4 == 91);
+  error_code ec;
+  socket.non_blocking(true, ec);
+  // A best-effort write: the response is small enough for the socket's send buffer; a client that
+  // does not read it loses nothing it could have used.
+  asio::write(socket, asio::buffer(kResponse.data(), kResponse.size()), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
+  for (;;) {
+    tcp::socket socket(asio::make_strand(ioc));
+    error_code ec;
+    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (draining.load() || !acceptor.is_open()) co_return;
+      // Out of descriptors or a transient network error: back off instead of spinning.
+      dispatcher->logger().Event(LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
+      asio::steady_timer timer(accept_strand, std::chrono::milliseconds(50));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (draining.load()) {
+      Refuse(socket, "draining");
+      continue;
+    }
+    if (active.load() >= options.limits.max_connections) {
+      Refuse(socket, "limit");
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    error_code ep_ec;
+    tcp::endpoint peer = socket.remote_endpoint(ep_ec);
+    auto executor = socket.get_executor();
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    conn->remote = ep_ec ? "unknown" : Endpoint(peer);
+    {
+      std::lock_guard lock(mu);
+      conn->id = ++next_connection;
+      connections.emplace(conn->id, conn);
+    }
+    active.fetch_add(1);
+    dispatcher->ConnectionOpened();
+    asio::co_spawn(executor, Serve(std::move(conn)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) {
+  try {
+    co_await ServeRequests(*conn);
+  } catch (const std::exception& e) {
+    dispatcher->logger().Event(LogLevel::kError, "connection failed",
+                               {{"remote", conn->remote}, {"what", e.what()}});
+  } catch (...) {
+    dispatcher->logger().Event(LogLevel::kError, "connection failed", {{"remote", conn->remote}});
+  }
+  error_code ec;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  conn->stream.socket().close(ec);
+  dispatcher->ConnectionClosed();
+  {
+    std::lock_guard lock(mu);
+    connections.erase(conn->id);
+    active.fetch_sub(1);
+  }
+  cv.notify_all();
+}
+
+asio::awaitable<bool> HttpServer::Impl::Write(Connection& conn, const HttpResponse& response,
+                                              unsigned version, bool keep_alive, bool head) {
+  http::response<http::string_body> res;
+  res.version(version);
+  res.result(static_cast<unsigned>(response.status));
+  res.set(http::field::content_type, response.content_type);
+  for (const auto& h : response.headers) res.insert(h.name, h.value);
+  res.keep_alive(keep_alive);
+  if (head) {
+    res.content_length(response.body.size());
+  } else {
+    res.body() = response.body;
+    res.prepare_payload();
+  }
+  conn.stream.expires_after(options.limits.write_timeout);
+  error_code ec;
+  co_await http::async_write(conn.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_return !ec;
+}
+
+asio::awaitable<void> HttpServer::Impl::WriteError(Connection& conn, int status,
+                                                   std::string_view code, std::string message) {
+  dispatcher->RecordRejected(conn.remote, status, code);
+  HttpResponse r = ErrorResponse(status, code, message);
+  co_await Write(conn, r, 11, false, false);
+}
+
+asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
+  const ServerLimits& limits = options.limits;
+  // Room for a full header block plus read-ahead; the parser enforces the real header limit.
+  beast::flat_buffer buffer(limits.max_header_bytes + 64 * 1024);
+  bool first = true;
+  for (;;) {
+    if (buffer.size() == 0) {
+      // Between requests: wait for the first byte under the idle (or, on a fresh connection, the
+      // header) deadline. Shutdown closes connections parked here.
+      conn.idle = true;
+      if (draining.load()) co_return;
+      conn.stream.expires_after(first ? limits.header_timeout : limits.idle_timeout);
+      error_code ec;
+      size_t n = co_await conn.stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      conn.idle = false;
+      if (ec) {
+        if (ec == beast::error::timeout && first) {
+          dispatcher->RecordRejected(conn.remote, 0, "timeout");
+        }
+        co_return;
+      }
+      buffer.commit(n);
+    }
+    conn.idle = false;
+    first = false;
+
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    conn.stream.expires_after(limits.header_timeout);
+    error_code ec;
+    co_await http::async_read_header(conn.stream, buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    auto fail = [&](const error_code& e) -> ReadFailure {
+      if (e == http::error::header_limit || e == http::error::buffer_overflow) {
+        return {431, "headers_too_large",
+                "request headers exceed " + std::to_string(limits.max_header_bytes) + " bytes"};
+      }
+      if (e == http::error::body_limit) {
+        return {413, "payload_too_large",
+                "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes"};
+      }
+      if (e == beast::error::timeout) return {0, "timeout", ""};
+      if (e == http::error::end_of_stream || e == http::error::partial_message ||
+          e == http::error::short_read) {
+        return {0, "closed", ""};  // the client went away mid-request
+      }
+      if (e.category() == http::make_error_code(http::error::bad_method).category()) {
+        return {400, "bad_request", "malformed http request: " + e.message()};
+      }
+      return {0, "closed", ""};
+    };
+    if (ec) {
+      ReadFailure f = fail(ec);
+      if (f.status != 0) {
+        co_await WriteError(conn, f.status, f.code, std::move(f.message));
+      } else if (f.code == "timeout") {
+        dispatcher->RecordRejected(conn.remote, 0, f.code);
+      }
+      co_return;
+    }
+    if (auto declared = parser.content_length(); declared && *declared > limits.max_body_bytes) {
+      co_await WriteError(
+          conn, 413, "payload_too_large",
+          "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes");
+      co_return;
+    }
+    if (!parser.is_done()) {
+      auto expect = parser.get()[http::field::expect];
+      if (!expect.empty()) {
+        if (!IEquals(expect, "100-continue")) {
+          co_await WriteError(conn, 400, "bad_request", "unsupported `expect` header");
+          co_return;
+        }
+        http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+        conn.stream.expires_after(limits.write_timeout);
+        co_await http::async_write(conn.stream, cont,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+      }
+      conn.stream.expires_after(limits.body_timeout);
+      co_await http::async_read(conn.stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        ReadFailure f = fail(ec);
+        if (f.status != 0) {
+          co_await WriteError(conn, f.status, f.code, std::move(f.message));
+        } else if (f.code == "timeout") {
+          dispatcher->RecordRejected(conn.remote, 0, f.code);
+        }
+        co_return;
+      }
+    }
+
+    http::request<http::string_body> req = parser.release();
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    HttpRequest request;
+    request.method_name = std::string(req.method_string());
+    request.method = ParseHttpMethod(request.method_name);
+    request.target = std::string(req.target());
+    request.remote_address = conn.remote;
+    const bool head = request.method == HttpMethod::kHead;
+    if (Status s = FillTarget(request.target, request); !s.ok()) {
+      dispatcher->RecordRejected(conn.remote, 400, "bad_request");
+      HttpResponse r = ErrorResponse(s);
+      if (!co_await Write(conn, r, version, keep_alive && !draining.load(), head)) co_return;
+      if (!keep_alive) co_return;
+      continue;
+    }
+    request.headers.reserve(static_cast<size_t>(std::distance(req.begin(), req.end())));
+    for (const auto& field : req) {
+      request.headers.push_back({Lower(field.name_string()), std::string(field.value())});
+    }
+    request.body = std::move(req.body());
+
+    HttpResponse response = dispatcher->Dispatch(request);
+    const bool keep = keep_alive && !draining.load();
+    if (!co_await Write(conn, response, version, keep, head)) co_return;
+    if (!keep) co_return;
+  }
+}
+
+void HttpServer::Impl::CloseConnections(bool only_idle) {
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(mu);
+    for (auto& [id, weak] : connections) {
+      if (auto c = weak.lock()) live.push_back(std::move(c));
+    }
+  }
+  for (auto& c : live) {
+    asio::post(c->stream.get_executor(), [c, only_idle] {
+      if (only_idle && !c->idle) return;
+      error_code ec;
+      c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      c->stream.socket().close(ec);
+    });
+  }
+}
+
+void HttpServer::Impl::DoShutdown() {
+  draining.store(true);
+  {
+    std::promise<void> closed;
+    auto done = closed.get_future();
+    asio::post(accept_strand, [this, &closed] {
+      error_code ec;
+      acceptor.close(ec);
+      closed.set_value();
+    });
+    // The acceptor's strand runs on the I/O threads; they are alive until ioc.stop() below.
+    done.wait_for(std::chrono::seconds(5));
+  }
+  CloseConnections(/*only_idle=*/true);
+  {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, options.shutdown_grace, [this] { return active.load() == 0; });
+  }
+  if (active.load() != 0) {
+    dispatcher->logger().Event(LogLevel::kWarn, "closing connections after shutdown grace",
+                               {{"connections", std::to_string(active.load())}});
+    CloseConnections(/*only_idle=*/false);
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(2), [this] { return active.load() == 0; });
+  }
+  ioc.stop();
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+  dispatcher->logger().Event(LogLevel::kInfo, "stopped", {{"address", address}});
+  dispatcher->logger().Flush();
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,
+                                                      Dispatcher* dispatcher) {
+  ARBITER_TRY(ListenAddress listen, ParseListenAddress(options.listen));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto impl = std::make_unique<Impl>(threads);
+  impl->options = options;
+  impl->dispatcher = dispatcher;
+  error_code ec;
+  tcp::endpoint endpoint(asio::ip::make_address(listen.host, ec), listen.port);
+  if (ec) return Status::InvalidArgument("listen: `" + options.listen + "`: " + ec.message());
+  auto fail = [&](std::string_view what) {
+    return Status::Unavailable("listen on `" + options.listen + "`: " + std::string(what) + ": " +
+                               ec.message());
+  };
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open");
+  impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return fail("set reuse_address");
+  impl->acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen");
+  tcp::endpoint bound = impl->acceptor.local_endpoint(ec);
+  if (ec) return fail("local endpoint");
+  impl->address = Endpoint(bound);
+  impl->port = bound.port();
+
+  Impl* raw = impl.get();
+  asio::co_spawn(impl->accept_strand, raw->AcceptLoop(), asio::detached);
+  for (int i = 0; i < threads; ++i) {
+    impl->threads.emplace_back([raw] {
+      for (;;) {
+        try {
+          raw->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          // Every coroutine catches its own exceptions; this is a last line of defence.
+          raw->dispatcher->logger().Event(LogLevel::kError, "io thread caught",
+                                          {{"what", e.what()}});
+        }
+      }
+    });
+  }
+  dispatcher->logger().Event(LogLevel::kInfo, "listening", {{"address", impl->address}});
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+std::string HttpServer::address() const { return impl_->address; }
+std::uint16_t HttpServer::port() const { return impl_->port; }
+size_t HttpServer::active_connections() const { return impl_->active.load(); }
+
+void HttpServer::Shutdown() {
+  std::call_once(impl_->shutdown_once, [this] { impl_->DoShutdown(); });
+}
+
+}  // namespace arbiter::server

@@ -1,0 +1,226 @@
+// The case lifecycle over real HTTP on the assembled App with the example support pack: routing
+// with evidence in the ledger, claim, intents (allow, pending approval, approval), an override
+// refused for a non-supervisor, escalation on an indicator, close, refusals after close, the
+// dry run, and a ledger that verifies afterwards.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "arbiter/common/bytes.h"
+#include "arbiter/common/crypto.h"
+#include "arbiter/identity/registry.h"
+#include "arbiter/ledger/verify.h"
+#include "arbiter/server/app.h"
+#include "support/shared_data.h"
+#include "test_client.h"
+
+namespace arbiter::server {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Fetch;
+using testing::RawResponse;
+
+constexpr const char* kRoutineCase =
+    R"({"id":"CASE-1","source":"native","subject":"Where is my order?",)"
+    R"("body":"The tracking page has not changed for five days.",)"
+    R"("customer":{"id":"cust-1","tier":"standard"},"language":"en","priority":"low",)"
+    R"("severity":4,"category":"shipping","channel":"web","ai":{"confidence":0.89}})";
+
+class RoutingE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "arbiter_routing_e2e_XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data());
+    ServeConfig c;
+    c.server.listen = "127.0.0.1:0";
+    c.server.threads = 2;
+    c.data_dir = dir_;
+    c.access_log = "off";
+    c.pack_dir = (arbiter::testing::SourceDir() / "examples/support").string();
+    auto app = App::Start(c);
+    ASSERT_TRUE(app.has_value()) << app.error().ToString();
+    app_ = std::move(*app);
+    std::string a = app_->address();
+    port_ = static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
+    std::ifstream in(app_->admin_token_path());
+    std::getline(in, admin_);
+    alice_ = NewUser("alice", "supervisor");
+    bob_ = NewUser("bob", "agent");
+  }
+  void TearDown() override {
+    app_.reset();
+    fs::remove_all(dir_);
+  }
+
+  RawResponse Call(std::string method, std::string target, std::string token,
+                   std::string body = {}) {
+    std::string headers = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
+    auto r = Fetch(port_, method, target, body, headers);
+    EXPECT_TRUE(r.has_value()) << method << " " << target;
+    return r.value_or(RawResponse{});
+  }
+  static boost::json::object Json(const RawResponse& r) {
+    return boost::json::parse(r.body).as_object();
+  }
+  std::string NewUser(const std::string& name, const std::string& role) {
+    RawResponse r = Call("POST", "/v1/admin/users", admin_,
+                         R"({"name":")" + name + R"(","roles":[")" + role + R"("]})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(Json(r).at("token").as_string());
+  }
+  // An attested instance of the pack's agent `workload`; returns its SVID.
+  std::string Agent(const std::string& workload) {
+    RawResponse reg = Call(
+        "POST", "/v1/admin/workloads", admin_,
+        R"({"name":")" + workload +
+            R"(","owner":"support-automation","risk_tier":"medium","intents":["reply","refund"]})");
+    EXPECT_EQ(reg.status, 201) << reg.body;
+    std::string join(Json(reg).at("join_token").as_string());
+    auto key = EcdsaP256PrivateKey::Generate();
+    boost::json::object body;
+    body["join_token"] = join;
+    body["public_key"] = boost::json::parse(identity::AgentPublicJwk(*key));
+    body["proof"] = *identity::SignProof(*key, identity::AttestationProofMessage(join));
+    RawResponse att = Call("POST", "/v1/attest", "", boost::json::serialize(body));
+    EXPECT_EQ(att.status, 200) << att.body;
+    return std::string(Json(att).at("svid").as_string());
+  }
+  boost::json::object Intent(const std::string& svid, const std::string& action,
+                             const std::string& params, int status = 200) {
+    RawResponse r =
+        Call("POST", "/v1/intents", svid,
+             R"({"case_id":"CASE-1","action":")" + action + R"(","params":)" + params + "}");
+    EXPECT_EQ(r.status, status) << r.body;
+    return Json(r);
+  }
+
+  std::string dir_;
+  std::unique_ptr<App> app_;
+  std::uint16_t port_ = 0;
+  std::string admin_, alice_, bob_;
+};
+
+TEST_F(RoutingE2eTest, TheWholeLifecycleIsDecidedAndRecorded) {
+  EXPECT_FALSE(app_->pack_hash().empty());
+  // Route: the routine case stays with AI; ?wait=integrated returns the receipt.
+  RawResponse routed = Call("POST", "/v1/cases?wait=integrated", bob_, kRoutineCase);
+  ASSERT_EQ(routed.status, 201) << routed.body;
+  auto decision = Json(routed);
+  EXPECT_EQ(decision.at("decision").at("route").as_string(), "ai");
+  ASSERT_TRUE(decision.at("evidence_index").is_int64() ||
+              decision.at("evidence_index").is_uint64());
+  ASSERT_TRUE(decision.contains("receipt"));
+  EXPECT_EQ(decision.at("receipt").at("index"), decision.at("evidence_index"));
+
+  std::string agent = Agent("refund-agent-1");
+  std::string other = Agent("refund-agent-2");
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-1/claim", agent).status, 200);
+  EXPECT_EQ(Call("POST", "/v1/cases/CASE-1/claim", other).status, 409);
+  EXPECT_EQ(Call("POST", "/v1/cases/CASE-1/claim", bob_).status, 403);  // people do not claim
+
+  // Intents: within the agent's limit → a token; above it → pending a supervisor's approval.
+  auto small = Intent(agent, "refund", R"({"amount_cents":5000})");
+  EXPECT_EQ(small.at("decision").as_string(), "allow");
+  EXPECT_FALSE(small.at("token").as_string().empty());
+  auto big = Intent(agent, "refund", R"({"amount_cents":50000})");
+  ASSERT_EQ(big.at("decision").as_string(), "pending_approval");
+  std::string intent_id(big.at("intent_id").as_string());
+  std::string approve = R"({"intent_id":")" + intent_id + R"("})";
+  EXPECT_EQ(Call("POST", "/v1/cases/CASE-1/approve", bob_, approve).status, 403);
+  RawResponse approved = Call("POST", "/v1/cases/CASE-1/approve", alice_, approve);
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(Json(approved).at("intent").at("decision").as_string(), "allow");
+
+  // A non-supervisor may not override routing.
+  EXPECT_EQ(
+      Call("POST", "/v1/cases/CASE-1/override", bob_, R"({"route":"human","queue":"general"})")
+          .status,
+      403);
+
+  // Close; closing again and asking for an intent afterwards are refused.
+  RawResponse closed = Call("POST", "/v1/cases/CASE-1/close", alice_, R"({"resolution":"done"})");
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_EQ(Call("POST", "/v1/cases/CASE-1/close", alice_, R"({"resolution":"again"})").status,
+            409);
+  RawResponse late =
+      Call("POST", "/v1/intents", agent, R"({"case_id":"CASE-1","action":"reply","params":{}})");
+  EXPECT_TRUE(late.status == 409 || late.status == 403) << late.status << " " << late.body;
+
+  // The case's history carries its evidence indices, each readable from the ledger.
+  RawResponse state = Call("GET", "/v1/cases/CASE-1", alice_);
+  ASSERT_EQ(state.status, 200);
+  auto s = Json(state);
+  EXPECT_EQ(s.at("state").as_string(), "closed");
+  auto evidence = s.at("evidence").as_array();
+  EXPECT_GE(evidence.size(), 5u);
+  for (const auto& i : evidence) {
+    RawResponse e =
+        Call("GET", "/v1/ledger/entries/" + std::to_string(i.to_number<std::uint64_t>()), "");
+    ASSERT_EQ(e.status, 200);
+    auto record = boost::json::parse(AsChars(*Base64Decode(Json(e).at("entry").as_string())));
+    EXPECT_TRUE(record.as_object().contains("type")) << record;
+  }
+  EXPECT_EQ(Call("GET", "/v1/cases/CASE-1", agent).status, 403);  // the history is for people
+
+  // After the run the ledger verifies from its files.
+  std::string ledger_dir = dir_ + "/ledger";
+  app_.reset();
+  auto report = ledger::VerifyLedgerDir(ledger_dir);
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_TRUE(report->ok());
+  EXPECT_GE(report->entries, 7u);
+}
+
+TEST_F(RoutingE2eTest, IndicatorsEscalateToTheirQueues) {
+  struct Case {
+    std::string indicator;
+    std::string queue;
+  };
+  for (const Case& c :
+       {Case{"fraud", "fraud"}, Case{"safety", "trust-safety"}, Case{"regulatory", "compliance"}}) {
+    std::string body = kRoutineCase;
+    body.replace(body.find("CASE-1"), 6, "CASE-" + c.indicator);
+    body.insert(body.size() - 1, R"(,"indicators":{")" + c.indicator + R"(":true})");
+    RawResponse r = Call("POST", "/v1/cases", bob_, body);
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto d = Json(r).at("decision").as_object();
+    EXPECT_EQ(d.at("route").as_string(), "human") << c.indicator;
+    EXPECT_EQ(d.at("queue").as_string(), c.queue) << c.indicator;
+  }
+  RawResponse metrics = Call("GET", "/metrics", "");
+  EXPECT_NE(metrics.body.find(R"(arbiter_decisions_total{route="human",queue="fraud"} 1)"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(
+                R"(arbiter_decision_policies_total{policy="fraud-indicator",effect="forbid"})"),
+            std::string::npos);
+}
+
+TEST_F(RoutingE2eTest, DryRunRecordsNothing) {
+  std::uint64_t before =
+      Json(Call("GET", "/v1/ledger", "")).at("sequenced").to_number<std::uint64_t>();
+  RawResponse r = Call("POST", "/v1/route", bob_, kRoutineCase);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("decision").at("route").as_string(), "ai");
+  EXPECT_TRUE(Json(r).at("dry_run").as_bool());
+  std::uint64_t after =
+      Json(Call("GET", "/v1/ledger", "")).at("sequenced").to_number<std::uint64_t>();
+  EXPECT_EQ(before, after);
+  EXPECT_EQ(Call("GET", "/v1/cases/CASE-1", alice_).status, 404);
+}
+
+TEST_F(RoutingE2eTest, InvalidCasesAre400WithTheField) {
+  RawResponse r = Call("POST", "/v1/cases", bob_, R"({"id":"X","customer":{"tier":7}})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Json(r).at("error").at("field").as_string(), "case.customer.tier");
+  EXPECT_EQ(Call("POST", "/v1/cases", "", kRoutineCase).status, 401);
+  EXPECT_EQ(Call("POST", "/v1/cases/NOPE/close", alice_, R"({"resolution":"done"})").status, 404);
+}
+
+}  // namespace
+}  // namespace arbiter::server
