@@ -1,8 +1,8 @@
 // Routing throughput on the example pack (examples/support) over its 240 sample cases, which mix
 // routine cases with every escalation family. See docs/benchmarks/routing.md.
 //
-//   build/rel/bench/routing/bench_routing --benchmark_repetitions=5 \
-//       --benchmark_report_aggregates_only=true
+//   build/rel/bench/routing/bench_routing --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true   (one command line)
 //
 // Benchmarks:
 //   CedarOnly           the ai_handle authorization alone (peer: the floor routing builds on)

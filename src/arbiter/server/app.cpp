@@ -14,6 +14,7 @@
 #include "arbiter/identity/sqlite_identity_store.h"
 #include "arbiter/identity/users.h"
 #include "arbiter/routing/bundle.h"
+#include "arbiter/routing/case_signals.h"
 #include "arbiter/routing/evidence.h"
 #include "arbiter/routing/grants.h"
 #include "arbiter/routing/service.h"
@@ -88,6 +89,9 @@ struct App::Impl {
   // moves them to the store (see docs/SERVER.md, "Served today").
   routing::InMemoryCaseKeyStore case_keys;
   std::unique_ptr<routing::InMemoryGrantIssuer> grant_issuer;
+  // Sensitivity scanner and the duplicate index over open cases (in memory: rebuilt as cases are
+  // routed after a start).
+  routing::CaseSignals case_signals;
   std::unique_ptr<routing::RoutingService> routing;
   SecureRandom random;
   std::unique_ptr<identity::IdentityStore> identity_store;
@@ -163,6 +167,7 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   deps.sink = impl->evidence.get();
   deps.keys = &impl->case_keys;
   deps.grants = impl->grant_issuer.get();
+  deps.signals = &impl->case_signals;
   deps.clock = &clock;
   impl->routing = std::make_unique<routing::RoutingService>(deps);
 
