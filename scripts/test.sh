@@ -25,7 +25,7 @@ if [ "${ARBITER_SKIP_SANITIZERS:-0}" != "1" ]; then
   cmake --preset "$sanitized" >/dev/null
   cmake --build "build/$sanitized" -j "$jobs"
   echo "== test ($sanitized)"
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   ctest --test-dir "build/$sanitized" -j "$jobs" --output-on-failure --timeout 2400
 fi
