@@ -1,10 +1,11 @@
 // Sensitivity scanner and redaction: finds personal data and secrets in UTF-8 text of any language,
 // assigns the text a sensitivity level, and produces the minimised view an AI agent may see.
 //
-//   ScanConfig config;                                   // default level mapping (see
-//   docs/SIGNALS.md) ScanResult r = ScanText("mail me at ana@example.org", config); r.level; //
-//   Level::kInternal r.count(Kind::kEmail);                               // 1 std::string view =
-//   Redact(text, r.spans);            // "mail me at [EMAIL]"
+//   ScanConfig config;  // the default level mapping (docs/SIGNALS.md)
+//   ScanResult r = ScanText("mail me at ana@example.org", config);
+//   r.level;                                   // Level::kInternal
+//   r.count(Kind::kEmail);                     // 1
+//   std::string view = Redact(text, r.spans);  // "mail me at [EMAIL]"
 //
 // The scanner is a single pass over the bytes with bounded look-ahead (no regular expressions), so
 // its cost is linear in the input. It accepts any bytes: invalid UTF-8 and binary data are scanned
