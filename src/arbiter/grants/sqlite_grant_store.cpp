@@ -4,7 +4,7 @@
 #include <mutex>
 #include <optional>
 
-#include "arbiter/grants/internal/module_schema.h"
+#include "arbiter/store/module_schema.h"
 #include "arbiter/identity/token_error.h"
 
 namespace arbiter::grants {
@@ -77,7 +77,7 @@ class SqliteGrantStore final : public GrantStore {
   explicit SqliteGrantStore(std::unique_ptr<store::SqliteDb> db) : db_(std::move(db)) {}
 
   Status Init() {
-    ARBITER_RETURN_IF_ERROR(internal::MigrateModule(*db_, "grants", kMigrations));
+    ARBITER_RETURN_IF_ERROR(store::MigrateModule(*db_, "grants", kMigrations));
     ARBITER_TRY(auto get_grant, db_->Prepare(std::string(kGrantColumns) + " WHERE id = ?1"));
     get_grant_.emplace(std::move(get_grant));
     ARBITER_TRY(auto by_case, db_->Prepare(std::string(kGrantColumns) +

@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "arbiter/common/json.h"
-#include "arbiter/identity/internal/module_schema.h"
+#include "arbiter/store/module_schema.h"
 #include "arbiter/identity/token_error.h"
 
 namespace arbiter::identity {
@@ -93,7 +93,7 @@ class SqliteIdentityStore final : public IdentityStore {
  public:
   explicit SqliteIdentityStore(std::unique_ptr<store::SqliteDb> db) : db_(std::move(db)) {}
 
-  Status Init() { return internal::MigrateModule(*db_, "identity", kMigrations); }
+  Status Init() { return store::MigrateModule(*db_, "identity", kMigrations); }
 
   Result<std::vector<SigningKeyRecord>> ListSigningKeys() override {
     std::lock_guard lock(mu_);

@@ -1,4 +1,3 @@
-// (A copy of identity/internal/module_schema.h; both belong in store/ once the lead moves them.)
 // Per-module schema versions in a shared SQLite database. SqliteDb::Migrate keeps one version per
 // database (PRAGMA user_version), which breaks when several modules share a file; this keeps one
 // row per module in `arbiter_schema` instead.
@@ -10,11 +9,11 @@
 #include "arbiter/common/status.h"
 #include "arbiter/store/sqlite.h"
 
-namespace arbiter::grants::internal {
+namespace arbiter::store {
 
 // Applies migrations[v..] for `module` (v = its recorded version), each in its own transaction.
 // A database newer than this build (more migrations recorded) is kFailedPrecondition.
-Status MigrateModule(store::SqliteDb& db, std::string_view module,
+Status MigrateModule(SqliteDb& db, std::string_view module,
                      std::span<const std::string_view> migrations);
 
-}  // namespace arbiter::grants::internal
+}  // namespace arbiter::store

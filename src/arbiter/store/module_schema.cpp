@@ -1,10 +1,10 @@
-#include "arbiter/identity/internal/module_schema.h"
+#include "arbiter/store/module_schema.h"
 
 #include <string>
 
-namespace arbiter::identity::internal {
+namespace arbiter::store {
 
-Status MigrateModule(store::SqliteDb& db, std::string_view module,
+Status MigrateModule(SqliteDb& db, std::string_view module,
                      std::span<const std::string_view> migrations) {
   ARBITER_RETURN_IF_ERROR(
       db.Exec("CREATE TABLE IF NOT EXISTS arbiter_schema (module TEXT PRIMARY KEY, "
@@ -33,4 +33,4 @@ Status MigrateModule(store::SqliteDb& db, std::string_view module,
   });
 }
 
-}  // namespace arbiter::identity::internal
+}  // namespace arbiter::store
