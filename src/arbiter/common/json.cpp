@@ -32,36 +32,6 @@ std::string FieldPath(std::string_view where, std::string_view key) {
   return out;
 }
 
-// A JSON string with Boost.JSON's minimal escapes (the bytes boost::json::serialize produces):
-// `"` and `\` escaped, control characters as \b \t \n \f \r or \u00xx, everything else as is.
-void WriteString(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // start of the pending unescaped run
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    out += '\\';
-    switch (c) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '\b': out += 'b'; break;
-      case '\t': out += 't'; break;
-      case '\n': out += 'n'; break;
-      case '\f': out += 'f'; break;
-      case '\r': out += 'r'; break;
-      default:
-        out += "u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
 template <typename Int>
 void WriteInteger(Int n, std::string& out) {
   char buf[24];
@@ -84,7 +54,7 @@ void WriteCanonical(const boost::json::value& v, std::string& out) {
       for (const auto* kv : items) {
         if (!first) out += ',';
         first = false;
-        WriteString(kv->key(), out);
+        AppendJsonString(kv->key(), out);
         out += ':';
         WriteCanonical(kv->value(), out);
       }
@@ -102,7 +72,7 @@ void WriteCanonical(const boost::json::value& v, std::string& out) {
       out += ']';
       return;
     }
-    case boost::json::kind::string: WriteString(v.get_string(), out); return;
+    case boost::json::kind::string: AppendJsonString(v.get_string(), out); return;
     case boost::json::kind::int64: WriteInteger(v.get_int64(), out); return;
     case boost::json::kind::uint64: WriteInteger(v.get_uint64(), out); return;
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
@@ -222,6 +192,34 @@ Result<double> GetNumber(const boost::json::object& o, std::string_view key,
   if (v->is_uint64()) return static_cast<double>(v->get_uint64());
   return Status::InvalidArgument(FieldPath(where, key) + ": expected a number, got " +
                                  std::string(JsonKindName(*v)));
+}
+
+void AppendJsonString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // start of the pending unescaped run
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    out += '\\';
+    switch (c) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '\b': out += 'b'; break;
+      case '\t': out += 't'; break;
+      case '\n': out += 'n'; break;
+      case '\f': out += 'f'; break;
+      case '\r': out += 'r'; break;
+      default:
+        out += "u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
 }
 
 }  // namespace arbiter

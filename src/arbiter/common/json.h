@@ -39,6 +39,11 @@ std::string ToJson(const boost::json::value& v);
 // and signed.
 std::string CanonicalJson(const boost::json::value& v);
 
+// Appends `s` as a JSON string with Boost.JSON's minimal escapes (the bytes boost::json::serialize
+// and CanonicalJson produce): `"` and `\` escaped, control characters as \b \t \n \f \r or
+// \u00xx, everything else as is.
+void AppendJsonString(std::string_view s, std::string& out);
+
 // Typed access. `where` names the enclosing object in error messages (e.g. "case.customer"), so
 // that an error reads "case.customer.tier: expected a string".
 Result<const boost::json::object*> AsObject(const boost::json::value& v, std::string_view where);

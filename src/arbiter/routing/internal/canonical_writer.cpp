@@ -2,39 +2,9 @@
 
 #include <charconv>
 
+#include "arbiter/common/json.h"
+
 namespace arbiter::routing::internal {
-namespace {
-
-// Boost.JSON's minimal escapes, as CanonicalJson writes them.
-void Escape(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto ch = static_cast<unsigned char>(s[i]);
-    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    out += '\\';
-    switch (ch) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '\b': out += 'b'; break;
-      case '\t': out += 't'; break;
-      case '\n': out += 'n'; break;
-      case '\f': out += 'f'; break;
-      case '\r': out += 'r'; break;
-      default:
-        out += "u00";
-        out += kHex[ch >> 4];
-        out += kHex[ch & 15];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
-}  // namespace
 
 void CanonicalWriter::Separate() {
   if (after_key_) {
@@ -60,14 +30,14 @@ void CanonicalWriter::Close(char c) {
 
 void CanonicalWriter::Key(std::string_view key) {
   Separate();
-  Escape(key, out_);
+  AppendJsonString(key, out_);
   out_ += ':';
   after_key_ = true;
 }
 
 void CanonicalWriter::String(std::string_view s) {
   Separate();
-  Escape(s, out_);
+  AppendJsonString(s, out_);
 }
 
 void CanonicalWriter::Int(std::int64_t n) {
