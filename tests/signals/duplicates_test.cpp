@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
 #include <thread>
 
 namespace arbiter::signals {
@@ -40,6 +41,24 @@ TEST(DuplicateIndex, FindsResentCaseWithClusterSize) {
                    .Query("A completely unrelated question about invoices and VAT numbers in "
                           "Spain for the last quarter of the year")
                    .is_duplicate());
+}
+
+// The same request about different order numbers comes from different customers: not a duplicate.
+// The same order number, or a resend that adds an identifier the open case lacks, still is.
+TEST(DuplicateIndex, DifferentIdentifiersAreDifferentProblems) {
+  DuplicateIndex index;
+  ASSERT_TRUE(index.Add("c-1", "I don't know what I have to do to download my invoice #85632"));
+  EXPECT_FALSE(
+      index.Query("I don't know what I have to do to download my invoice #00108").is_duplicate());
+  EXPECT_EQ(index.Query("i don't know what i have to do to download my invoice #85632, help")
+                .duplicate_of,
+            "c-1");
+  ASSERT_TRUE(index.Add("c-2", kOutage));
+  EXPECT_EQ(index.Query(std::string(kOutageResent) + " -- customer 448812").duplicate_of, "c-2");
+  // The similarity itself ignores identifiers; the index applies the rule.
+  EXPECT_GT(EstimatedSimilarity("I don't know what I have to do to download my invoice #85632",
+                                "I don't know what I have to do to download my invoice #00108"),
+            0.5);
 }
 
 TEST(DuplicateIndex, ClosedCasesLeaveTheIndex) {

@@ -42,8 +42,14 @@ inline bool IsWordByte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-// Word tokens, lower-cased (ASCII and the Latin-1 letters of UTF-8), each as a 64-bit hash.
-void TokenHashes(std::string_view text, std::vector<std::uint64_t>& out) {
+// A word with at least this many digits is an identifier (order, invoice, account or customer
+// number): two texts that both carry identifiers but share none are about different things.
+constexpr size_t kIdentifierDigits = 5;
+
+// Word tokens, lower-cased (ASCII and the Latin-1 letters of UTF-8), each as a 64-bit hash; the
+// identifier words also set one bit each (hash mod 64) in `identifiers`.
+void TokenHashes(std::string_view text, std::vector<std::uint64_t>& out,
+                 std::uint64_t& identifiers) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t i = 0;
@@ -52,8 +58,10 @@ void TokenHashes(std::string_view text, std::vector<std::uint64_t>& out) {
     if (i >= n) break;
     std::uint64_t h = 0xcbf29ce484222325ULL;
     size_t len = 0;
+    size_t digits = 0;
     while (i < n && IsWordByte(s[i])) {
       unsigned char c = s[i];
+      digits += c >= '0' && c <= '9';
       if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
       // U+00C0..U+00DE (except U+00D7) are C3 80..9E; their lower case is C3 A0..BE.
       if (c >= 0x80 && c <= 0x9E && c != 0x97 && i > 0 && s[i - 1] == 0xC3) {
@@ -64,15 +72,30 @@ void TokenHashes(std::string_view text, std::vector<std::uint64_t>& out) {
       ++len;
     }
     if (len > 0) out.push_back(Mix(h));
+    if (digits >= kIdentifierDigits) identifiers |= std::uint64_t{1} << (Mix(h) & 63);
   }
 }
 
+// What the index keeps of a text: its MinHash signature and its identifier bits.
+struct Fingerprint {
+  Signature sig;
+  std::uint64_t identifiers = 0;
+};
+
+// False when both texts name identifiers and none in common (bits may collide, which errs
+// towards calling the texts related).
+inline bool IdentifiersCompatible(std::uint64_t a, std::uint64_t b) {
+  return a == 0 || b == 0 || (a & b) != 0;
+}
+
 // MinHash over word bigrams (unigrams when the text has a single word).
-bool ComputeSignature(std::string_view text, size_t max_bytes, Signature& sig) {
+bool ComputeFingerprint(std::string_view text, size_t max_bytes, Fingerprint& fp) {
   if (text.size() > max_bytes) text = text.substr(0, max_bytes);
   thread_local std::vector<std::uint64_t> tokens;
   tokens.clear();
-  TokenHashes(text, tokens);
+  fp.identifiers = 0;
+  TokenHashes(text, tokens, fp.identifiers);
+  Signature& sig = fp.sig;
   if (tokens.empty()) {
     sig.fill(kNoShingles);
     return false;
@@ -205,7 +228,8 @@ class DuplicateIndex::Impl {
     size_t equal = 0;
   };
 
-  Best Find(const Signature& sig) const {
+  Best Find(const Fingerprint& fp) const {
+    const Signature& sig = fp.sig;
     Best best;
     if (sig[0] == kNoShingles &&
         std::all_of(sig.begin(), sig.end(), [](auto v) { return v == kNoShingles; })) {
@@ -217,6 +241,9 @@ class DuplicateIndex::Impl {
                       [&](std::uint32_t slot) {
                         const std::uint16_t* other = Sig(slot);
                         if (!std::equal(band, band + kRows, other + b * kRows)) return true;
+                        if (!IdentifiersCompatible(fp.identifiers, identifiers_[slot])) {
+                          return true;
+                        }
                         const size_t eq = EqualCount(sig.data(), other);
                         if (eq > best.equal) best = {slot, eq};
                         return best.equal < kK;
@@ -248,8 +275,9 @@ class DuplicateIndex::Impl {
     return found;
   }
 
-  DuplicateMatch Insert(std::string_view id, const Signature& sig) {
-    const Best best = Find(sig);
+  DuplicateMatch Insert(std::string_view id, const Fingerprint& fp) {
+    const Signature& sig = fp.sig;
+    const Best best = Find(fp);
     DuplicateMatch match = ToMatch(best);
     std::uint32_t slot;
     if (!free_slots_.empty()) {
@@ -259,8 +287,10 @@ class DuplicateIndex::Impl {
       slot = static_cast<std::uint32_t>(ids_.size());
       ids_.emplace_back();
       cluster_.push_back(0);
+      identifiers_.push_back(0);
       sigs_.resize(sigs_.size() + kK);
     }
+    identifiers_[slot] = fp.identifiers;
     ids_[slot].assign(id);
     std::copy(sig.begin(), sig.end(), sigs_.begin() + static_cast<std::ptrdiff_t>(slot * kK));
     bool banded = true;
@@ -310,6 +340,7 @@ class DuplicateIndex::Impl {
       if (id.capacity() > 15) bytes += id.capacity() + 1;  // beyond the small-string buffer
     }
     bytes += cluster_.capacity() * sizeof(std::uint32_t);
+    bytes += identifiers_.capacity() * sizeof(std::uint64_t);
     bytes += cluster_count_.capacity() * sizeof(std::uint32_t);
     bytes += free_clusters_.capacity() * sizeof(std::uint32_t);
     bytes += free_slots_.capacity() * sizeof(std::uint32_t);
@@ -352,6 +383,7 @@ class DuplicateIndex::Impl {
   std::vector<std::uint16_t> sigs_;  // kK values per slot
   std::vector<std::string> ids_;     // empty for a free slot
   std::vector<std::uint32_t> cluster_;
+  std::vector<std::uint64_t> identifiers_;  // Fingerprint::identifiers per slot
   std::vector<std::uint32_t> cluster_count_;
   std::vector<std::uint32_t> free_clusters_;
   std::vector<std::uint32_t> free_slots_;
@@ -370,14 +402,14 @@ Result<DuplicateMatch> DuplicateIndex::Add(std::string_view case_id, std::string
     return Status::InvalidArgument("case id: longer than " + std::to_string(options_.max_id_bytes) +
                                    " bytes");
   }
-  Signature sig;
-  ComputeSignature(text, options_.max_text_bytes, sig);
+  Fingerprint fp;
+  ComputeFingerprint(text, options_.max_text_bytes, fp);
   std::unique_lock lock(impl_->mu);
   if (impl_->FindId(case_id) != kEmpty) {
     return Status::AlreadyExists("case `" + std::string(case_id) + "` is already in the index");
   }
   if (impl_->size() >= kEmpty - 1) return Status::ResourceExhausted("duplicate index is full");
-  return impl_->Insert(case_id, sig);
+  return impl_->Insert(case_id, fp);
 }
 
 Status DuplicateIndex::Remove(std::string_view case_id) {
@@ -391,10 +423,10 @@ Status DuplicateIndex::Remove(std::string_view case_id) {
 }
 
 DuplicateMatch DuplicateIndex::Query(std::string_view text) const {
-  Signature sig;
-  ComputeSignature(text, options_.max_text_bytes, sig);
+  Fingerprint fp;
+  ComputeFingerprint(text, options_.max_text_bytes, fp);
   std::shared_lock lock(impl_->mu);
-  return impl_->ToMatch(impl_->Find(sig));
+  return impl_->ToMatch(impl_->Find(fp));
 }
 
 bool DuplicateIndex::Contains(std::string_view case_id) const {
@@ -413,14 +445,14 @@ size_t DuplicateIndex::MemoryBytes() const {
 }
 
 double EstimatedSimilarity(std::string_view a, std::string_view b) {
-  Signature sa;
-  Signature sb;
+  Fingerprint fa;
+  Fingerprint fb;
   const DuplicateIndexOptions defaults;
-  if (!ComputeSignature(a, defaults.max_text_bytes, sa) ||
-      !ComputeSignature(b, defaults.max_text_bytes, sb)) {
+  if (!ComputeFingerprint(a, defaults.max_text_bytes, fa) ||
+      !ComputeFingerprint(b, defaults.max_text_bytes, fb)) {
     return 0.0;
   }
-  return static_cast<double>(EqualCount(sa.data(), sb.data())) / static_cast<double>(kK);
+  return static_cast<double>(EqualCount(fa.sig.data(), fb.sig.data())) / static_cast<double>(kK);
 }
 
 }  // namespace arbiter::signals

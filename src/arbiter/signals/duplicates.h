@@ -8,9 +8,11 @@
 //   DuplicateMatch q = index.Query(other_text);              // q.duplicate_of == "c-1"?
 //   ARBITER_RETURN_IF_ERROR(index.Remove("c-1"));            // closed cases leave the index
 //
-// A case is a duplicate when the estimated similarity reaches `threshold`. Each case joins the
-// cluster of the case it duplicates when it is added (or starts its own); clusters shrink as cases
-// are removed. Memory is about 200 bytes per case (see MemoryBytes()); texts are not stored.
+// A case is a duplicate when the estimated similarity reaches `threshold`, unless both texts carry
+// identifiers (words with five or more digits: order, invoice, customer numbers) and share none —
+// the same request about a different order is a different problem. Each case joins the cluster of
+// the case it duplicates when it is added (or starts its own); clusters shrink as cases are
+// removed. Memory is about 250 bytes per case (see MemoryBytes()); texts are not stored.
 //
 // Storms: once a cluster has more than 64 members, a new member whose signature is ≥ 90% equal to
 // its match is counted in the cluster but not entered into the LSH buckets (the banded members

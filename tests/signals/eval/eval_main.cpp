@@ -39,14 +39,18 @@ int main(int argc, char** argv) {
   std::printf("\nDuplicate set: %zu open cases, %zu queries\n\n", dd->open_cases.size(),
               dd->queries.size());
   std::printf(
-      "| threshold | precision | recall | false duplicates / negatives |\n"
-      "|---:|---:|---:|---:|\n");
+      "| threshold | precision | recall | false duplicates / negatives | bitext paraphrases "
+      "matched (unscored) |\n"
+      "|---:|---:|---:|---:|---:|\n");
   for (double t : {0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8}) {
     const auto r = eval::ScoreDedupe(*dd, t);
-    std::printf("| %.2f | %.4f | %.4f | %zu / %zu |\n", t, r.overall.precision(),
-                r.overall.recall(), r.false_duplicates, r.negatives);
+    std::printf("| %.2f | %.4f | %.4f | %zu / %zu | %zu / %zu |\n", t, r.overall.precision(),
+                r.overall.recall(), r.false_duplicates, r.negatives, r.paraphrases_matched,
+                r.paraphrases);
   }
-  const auto r = eval::ScoreDedupe(*dd, DuplicateIndexOptions{}.threshold);
+  std::vector<std::string> dedupe_mistakes;
+  const auto r =
+      eval::ScoreDedupe(*dd, DuplicateIndexOptions{}.threshold, show ? &dedupe_mistakes : nullptr);
   std::printf(
       "\nRecall by variant at the default threshold %.2f:\n\n| variant | recall | n |\n"
       "|---|---:|---:|\n",
@@ -55,5 +59,6 @@ int main(int argc, char** argv) {
     if (name == "negative") continue;
     std::printf("| %s | %.4f | %zu |\n", name.c_str(), s.recall(), s.tp + s.fn);
   }
+  for (const auto& m : dedupe_mistakes) std::printf("  %s\n", m.c_str());
   return 0;
 }

@@ -1,9 +1,11 @@
 #include "eval/eval_sets.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <boost/json.hpp>
@@ -628,6 +630,63 @@ std::string Resend(const std::string& text, Rng& r) {
          ", customer " + r.Digits(6);
 }
 
+// Bitext utterances are short (one sentence), English and templated, many of one intent.
+// Utterances equal up to case and spacing are duplicates (the dataset's own exact duplicates: the
+// first copy is open, the rest are queries). Of the distinct ones, half are open cases and half
+// are unscored paraphrase queries (DedupeQuery::scored).
+void AddBitextDuplicates(const std::filesystem::path& tickets, std::uint64_t seed, DedupeSet* set) {
+  auto csv = ReadAll(tickets / "bitext_customer_support_sample_337b968.csv");
+  if (!csv) return;
+  const auto rows = ParseCsv(*csv);
+  auto normalise = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+      if (space) {
+        if (!out.empty() && out.back() != ' ') out += ' ';
+      } else {
+        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+  };
+  std::map<std::string, std::string> first_id;
+  std::vector<size_t> originals;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].size() < 4) continue;
+    auto [it, inserted] = first_id.emplace(normalise(rows[i][2]), "b" + std::to_string(i));
+    if (inserted) {
+      originals.push_back(i);
+    } else {
+      set->queries.push_back({rows[i][2], it->second, "exact-bitext"});
+    }
+  }
+  // The first copies of duplicated utterances must be open for their queries to find them.
+  std::set<std::string> must_open;
+  for (const auto& q : set->queries) {
+    if (q.variant == "exact-bitext") must_open.insert(q.expected);
+  }
+  std::vector<size_t> shuffled = originals;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64(seed ^ 0xb17e47));
+  std::set<std::string> open_intents;
+  std::vector<size_t> negatives;
+  for (size_t k = 0; k < shuffled.size(); ++k) {
+    const size_t i = shuffled[k];
+    const std::string id = "b" + std::to_string(i);
+    if (k % 2 == 0 || must_open.count(id) != 0) {
+      set->open_cases.push_back({id, rows[i][2]});
+      open_intents.insert(rows[i][3]);
+    } else {
+      negatives.push_back(i);
+    }
+  }
+  for (size_t i : negatives) {
+    if (open_intents.count(rows[i][3]) == 0) continue;
+    set->queries.push_back({rows[i][2], "", "paraphrase-bitext", /*scored=*/false});
+  }
+}
+
 }  // namespace
 
 std::optional<DedupeSet> BuildDedupeSet(const std::filesystem::path& tickets, std::uint64_t seed) {
@@ -673,6 +732,7 @@ std::optional<DedupeSet> BuildDedupeSet(const std::filesystem::path& tickets, st
     if (open_groups.count(group_of(i)) == 0) continue;
     set.queries.push_back({(*tobi)[i].subject + "\n\n" + (*tobi)[i].body, "", "negative"});
   }
+  AddBitextDuplicates(tickets, seed, &set);
   // Edited copies of open cases.
   for (size_t n = 0; n < open.size(); ++n) {
     const size_t i = open[n];
@@ -689,21 +749,46 @@ std::optional<DedupeSet> BuildDedupeSet(const std::filesystem::path& tickets, st
   return set;
 }
 
-DedupeResult ScoreDedupe(const DedupeSet& set, double threshold) {
+DedupeResult ScoreDedupe(const DedupeSet& set, double threshold,
+                         std::vector<std::string>* mistakes) {
   DuplicateIndexOptions options;
   options.threshold = threshold;
   DuplicateIndex index(options);
-  for (const auto& [id, text] : set.open_cases) (void)index.Add(id, text);
+  std::map<std::string, std::string> open_text;
+  for (const auto& [id, text] : set.open_cases) {
+    (void)index.Add(id, text);
+    if (mistakes != nullptr) open_text[id] = text;
+  }
+  auto note = [&](const DedupeQuery& q, const DuplicateMatch& m) {
+    if (mistakes == nullptr || mistakes->size() >= 40) return;
+    auto shorten = [](const std::string& t) {
+      std::string s = t.substr(0, 100);
+      for (char& c : s) {
+        if (c == '\n') c = ' ';
+      }
+      return s;
+    };
+    mistakes->push_back(
+        q.variant + " (similarity " + std::to_string(m.similarity) + "): `" + shorten(q.text) +
+        "` -> `" + (m.is_duplicate() ? shorten(open_text[m.duplicate_of]) : "") + "`, expected `" +
+        (q.expected.empty() ? "" : shorten(open_text[q.expected])) + "`");
+  };
   DedupeResult result;
   std::map<std::string, Score> by_variant;
   for (const auto& q : set.queries) {
     const DuplicateMatch m = index.Query(q.text);
+    if (!q.scored) {
+      ++result.paraphrases;
+      result.paraphrases_matched += m.is_duplicate();
+      continue;
+    }
     Score& v = by_variant[q.variant];
     if (q.expected.empty()) {
       ++result.negatives;
       if (m.is_duplicate()) {
         ++result.false_duplicates;
         ++result.overall.fp;
+        note(q, m);
       }
       continue;
     }
@@ -714,6 +799,7 @@ DedupeResult ScoreDedupe(const DedupeSet& set, double threshold) {
       ++result.overall.fn;
       ++v.fn;
       if (m.is_duplicate()) ++result.overall.fp;  // reported the wrong case
+      note(q, m);
     }
   }
   for (auto& [name, s] : by_variant) result.by_variant.push_back({name, s});

@@ -4,7 +4,7 @@
 // Sensitivity: ticket texts (multilingual support tickets, placeholder-laden retail tickets, and
 // ABCD conversations with their fictional personal data) with known spans of each kind injected,
 // plus hard negatives (Luhn-failing order numbers, dates, versions, bad IBAN check digits, invalid
-// SSNs, hashes). Duplicates: the CSV's exact duplicates plus re-greeted, lightly edited, reordered
+// SSNs, hashes). Duplicates: both CSVs' exact duplicates plus re-greeted, lightly edited, reordered
 // and re-sent copies of open tickets; distinct tickets of the same queue and type as negatives.
 #pragma once
 
@@ -51,7 +51,13 @@ std::array<Score, kKindCount> ScoreSensitivity(const std::vector<LabelledText>& 
 struct DedupeQuery {
   std::string text;
   std::string expected;  // the open case it duplicates; empty for a negative
-  std::string variant;   // "exact-csv", "regreeted", "edited", "reordered", "resent", "negative"
+  std::string variant;   // "exact-csv", "exact-bitext", "regreeted", "edited", "reordered",
+                         // "resent", "negative", "paraphrase-bitext"
+  // False for the stress queries kept out of precision and recall: distinct one-line bitext
+  // utterances of an intent some open case has. They differ from an open utterance by a word or
+  // two ("update info on free acount" / "update info on free account") — by the definition above
+  // a light edit — so neither label is right; their duplicate rate is reported on its own.
+  bool scored = true;
 };
 struct DedupeSet {
   std::vector<std::pair<std::string, std::string>> open_cases;  // (id, text)
@@ -63,9 +69,13 @@ struct DedupeResult {
   Score overall;
   size_t negatives = 0;
   size_t false_duplicates = 0;  // negatives reported as duplicates
+  size_t paraphrases = 0;       // unscored stress queries
+  size_t paraphrases_matched = 0;
   std::vector<std::pair<std::string, Score>> by_variant;
 };
 // Builds an index (with the given threshold) over the open cases and scores the queries.
-DedupeResult ScoreDedupe(const DedupeSet& set, double threshold);
+// `mistakes` (optional) receives up to 40 examples of errors for diagnosis.
+DedupeResult ScoreDedupe(const DedupeSet& set, double threshold,
+                         std::vector<std::string>* mistakes = nullptr);
 
 }  // namespace arbiter::signals::eval

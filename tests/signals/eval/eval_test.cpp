@@ -37,6 +37,15 @@ TEST(SignalsEval, DuplicatePrecisionAndRecall) {
   EXPECT_GE(r.negatives, 300u);
   EXPECT_GE(r.overall.precision(), 0.9);
   EXPECT_GE(r.overall.recall(), 0.9);
+  // Both CSVs' exact duplicates are in the set, and all of them are found.
+  size_t exact_bitext = 0;
+  for (const auto& [variant, score] : r.by_variant) {
+    if (variant == "exact-bitext") exact_bitext = score.tp + score.fn;
+    if (variant == "exact-bitext" || variant == "exact-csv") {
+      EXPECT_EQ(score.fn, 0u) << variant;
+    }
+  }
+  EXPECT_GE(exact_bitext, 59u);
 }
 
 }  // namespace
