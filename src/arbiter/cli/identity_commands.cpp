@@ -13,11 +13,11 @@
 
 #include <boost/json/array.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <string>
 
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 #include "arbiter/common/clock.h"
 #include "arbiter/common/json.h"
 #include "arbiter/identity/jose.h"
@@ -35,20 +35,6 @@ constexpr size_t kMaxFile = 1u << 20;
 int Fail(const Status& s) {
   std::cerr << "arbiter identity: " << s.message() << "\n";
   return 1;
-}
-
-Result<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read `" + path + "`");
-  std::string data;
-  char buf[8192];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    data.append(buf, static_cast<size_t>(in.gcount()));
-    if (data.size() > kMaxFile) {
-      return Status::ResourceExhausted("`" + path + "` is larger than 1 MiB");
-    }
-  }
-  return data;
 }
 
 int SpiffeParse(const std::string& input, bool json) {
@@ -88,7 +74,7 @@ struct VerifyOptions {
 };
 
 int JwtVerify(const VerifyOptions& o) {
-  auto text = ReadSmallFile(o.jwks);
+  auto text = ReadInput(o.jwks, kMaxFile);
   if (!text) return Fail(text.error());
   auto set = identity::JwkSet::Parse(*text);
   if (!set) return Fail(set.error());

@@ -5,11 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include <boost/json.hpp>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 #include "arbiter/common/json.h"
 #include "arbiter/ledger/checkpoint.h"
 #include "arbiter/ledger/ledger.h"
@@ -29,20 +28,6 @@ constexpr size_t kMaxNoteFile = 1 << 20;
 int Fail(const Status& s, int code = kBadInput) {
   std::cerr << "arbiter ledger: " << s.message() << "\n";
   return code;
-}
-
-Result<std::string> ReadFileText(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read `" + path + "`");
-  std::string text;
-  text.resize(limit + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > limit) {
-    return Status::ResourceExhausted("`" + path + "` is larger than " + std::to_string(limit) +
-                                     " bytes");
-  }
-  return text;
 }
 
 Result<std::unique_ptr<ledger::Ledger>> OpenReadOnly(const std::string& dir) {
@@ -154,9 +139,7 @@ int RunVerifyCheckpoint(const std::vector<std::string>& keys, const std::string&
     if (!key) return Fail(key.error());
     verifiers.push_back(*key);
   }
-  auto text = file == "-"
-                  ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
-                  : ReadFileText(file, kMaxNoteFile);
+  auto text = ReadInput(file, kMaxNoteFile);
   if (!text) return Fail(text.error());
   auto cp = ledger::OpenCheckpoint(*text, verifiers, origin);
   if (!cp) return Fail(cp.error(), kCheckFailed);
@@ -189,7 +172,7 @@ int RunConsistency(const std::string& dir, const std::string& key, const std::st
   ledger::SignedCheckpoint cps[2];
   const std::string* files[2] = {&old_file, &new_file};
   for (int i = 0; i < 2; ++i) {
-    auto text = ReadFileText(*files[i], kMaxNoteFile);
+    auto text = ReadInput(*files[i], kMaxNoteFile);
     if (!text) return Fail(text.error());
     auto cp = ledger::OpenCheckpoint(*text, {&*vkey, 1}, (*l)->Origin());
     if (!cp) return Fail(cp.error().WithContext("`" + *files[i] + "`"), kCheckFailed);
@@ -243,7 +226,7 @@ int RunAppend(const std::string& dir, const std::string& origin,
       }
       continue;
     }
-    auto text = ReadFileText(f, ledger::kMaxEntrySize);
+    auto text = ReadInput(f, ledger::kMaxEntrySize);
     if (!text) return Fail(text.error());
     entries.push_back(std::move(*text));
   }

@@ -15,12 +15,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "arbiter/cedar/entities.h"
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 #include "arbiter/common/json.h"
 #include "arbiter/routing/bundle.h"
 #include "arbiter/routing/pack_tests.h"
@@ -47,13 +47,8 @@ Result<std::shared_ptr<const Bundle>> Load(const std::string& dir) {
   return b;
 }
 
-Result<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("`" + path + "`: cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// A case file holds one Case (or {case, signals}); the server's own body limit is far smaller.
+constexpr size_t kMaxCaseFile = 16u << 20;
 
 struct RouteOptions {
   std::string pack;
@@ -73,7 +68,7 @@ int RunRoute(const RouteOptions& o) {
   }
   for (size_t i = 0; i < o.cases.size(); ++i) {
     const std::string& path = o.cases[i];
-    auto text = ReadAll(path);
+    auto text = ReadInput(path, kMaxCaseFile);
     if (!text) return Fail(text.error().message());
     auto json = ParseJson(*text);
     if (!json) return Fail(path + ": " + json.error().message());

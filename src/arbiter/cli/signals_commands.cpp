@@ -5,13 +5,12 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <sstream>
 
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 #include "arbiter/common/json.h"
 #include "arbiter/signals/duplicates.h"
 #include "arbiter/signals/sensitivity.h"
@@ -23,28 +22,15 @@ namespace {
 constexpr size_t kMaxScanInput = 64u << 20;
 constexpr size_t kMaxCasesInput = 1u << 30;
 
-bool ReadAll(const std::string& path, std::string& out, size_t max) {
-  if (path == "-") {
-    out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-  }
-  return out.size() <= max;
-}
-
 int RunScan(const std::string& path, const std::string& config_path, bool json) {
   signals::ScanConfig config;
   if (!config_path.empty()) {
-    std::string text;
-    if (!ReadAll(config_path, text, 1u << 20)) {
-      std::cerr << "arbiter signals scan: cannot read config `" << config_path << "`\n";
+    auto text = ReadInput(config_path, 1u << 20);
+    if (!text) {
+      std::cerr << "arbiter signals scan: config: " << text.error().message() << "\n";
       return 1;
     }
-    auto doc = ParseJson(text);
+    auto doc = ParseJson(*text);
     if (!doc) {
       std::cerr << "arbiter signals scan: " << config_path << ": " << doc.error().message() << "\n";
       return 1;
@@ -56,12 +42,12 @@ int RunScan(const std::string& path, const std::string& config_path, bool json) 
     }
     config = *parsed;
   }
-  std::string text;
-  if (!ReadAll(path, text, kMaxScanInput)) {
-    std::cerr << "arbiter signals scan: cannot read `" << path << "` (or larger than "
-              << kMaxScanInput << " bytes)\n";
+  auto input = ReadInput(path, kMaxScanInput);
+  if (!input) {
+    std::cerr << "arbiter signals scan: " << input.error().message() << "\n";
     return 1;
   }
+  const std::string& text = *input;
   const signals::ScanResult r = signals::ScanText(text, config);
   const std::string redacted = signals::Redact(text, r.spans);
   if (json) {
@@ -83,11 +69,12 @@ int RunScan(const std::string& path, const std::string& config_path, bool json) 
 }
 
 int RunDedupe(const std::string& path, double threshold, bool json) {
-  std::string text;
-  if (!ReadAll(path, text, kMaxCasesInput)) {
-    std::cerr << "arbiter signals dedupe: cannot read `" << path << "`\n";
+  auto input = ReadInput(path, kMaxCasesInput);
+  if (!input) {
+    std::cerr << "arbiter signals dedupe: " << input.error().message() << "\n";
     return 1;
   }
+  const std::string& text = *input;
   signals::DuplicateIndexOptions options;
   options.threshold = threshold;
   signals::DuplicateIndex index(options);

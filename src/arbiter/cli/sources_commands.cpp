@@ -1,12 +1,10 @@
 // `arbiter sources convert --from SOURCE FILE|-`: a ticket-source payload as the native Case JSON.
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 #include "arbiter/common/json.h"
 #include "arbiter/sources/adapters.h"
 
@@ -15,31 +13,13 @@ namespace {
 
 constexpr size_t kMaxInput = 16u << 20;
 
-bool ReadInput(const std::string& path, std::string& out) {
-  if (path == "-") {
-    out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return true;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
 int RunConvert(const std::string& from, const std::string& path) {
-  std::string bytes;
-  if (!ReadInput(path, bytes)) {
-    std::cerr << "arbiter sources convert: cannot read `" << path << "`\n";
+  auto bytes = ReadInput(path, kMaxInput);
+  if (!bytes) {
+    std::cerr << "arbiter sources convert: " << bytes.error().message() << "\n";
     return 1;
   }
-  if (bytes.size() > kMaxInput) {
-    std::cerr << "arbiter sources convert: `" << path << "` is larger than " << kMaxInput
-              << " bytes\n";
-    return 1;
-  }
-  auto c = sources::ConvertPayload(from, bytes);
+  auto c = sources::ConvertPayload(from, *bytes);
   if (!c) {
     std::cerr << "arbiter sources convert: " << c.error().message() << "\n";
     return 1;
