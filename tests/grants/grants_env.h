@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -29,18 +30,19 @@ struct Stack {
   std::unique_ptr<GrantService> grants;
   std::unique_ptr<IntentTokenService> intents;
 
-  // Builds everything; fails the current test on error.
-  void Init(const std::string& issuer = "spiffe://example.org") {
+  std::filesystem::path grant_db_path;  // empty: in-memory grant store
+
+  // Builds everything; fails the current test on error. With `grant_db`, the grant store is a
+  // SQLite file there (WAL, synchronous=NORMAL, as deployed).
+  void Init(const std::string& issuer = "spiffe://example.org",
+            const std::filesystem::path& grant_db = {}) {
+    grant_db_path = grant_db;
     auto idb = store::SqliteDb::OpenInMemory();
     ASSERT_TRUE(idb);
     auto is = identity::CreateSqliteIdentityStore(std::move(*idb));
     ASSERT_TRUE(is) << is.error().ToString();
     identity_store = std::move(*is);
-    auto gdb = store::SqliteDb::OpenInMemory();
-    ASSERT_TRUE(gdb);
-    auto gs = CreateSqliteGrantStore(std::move(*gdb));
-    ASSERT_TRUE(gs) << gs.error().ToString();
-    grant_store = std::move(*gs);
+    OpenGrantStore();
     auto k = identity::KeyRing::Create(*identity_store, clock);
     ASSERT_TRUE(k);
     keys = std::move(*k);
@@ -49,12 +51,18 @@ struct Stack {
     auto r = identity::WorkloadRegistry::Create(*identity_store, *keys, clock, random, ro);
     ASSERT_TRUE(r);
     registry = std::move(*r);
-    grants = std::move(*GrantService::Create(*grant_store, clock, random));
-    IntentTokenOptions io;
-    io.issuer = issuer;
-    auto i = IntentTokenService::Create(*grant_store, *grants, *keys, clock, random, io);
-    ASSERT_TRUE(i);
-    intents = std::move(*i);
+    issuer_ = issuer;
+    StartGrantServices();
+  }
+
+  // As after a restart: drops the grant services and store and opens them again on the same
+  // file (grant_db_path must be set).
+  void RestartGrants() {
+    intents.reset();
+    grants.reset();
+    grant_store.reset();
+    OpenGrantStore();
+    StartGrantServices();
   }
 
   // Registers `workload` (once) and attests a new instance; returns its verified identity and
@@ -80,6 +88,30 @@ struct Stack {
     return *agent;
   }
 
+  static store::SqliteOptions FileOptions() {
+    store::SqliteOptions o;
+    o.durability = store::Durability::kNormal;
+    return o;
+  }
+
+  void OpenGrantStore() {
+    auto gdb = grant_db_path.empty() ? store::SqliteDb::OpenInMemory()
+                                     : store::SqliteDb::Open(grant_db_path, FileOptions());
+    ASSERT_TRUE(gdb) << gdb.error().ToString();
+    auto gs = CreateSqliteGrantStore(std::move(*gdb));
+    ASSERT_TRUE(gs) << gs.error().ToString();
+    grant_store = std::move(*gs);
+  }
+
+  void StartGrantServices() {
+    grants = std::move(*GrantService::Create(*grant_store, clock, random));
+    IntentTokenOptions io;
+    io.issuer = issuer_;
+    auto i = IntentTokenService::Create(*grant_store, *grants, *keys, clock, random, io);
+    ASSERT_TRUE(i);
+    intents = std::move(*i);
+  }
+
   // A claimed grant for `case_id` held by `agent`.
   CaseGrant GrantFor(const std::string& case_id, const identity::AgentIdentity& agent,
                      std::int64_t ttl = 900) {
@@ -93,6 +125,9 @@ struct Stack {
     EXPECT_TRUE(claimed) << claimed.error().ToString();
     return *claimed;
   }
+
+ private:
+  std::string issuer_;
 };
 
 }  // namespace arbiter::grants::testing

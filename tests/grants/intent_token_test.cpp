@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <boost/json/array.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -357,6 +360,42 @@ TEST(IntentTokenConcurrency, ExactlyOneOfManyConcurrentIntrospectionsIsActive) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(active.load(), 1);
   EXPECT_EQ(replayed.load(), 7);
+}
+
+// The single-use record is durable: a token used before a restart stays used after it, and one
+// minted but unused before it is still good once.
+TEST(IntentTokenDurability, AReplayAfterRestartIsRefused) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("arbiter-intent-durability-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  testing::Stack s;
+  s.Init("spiffe://example.org", dir / "grants.db");
+  const auto agent = s.NewAgent();
+  s.GrantFor("case-A", agent);
+  IntentRequest r;
+  r.case_id = "case-A";
+  r.action = "refund.issue";
+  r.audience = "payments";
+  auto used = s.intents->Mint(agent, r);
+  auto unused = s.intents->Mint(agent, r);
+  ASSERT_TRUE(used && unused);
+  IntentExpectations e;
+  e.audience = "payments";
+  ASSERT_TRUE(s.intents->Introspect(used->token, e));
+
+  s.RestartGrants();
+  auto again = s.intents->Introspect(used->token, e);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(identity::TokenErrorOf(again.error()), identity::TokenError::kReplayed);
+  EXPECT_TRUE(s.intents->Introspect(unused->token, e));
+  auto twice = s.intents->Introspect(unused->token, e);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(identity::TokenErrorOf(twice.error()), identity::TokenError::kReplayed);
+  s.intents.reset();
+  s.grants.reset();
+  s.grant_store.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

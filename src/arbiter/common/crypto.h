@@ -71,7 +71,10 @@ class SecureRandom final : public RandomSource {
 
 namespace internal {
 using PkeyPtr = std::shared_ptr<evp_pkey_st>;
-}
+// Initialised OpenSSL contexts for one key and one operation, reused across calls (crypto.cpp).
+struct PkeyCtxPool;
+using PkeyCtxPoolPtr = std::shared_ptr<PkeyCtxPool>;
+}  // namespace internal
 
 // ---- Ed25519 (RFC 8032) ----
 
@@ -120,8 +123,9 @@ class EcdsaP256PublicKey {
 
  private:
   friend class EcdsaP256PrivateKey;
-  explicit EcdsaP256PublicKey(internal::PkeyPtr key) : key_(std::move(key)) {}
+  explicit EcdsaP256PublicKey(internal::PkeyPtr key);
   internal::PkeyPtr key_;
+  internal::PkeyCtxPoolPtr verifiers_;  // shared by copies, like key_
 };
 
 class EcdsaP256PrivateKey {
@@ -140,10 +144,10 @@ class EcdsaP256PrivateKey {
   Result<Bytes> Sign(ByteView message) const;
 
  private:
-  EcdsaP256PrivateKey(internal::PkeyPtr key, EcdsaP256PublicKey pub)
-      : key_(std::move(key)), public_key_(std::move(pub)) {}
+  EcdsaP256PrivateKey(internal::PkeyPtr key, EcdsaP256PublicKey pub);
   internal::PkeyPtr key_;
   EcdsaP256PublicKey public_key_;
+  internal::PkeyCtxPoolPtr signers_;  // shared by copies, like key_
 };
 
 }  // namespace arbiter

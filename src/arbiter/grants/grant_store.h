@@ -80,10 +80,13 @@ class GrantStore {
 
   virtual Status InsertIntent(const IntentRecord& r) = 0;
   virtual Result<IntentRecord> GetIntent(std::string_view jti) = 0;  // kNotFound
-  // Marks the intent used at `now` if, atomically: it was unused, and its grant is active,
+  // Marks the intent used at `now` if, atomically: its recorded token_sha256 is `token_sha256`
+  // (the presented token is the one Arbiter signed), it was unused, and its grant is active,
   // unexpired at `now`, held by the intent's agent and for the intent's case. False otherwise
-  // (the caller reads the intent and the grant to say why).
-  virtual Result<bool> ConsumeIntent(std::string_view jti, std::int64_t now) = 0;
+  // (the caller reads the intent and the grant to say why). One statement, so that the hot path
+  // of introspection is one durable write and no read.
+  virtual Result<bool> ConsumeIntent(std::string_view jti, std::string_view token_sha256,
+                                     std::int64_t now) = 0;
   // Deletes records of intents that expired before `before` (their tokens can no longer verify,
   // so forgetting their jti cannot enable a replay).
   virtual Result<int> DeleteIntentsExpiredBefore(std::int64_t before) = 0;

@@ -185,39 +185,49 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
   ARBITER_TRY(identity::DecodedJws jws, identity::DecodeCompactJws(token));
   ARBITER_RETURN_IF_ERROR(identity::CheckJoseHeader(jws.header, kIntentTokenType));
   const auto& kid = jws.header.at("kid").get_string();
-  ARBITER_TRY(EcdsaP256PublicKey key, keys_.ResolveKey(std::string_view(kid.data(), kid.size())));
+  const std::string_view kid_view(kid.data(), kid.size());
+  ARBITER_TRY(EcdsaP256PublicKey key, keys_.ResolveKey(kid_view));
   ARBITER_TRY(std::string_view jti, ClaimString(jws.payload, "jti"));
+  const std::string digest = HexEncode(Sha256(token));
 
-  // Authenticity: the exact bytes Arbiter signed (fast path), else a real signature check so that
-  // a forged signature and a token Arbiter never issued are told apart.
+  // Claims and binding are checked on the still unauthenticated payload, but a failure is only
+  // reported once the token is known to be authentic (below): a forged or tampered token learns
+  // nothing but bad_signature or unknown_token.
+  Status checked = identity::CheckJwtClaims(
+      jws.payload, Expectations(options_.issuer, expect.audience, now, options_.leeway_seconds));
+  Result<IntentClaims> claims =
+      checked.ok() ? ClaimsFrom(jws.payload) : Result<IntentClaims>(std::move(checked));
+  if (claims) {
+    if (Status bound = CheckBinding(*claims, expect); !bound.ok()) claims = std::move(bound);
+  }
+  // The hot path: one conditional UPDATE proves authenticity (the token's SHA-256 equals the one
+  // recorded when Arbiter signed it), checks the grant and consumes the jti, durably.
+  if (claims) {
+    ARBITER_TRY(bool consumed, store_.ConsumeIntent(jti, digest, now));
+    if (consumed) return claims;
+  }
+
+  // Refused: find out why, authenticity first.
   auto record = store_.GetIntent(jti);
   if (!record && record.error().code() != StatusCode::kNotFound) return record.error();
-  const std::string digest = HexEncode(Sha256(token));
   const bool recorded =
       record.has_value() && ConstantTimeEqual(AsBytes(record->token_sha256), AsBytes(digest));
   if (!recorded) {
+    // A real signature check tells a forged signature from a token Arbiter never issued.
     if (jws.signature.size() != kEs256SignatureSize ||
         !key.Verify(AsBytes(jws.signing_input), jws.signature).ok()) {
       return TokenFailure(TokenError::kBadSignature,
-                          "signature does not verify under key " +
-                              Quoted(std::string_view(kid.data(), kid.size())));
+                          "signature does not verify under key " + Quoted(kid_view));
     }
     return TokenFailure(TokenError::kUnknownToken,
                         "token " + Quoted(jti) + " was not issued by this arbiter or was pruned");
   }
-
-  ARBITER_RETURN_IF_ERROR(identity::CheckJwtClaims(
-      jws.payload, Expectations(options_.issuer, expect.audience, now, options_.leeway_seconds)));
-  ARBITER_TRY(IntentClaims claims, ClaimsFrom(jws.payload));
-  ARBITER_RETURN_IF_ERROR(CheckBinding(claims, expect));
+  if (!claims) return claims.error();
   if (record->used_at != 0) {
     return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used at " +
                                                    std::to_string(record->used_at));
   }
-  // One conditional UPDATE checks the grant and consumes the jti; only a refusal reads more.
-  ARBITER_TRY(bool consumed, store_.ConsumeIntent(jti, now));
-  if (consumed) return claims;
-  ARBITER_TRY(CaseGrant grant, store_.GetGrant(claims.grant_id));
+  ARBITER_TRY(CaseGrant grant, store_.GetGrant(claims->grant_id));
   if (grant.StateAt(now) != GrantState::kActive) {
     std::string detail = "grant " + Quoted(grant.id) + " for case " + Quoted(grant.case_id) +
                          " is " + std::string(GrantStateName(grant.StateAt(now)));
@@ -226,11 +236,12 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
     }
     return TokenFailure(TokenError::kGrantInactive, detail);
   }
-  if (grant.agent != claims.agent || grant.case_id != claims.case_id) {
+  if (grant.agent != claims->agent || grant.case_id != claims->case_id) {
     return TokenFailure(TokenError::kAgentMismatch, "grant " + Quoted(grant.id) + " is held by " +
                                                         Quoted(grant.agent) + ", not " +
-                                                        Quoted(claims.agent));
+                                                        Quoted(claims->agent));
   }
+  // Unused a moment ago and the grant holds: another introspection consumed it in between.
   return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
 }
 

@@ -4,8 +4,8 @@
 #include <mutex>
 #include <optional>
 
-#include "arbiter/store/module_schema.h"
 #include "arbiter/identity/token_error.h"
+#include "arbiter/store/module_schema.h"
 
 namespace arbiter::grants {
 namespace {
@@ -93,7 +93,8 @@ class SqliteGrantStore final : public GrantStore {
     get_intent_.emplace(std::move(get_intent));
     ARBITER_TRY(auto consume,
                 db_->Prepare("UPDATE grants_intents SET used_at = ?2 WHERE jti = ?1 AND "
-                             "used_at = 0 AND EXISTS (SELECT 1 FROM grants_case_grants g WHERE "
+                             "token_sha256 = ?3 AND used_at = 0 AND EXISTS (SELECT 1 FROM "
+                             "grants_case_grants g WHERE "
                              "g.id = grants_intents.grant_id AND g.state = 'active' AND "
                              "g.expires_at > ?2 AND g.agent = grants_intents.agent AND "
                              "g.case_id = grants_intents.case_id)"));
@@ -255,10 +256,11 @@ class SqliteGrantStore final : public GrantStore {
     return r;
   }
 
-  Result<bool> ConsumeIntent(std::string_view jti, std::int64_t now) override {
+  Result<bool> ConsumeIntent(std::string_view jti, std::string_view token_sha256,
+                             std::int64_t now) override {
     std::lock_guard lock(mu_);
     auto& up = *consume_intent_;
-    up.Bind(1, jti).Bind(2, now);
+    up.Bind(1, jti).Bind(2, now).Bind(3, token_sha256);
     ARBITER_RETURN_IF_ERROR(up.Run());
     return db_->Changes() == 1;
   }

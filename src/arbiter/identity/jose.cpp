@@ -1,6 +1,7 @@
 #include "arbiter/identity/jose.h"
 
 #include <boost/json/array.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/string.hpp>
 
 #include <string>
@@ -13,13 +14,35 @@ namespace {
 
 std::string Backtick(std::string_view s) { return Quoted(s); }
 
+constexpr size_t kMaxJsonDepth = 16;
+
 Result<boost::json::object> DecodeJsonPart(std::string_view b64, std::string_view what) {
   auto bytes = Base64UrlDecode(b64);
   if (!bytes) return TokenFailure(TokenError::kMalformed, std::string(what) + " is not base64url");
+  const std::string_view text = AsChars(*bytes);
+  // Fast path: one parser per thread, whose internal stacks are reused from token to token (the
+  // token, and so `text`, is at most kMaxTokenBytes). A failure is parsed again by ParseJson to
+  // say where.
+  static const boost::json::parse_options kOptions = [] {
+    boost::json::parse_options o;
+    o.max_depth = kMaxJsonDepth;
+    return o;
+  }();
+  thread_local boost::json::parser parser({}, kOptions);
+  parser.reset();
+  boost::system::error_code ec;
+  const size_t consumed = parser.write_some(text.data(), text.size(), ec);
+  if (!ec && consumed == text.size()) {
+    boost::json::value doc = parser.release();
+    if (!doc.is_object()) {
+      return TokenFailure(TokenError::kMalformed, std::string(what) + " is not a json object");
+    }
+    return std::move(doc.as_object());
+  }
   JsonLimits limits;
   limits.max_bytes = kMaxTokenBytes;
-  limits.max_depth = 16;
-  auto doc = ParseJson(AsChars(*bytes), limits);
+  limits.max_depth = kMaxJsonDepth;
+  auto doc = ParseJson(text, limits);
   if (!doc) {
     return TokenFailure(TokenError::kMalformed,
                         std::string(what) + " is not valid json (" + doc.error().message() + ")");
