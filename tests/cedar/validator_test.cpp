@@ -127,7 +127,7 @@ INSTANTIATE_TEST_SUITE_P(
              "};",
              "optional"},
         Case{"permit(principal, action, resource) when { principal.age < decimal(\"1.0\") };",
-             "comparison needs"},
+             "expected Long, found decimal"},
         Case{"permit(principal, action, resource) when { resource.meta.size > 1 && "
              "resource.meta.label like \"x*\" };",
              "attribute `label` of the record is optional"},

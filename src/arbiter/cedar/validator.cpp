@@ -5,6 +5,7 @@
 #include "arbiter/cedar/validator.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -34,10 +35,13 @@ using internal::Var;
 // ---- types -----------------------------------------------------------------------------------
 
 struct Type;
-using TypeP = std::shared_ptr<const Type>;
+// Types are immutable and owned by an arena that lives as long as one ValidatePolicies call (or
+// forever, for the few shared constants), so they are passed as plain pointers: no reference
+// counting on the typechecking path.
+using TypeP = const Type*;
 
 struct AttrT {
-  TypeP type;
+  TypeP type = nullptr;
   bool required = true;
 };
 
@@ -56,7 +60,7 @@ struct Type {
   };
   Kind kind = Kind::kBool;
   std::string name;                    // entity type or extension name
-  TypeP elem;                          // kSet; nullptr for the empty set literal
+  TypeP elem = nullptr;                // kSet; nullptr for the empty set literal
   std::map<std::string, AttrT> attrs;  // kRecord (closed)
   // kEntity: the entity type's attribute record, resolved on first use by the Prepared schema
   // that made this Type (every entity Type comes from Prepared::EntityType), to skip the lookup
@@ -65,47 +69,61 @@ struct Type {
 };
 using K = Type::Kind;
 
+// The arena of the ValidatePolicies call running on this thread (nullptr outside one: then types
+// are the static constants, which are never freed).
+thread_local std::deque<Type>* type_arena = nullptr;
+
+Type* NewType() { return &type_arena->emplace_back(); }
+
+// A type that is never freed, for the shared constants.
+TypeP MakePermanent(K k, std::string name = "") {
+  auto* t = new Type();
+  t->kind = k;
+  t->name = std::move(name);
+  return t;
+}
+
 TypeP Make(K k, std::string name = "") {
-  auto t = std::make_shared<Type>();
+  auto t = NewType();
   t->kind = k;
   t->name = std::move(name);
   return t;
 }
 TypeP SetOf(TypeP elem) {
-  auto t = std::make_shared<Type>();
+  auto t = NewType();
   t->kind = K::kSet;
   t->elem = std::move(elem);
   return t;
 }
 
 const TypeP& TTrue() {
-  static const TypeP t = Make(K::kTrue);
+  static const TypeP t = MakePermanent(K::kTrue);
   return t;
 }
 const TypeP& TFalse() {
-  static const TypeP t = Make(K::kFalse);
+  static const TypeP t = MakePermanent(K::kFalse);
   return t;
 }
 const TypeP& TBool() {
-  static const TypeP t = Make(K::kBool);
+  static const TypeP t = MakePermanent(K::kBool);
   return t;
 }
 const TypeP& TLong() {
-  static const TypeP t = Make(K::kLong);
+  static const TypeP t = MakePermanent(K::kLong);
   return t;
 }
 const TypeP& TString() {
-  static const TypeP t = Make(K::kString);
+  static const TypeP t = MakePermanent(K::kString);
   return t;
 }
 const TypeP& TBoolOf(bool b) { return b ? TTrue() : TFalse(); }
 
 // The extension types, shared (typechecking allocates no Type for them).
 const TypeP& TExt(ValueKind k) {
-  static const TypeP kDecimal = Make(K::kExt, "decimal");
-  static const TypeP kIpAddr = Make(K::kExt, "ipaddr");
-  static const TypeP kDatetime = Make(K::kExt, "datetime");
-  static const TypeP kDuration = Make(K::kExt, "duration");
+  static const TypeP kDecimal = MakePermanent(K::kExt, "decimal");
+  static const TypeP kIpAddr = MakePermanent(K::kExt, "ipaddr");
+  static const TypeP kDatetime = MakePermanent(K::kExt, "datetime");
+  static const TypeP kDuration = MakePermanent(K::kExt, "duration");
   switch (k) {
     case ValueKind::kIpAddr: return kIpAddr;
     case ValueKind::kDatetime: return kDatetime;
@@ -170,7 +188,7 @@ TypeP Lub(const TypeP& a, const TypeP& b) {
     }
     case K::kRecord: {
       if (a->attrs.size() != b->attrs.size()) return nullptr;
-      auto out = std::make_shared<Type>();
+      auto out = NewType();
       out->kind = K::kRecord;
       for (const auto& [k, av] : a->attrs) {
         auto it = b->attrs.find(k);
@@ -269,7 +287,7 @@ Caps Intersect(const Caps& a, const Caps& b) {
 // The result of typechecking an expression: its type (nullptr after an error), the facts that
 // hold when it is true, and how many entity dereferences produced it (level validation).
 struct Ans {
-  TypeP type;
+  TypeP type = nullptr;
   Caps caps;
   int level = 0;
 };
@@ -280,11 +298,11 @@ struct Env {
   std::string principal;
   EntityUid action;
   std::string resource;
-  TypeP context;
+  TypeP context = nullptr;
   // The entity types of the three variables (Prepared's cached types).
-  TypeP principal_type;
-  TypeP action_type;
-  TypeP resource_type;
+  TypeP principal_type = nullptr;
+  TypeP action_type = nullptr;
+  TypeP resource_type = nullptr;
 };
 
 class Prepared {
@@ -367,7 +385,7 @@ class Prepared {
       case SchemaType::Kind::kExtension: return NamedType(s.name);
       case SchemaType::Kind::kSet: return SetOf(s.element ? FromSchema(*s.element) : nullptr);
       case SchemaType::Kind::kRecord: {
-        auto t = std::make_shared<Type>();
+        auto t = NewType();
         t->kind = K::kRecord;
         for (const auto& [k, a] : s.attrs) {
           t->attrs[k] = AttrT{a.type ? FromSchema(*a.type) : nullptr, a.required};
@@ -381,7 +399,7 @@ class Prepared {
   // The attributes of an entity type (empty for actions and unknown types), cached.
   // The attributes of an entity type made by EntityType (never nullptr).
   const Type* EntityAttrs(const Type& entity) const {
-    if (!entity.entity_attrs) entity.entity_attrs = EntityAttrs(entity.name).get();
+    if (!entity.entity_attrs) entity.entity_attrs = EntityAttrs(entity.name);
     return entity.entity_attrs;
   }
   TypeP EntityAttrs(const std::string& type) const {
@@ -397,7 +415,7 @@ class Prepared {
   TypeP TagType(const std::string& type) const {
     auto it = tag_cache_.find(type);
     if (it != tag_cache_.end()) return it->second;
-    TypeP t;
+    TypeP t = nullptr;
     auto def = data_.entity_types.find(type);
     if (def != data_.entity_types.end() && def->second.tags) t = FromSchema(*def->second.tags);
     tag_cache_[type] = t;
@@ -570,7 +588,7 @@ class Checker {
         if (!s_.HasAction(sc.uid)) return nullptr;
         return TBoolOf(s_.ActionIn(env_.action, sc.uid));
       case ScopeKind::kInSet: {
-        TypeP elem;
+        TypeP elem = nullptr;
         for (const EntityUid& u : sc.uids) {
           TypeP t = LiteralType(u);
           if (!t) return nullptr;
@@ -656,7 +674,7 @@ class Checker {
           Error("empty set literals are not allowed in strict validation");
           return nullptr;
         }
-        TypeP lub;
+        TypeP lub = nullptr;
         for (const Value& el : v.as_set().elements()) {
           TypeP t = ValueType(el);
           if (!t) return nullptr;
@@ -671,7 +689,7 @@ class Checker {
         return SetOf(lub);
       }
       case ValueKind::kRecord: {
-        auto rec = std::make_shared<Type>();
+        auto rec = NewType();
         rec->kind = K::kRecord;
         for (const auto& [k, fv] : v.as_record().fields()) {
           TypeP t = ValueType(fv);
@@ -829,7 +847,7 @@ class Checker {
         Ans l = Check(*e.kids[0], prior);
         Ans r = Check(*e.kids[1], prior);
         if (!l.type || !r.type) return out;
-        TypeP t;
+        TypeP t = nullptr;
         if (Disjoint(*l.type, *r.type)) {
           t = TFalse();
         } else {
@@ -858,11 +876,14 @@ class Checker {
           return t.kind == K::kLong ||
                  (t.kind == K::kExt && (t.name == "datetime" || t.name == "duration"));
         };
-        if (!comparable(*l.type) || !comparable(*r.type) || l.type->kind != r.type->kind ||
-            l.type->name != r.type->name) {
-          Error(
-              "comparison needs two Long, datetime or duration operands of the same type, found " +
-              TypeName(*l.type) + " and " + TypeName(*r.type));
+        // As the reference, the error is at the operand: the left one when it cannot be
+        // compared at all, else the right one when it is not of the left one's type.
+        if (!comparable(*l.type)) {
+          Expected(*e.kids[0], "Long, datetime or duration", *l.type);
+          return out;
+        }
+        if (l.type->kind != r.type->kind || l.type->name != r.type->name) {
+          Expected(*e.kids[1], TypeName(*l.type).c_str(), *r.type);
           return out;
         }
         out.type = TBool();
@@ -884,7 +905,7 @@ class Checker {
         const Type* rec = nullptr;
         bool is_record = a.type->kind == K::kRecord;
         if (is_record) {
-          rec = a.type.get();
+          rec = a.type;
         } else if (a.type->kind == K::kEntity) {
           Deref(a, "`has`");
           rec = s_.EntityAttrs(*a.type);
@@ -914,7 +935,7 @@ class Checker {
           return a.type->kind == K::kRecord ? std::string("the record") : "`" + a.type->name + "`";
         };
         if (a.type->kind == K::kRecord) {
-          rec = a.type.get();
+          rec = a.type;
           out.level = a.level;
         } else if (a.type->kind == K::kEntity) {
           Deref(a, "attribute access");
@@ -1002,7 +1023,7 @@ class Checker {
         Ans r = ExpectKind(*e.kids[1], prior, K::kString, "String");
         if (!l.type || !r.type) return out;
         Deref(l, e.kind == ExprKind::kHasTag ? "`hasTag`" : "`getTag`");
-        TypeP tags;
+        TypeP tags = nullptr;
         bool any_tags = true;
         if (l.type->kind == K::kEntity) {
           tags = s_.TagType(l.type->name);
@@ -1042,7 +1063,7 @@ class Checker {
           Error("empty set literals are not allowed in strict validation");
           return out;
         }
-        TypeP lub;
+        TypeP lub = nullptr;
         for (const Ans& a : elems) {
           if (!a.type) return out;
           TypeP l = lub ? Lub(lub, a.type) : a.type;
@@ -1058,7 +1079,7 @@ class Checker {
         return out;
       }
       case ExprKind::kRecord: {
-        auto rec = std::make_shared<Type>();
+        auto rec = NewType();
         rec->kind = K::kRecord;
         bool ok = true;
         for (size_t i = 0; i < e.kids.size(); ++i) {
@@ -1122,10 +1143,10 @@ class Checker {
         return out;
       }
     }
-    const Type* lt = l.type->kind == K::kEntity ? l.type.get() : nullptr;
-    const Type* rt = r.type->kind == K::kEntity ? r.type.get()
+    const Type* lt = l.type->kind == K::kEntity ? l.type : nullptr;
+    const Type* rt = r.type->kind == K::kEntity ? r.type
                      : (r.type->kind == K::kSet && r.type->elem && r.type->elem->kind == K::kEntity)
-                         ? r.type->elem.get()
+                         ? r.type->elem
                          : nullptr;
     if (lt && rt && !s_.MayBeIn(lt->name, rt->name)) {
       out.type = TFalse();
@@ -1293,6 +1314,12 @@ bool ActionMatches(const Scope& sc, const EntityUid& a, const Prepared& s) {
 
 // Whether some action of the schema applies to the scope's principal and resource types.
 bool HasApplicableAction(const PolicyAst& ast, const Prepared& s) {
+  // As the reference: an undeclared action in an action set leaves no applicable action.
+  if (ast.action.kind == ScopeKind::kInSet) {
+    for (const EntityUid& u : ast.action.uids) {
+      if (IsActionType(u.type()) && !s.HasAction(u)) return false;
+    }
+  }
   for (const Env& env : s.envs()) {
     if (ActionMatches(ast.action, env.action, s) && ScopeMatches(ast.principal, env.principal, s) &&
         ScopeMatches(ast.resource, env.resource, s)) {
@@ -1327,6 +1354,14 @@ std::string ValidationIssue::ToString() const {
 
 ValidationResult ValidatePolicies(const PolicySet& policies, const Schema& schema,
                                   const ValidationOptions& options) {
+  // Owns every type made during this call; declared first, so destroyed after their users.
+  std::deque<Type> arena;
+  std::deque<Type>* outer_arena = type_arena;
+  type_arena = &arena;
+  struct RestoreArena {
+    std::deque<Type>* outer;
+    ~RestoreArena() { type_arena = outer; }
+  } restore{outer_arena};
   ValidationResult result;
   Prepared prepared(schema.data());
   for (const Policy& policy : policies.policies()) {
