@@ -5,10 +5,12 @@
 #include "arbiter/cedar/validator.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -33,10 +35,13 @@ using internal::Var;
 // ---- types -----------------------------------------------------------------------------------
 
 struct Type;
-using TypeP = std::shared_ptr<const Type>;
+// Types are immutable and owned by an arena that lives as long as one ValidatePolicies call (or
+// forever, for the few shared constants), so they are passed as plain pointers: no reference
+// counting on the typechecking path.
+using TypeP = const Type*;
 
 struct AttrT {
-  TypeP type;
+  TypeP type = nullptr;
   bool required = true;
 };
 
@@ -55,45 +60,89 @@ struct Type {
   };
   Kind kind = Kind::kBool;
   std::string name;                    // entity type or extension name
-  TypeP elem;                          // kSet; nullptr for the empty set literal
+  TypeP elem = nullptr;                // kSet; nullptr for the empty set literal
   std::map<std::string, AttrT> attrs;  // kRecord (closed)
+  // kEntity: the entity type's attribute record, resolved on first use by the Prepared schema
+  // that made this Type (every entity Type comes from Prepared::EntityType), to skip the lookup
+  // by name afterwards.
+  mutable const Type* entity_attrs = nullptr;
 };
 using K = Type::Kind;
 
+// The arena of the ValidatePolicies call running on this thread (nullptr outside one: then types
+// are the static constants, which are never freed).
+thread_local std::deque<Type>* type_arena = nullptr;
+
+Type* NewType() { return &type_arena->emplace_back(); }
+
+// A type that is never freed, for the shared constants.
+TypeP MakePermanent(K k, std::string name = "") {
+  auto* t = new Type();
+  t->kind = k;
+  t->name = std::move(name);
+  return t;
+}
+
 TypeP Make(K k, std::string name = "") {
-  auto t = std::make_shared<Type>();
+  auto t = NewType();
   t->kind = k;
   t->name = std::move(name);
   return t;
 }
 TypeP SetOf(TypeP elem) {
-  auto t = std::make_shared<Type>();
+  auto t = NewType();
   t->kind = K::kSet;
   t->elem = std::move(elem);
   return t;
 }
 
 const TypeP& TTrue() {
-  static const TypeP t = Make(K::kTrue);
+  static const TypeP t = MakePermanent(K::kTrue);
   return t;
 }
 const TypeP& TFalse() {
-  static const TypeP t = Make(K::kFalse);
+  static const TypeP t = MakePermanent(K::kFalse);
   return t;
 }
 const TypeP& TBool() {
-  static const TypeP t = Make(K::kBool);
+  static const TypeP t = MakePermanent(K::kBool);
   return t;
 }
 const TypeP& TLong() {
-  static const TypeP t = Make(K::kLong);
+  static const TypeP t = MakePermanent(K::kLong);
   return t;
 }
 const TypeP& TString() {
-  static const TypeP t = Make(K::kString);
+  static const TypeP t = MakePermanent(K::kString);
   return t;
 }
-TypeP TBoolOf(bool b) { return b ? TTrue() : TFalse(); }
+const TypeP& TBoolOf(bool b) { return b ? TTrue() : TFalse(); }
+
+// The extension types, shared (typechecking allocates no Type for them).
+const TypeP& TExt(ValueKind k) {
+  static const TypeP kDecimal = MakePermanent(K::kExt, "decimal");
+  static const TypeP kIpAddr = MakePermanent(K::kExt, "ipaddr");
+  static const TypeP kDatetime = MakePermanent(K::kExt, "datetime");
+  static const TypeP kDuration = MakePermanent(K::kExt, "duration");
+  switch (k) {
+    case ValueKind::kIpAddr: return kIpAddr;
+    case ValueKind::kDatetime: return kDatetime;
+    case ValueKind::kDuration: return kDuration;
+    default: return kDecimal;
+  }
+}
+
+// A type by name: Bool, Long, String or an extension type (a Type of its own for other names).
+TypeP NamedType(std::string_view n) {
+  if (n == "Bool") return TBool();
+  if (n == "Long") return TLong();
+  if (n == "String") return TString();
+  if (n == "decimal") return TExt(ValueKind::kDecimal);
+  if (n == "ipaddr") return TExt(ValueKind::kIpAddr);
+  if (n == "datetime") return TExt(ValueKind::kDatetime);
+  if (n == "duration") return TExt(ValueKind::kDuration);
+  return Make(K::kExt, std::string(n));
+}
 
 bool IsBoolKind(K k) { return k == K::kTrue || k == K::kFalse || k == K::kBool; }
 
@@ -139,7 +188,7 @@ TypeP Lub(const TypeP& a, const TypeP& b) {
     }
     case K::kRecord: {
       if (a->attrs.size() != b->attrs.size()) return nullptr;
-      auto out = std::make_shared<Type>();
+      auto out = NewType();
       out->kind = K::kRecord;
       for (const auto& [k, av] : a->attrs) {
         auto it = b->attrs.find(k);
@@ -215,11 +264,17 @@ bool CapsContainTag(const Caps& caps, const Expr& of, const Expr& tag) {
   }
   return false;
 }
-Caps Union(const Caps& a, const Caps& b) {
-  Caps out = a;
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
+// `prior` plus `extra`, copied into `*storage` only when `extra` adds something.
+const Caps& Extend(const Caps& prior, const Caps& extra, Caps* storage) {
+  if (extra.empty()) return prior;
+  if (prior.empty()) return extra;
+  *storage = prior;
+  storage->insert(storage->end(), extra.begin(), extra.end());
+  return *storage;
 }
+// Appends `extra` to `*to`.
+void Append(Caps* to, const Caps& extra) { to->insert(to->end(), extra.begin(), extra.end()); }
+
 Caps Intersect(const Caps& a, const Caps& b) {
   Caps out;
   for (const Cap& c : a) {
@@ -232,7 +287,7 @@ Caps Intersect(const Caps& a, const Caps& b) {
 // The result of typechecking an expression: its type (nullptr after an error), the facts that
 // hold when it is true, and how many entity dereferences produced it (level validation).
 struct Ans {
-  TypeP type;
+  TypeP type = nullptr;
   Caps caps;
   int level = 0;
 };
@@ -243,7 +298,11 @@ struct Env {
   std::string principal;
   EntityUid action;
   std::string resource;
-  TypeP context;
+  TypeP context = nullptr;
+  // The entity types of the three variables (Prepared's cached types).
+  TypeP principal_type = nullptr;
+  TypeP action_type = nullptr;
+  TypeP resource_type = nullptr;
 };
 
 class Prepared {
@@ -288,7 +347,9 @@ class Prepared {
       if (!def.has_applies_to) continue;
       TypeP ctx = def.context ? FromSchema(*def.context) : Make(K::kRecord);
       for (const std::string& p : def.principals) {
-        for (const std::string& r : def.resources) envs_.push_back(Env{p, a, r, ctx});
+        for (const std::string& r : def.resources) {
+          envs_.push_back(Env{p, a, r, ctx, EntityType(p), EntityType(a.type()), EntityType(r)});
+        }
       }
     }
   }
@@ -320,11 +381,11 @@ class Prepared {
       case SchemaType::Kind::kBool: return TBool();
       case SchemaType::Kind::kLong: return TLong();
       case SchemaType::Kind::kString: return TString();
-      case SchemaType::Kind::kEntity: return Make(K::kEntity, s.name);
-      case SchemaType::Kind::kExtension: return Make(K::kExt, s.name);
+      case SchemaType::Kind::kEntity: return EntityType(s.name);
+      case SchemaType::Kind::kExtension: return NamedType(s.name);
       case SchemaType::Kind::kSet: return SetOf(s.element ? FromSchema(*s.element) : nullptr);
       case SchemaType::Kind::kRecord: {
-        auto t = std::make_shared<Type>();
+        auto t = NewType();
         t->kind = K::kRecord;
         for (const auto& [k, a] : s.attrs) {
           t->attrs[k] = AttrT{a.type ? FromSchema(*a.type) : nullptr, a.required};
@@ -336,6 +397,11 @@ class Prepared {
   }
 
   // The attributes of an entity type (empty for actions and unknown types), cached.
+  // The attributes of an entity type made by EntityType (never nullptr).
+  const Type* EntityAttrs(const Type& entity) const {
+    if (!entity.entity_attrs) entity.entity_attrs = EntityAttrs(entity.name);
+    return entity.entity_attrs;
+  }
   TypeP EntityAttrs(const std::string& type) const {
     auto it = attr_cache_.find(type);
     if (it != attr_cache_.end()) return it->second;
@@ -349,7 +415,7 @@ class Prepared {
   TypeP TagType(const std::string& type) const {
     auto it = tag_cache_.find(type);
     if (it != tag_cache_.end()) return it->second;
-    TypeP t;
+    TypeP t = nullptr;
     auto def = data_.entity_types.find(type);
     if (def != data_.entity_types.end() && def->second.tags) t = FromSchema(*def->second.tags);
     tag_cache_[type] = t;
@@ -412,13 +478,6 @@ const FnSig& Signature(ExtFn fn) {
   return kSigs.at(fn);
 }
 
-TypeP NamedType(std::string_view n) {
-  if (n == "Bool") return TBool();
-  if (n == "Long") return TLong();
-  if (n == "String") return TString();
-  return Make(K::kExt, std::string(n));
-}
-
 Status ParseExtLiteral(ExtFn fn, std::string_view text) {
   Result<Value> v = Status::Ok();
   switch (fn) {
@@ -433,21 +492,30 @@ Status ParseExtLiteral(ExtFn fn, std::string_view text) {
 
 // ---- typechecking in one environment ------------------------------------------------------------
 
+// One problem found in a policy, at bytes [begin, end) of its text (0, 0: the policy as a whole).
+struct Issue {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+  std::string message;
+};
+
 constexpr int kMaxDepth = 256;  // the parser bounds nesting at 200 by default
 
 class Checker {
  public:
-  Checker(const Prepared& s, const Env& env, const ValidationOptions& o,
-          std::vector<std::string>* errors)
+  Checker(const Prepared& s, const Env& env, const ValidationOptions& o, std::vector<Issue>* errors)
       : s_(s), env_(env), options_(o), errors_(errors) {}
 
   // The type of the whole policy in this environment (nullptr after an error).
   TypeP CheckPolicy(const PolicyAst& ast) {
+    At(ast.principal.begin, ast.principal.end);
     TypeP p = ScopeType(ast.principal, env_.principal);
     if (p && p->kind == K::kFalse) return TFalse();
+    At(ast.action.begin, ast.action.end);
     TypeP a = ActionScopeType(ast.action);
     TypeP pa = And(p, a);
     if (pa && pa->kind == K::kFalse) return TFalse();
+    At(ast.resource.begin, ast.resource.end);
     TypeP r = ScopeType(ast.resource, env_.resource);
     TypeP par = And(pa, r);
     if (par && par->kind == K::kFalse) return TFalse();
@@ -461,14 +529,22 @@ class Checker {
         continue;
       }
       if (x.type->kind == K::kFalse) return body ? TFalse() : nullptr;
-      caps = Union(caps, x.caps);
+      Append(&caps, x.caps);
       body = And(body, x.type);
     }
     return And(par, body);
   }
 
  private:
-  void Error(std::string m) { errors_->push_back(std::move(m)); }
+  // Errors are located at the expression being checked (Check sets it), or at `at` explicitly.
+  void Error(std::string m) { errors_->push_back(Issue{at_begin_, at_end_, std::move(m)}); }
+  void ErrorAt(const Expr& at, std::string m) {
+    errors_->push_back(Issue{at.begin, at.end, std::move(m)});
+  }
+  void At(std::uint32_t begin, std::uint32_t end) {
+    at_begin_ = begin;
+    at_end_ = end;
+  }
 
   static TypeP And(const TypeP& a, const TypeP& b) {
     if (!a || !b) return nullptr;
@@ -512,7 +588,7 @@ class Checker {
         if (!s_.HasAction(sc.uid)) return nullptr;
         return TBoolOf(s_.ActionIn(env_.action, sc.uid));
       case ScopeKind::kInSet: {
-        TypeP elem;
+        TypeP elem = nullptr;
         for (const EntityUid& u : sc.uids) {
           TypeP t = LiteralType(u);
           if (!t) return nullptr;
@@ -554,9 +630,9 @@ class Checker {
 
   TypeP VarType(Var v) {
     switch (v) {
-      case Var::kPrincipal: return s_.EntityType(env_.principal);
-      case Var::kAction: return s_.EntityType(env_.action.type());
-      case Var::kResource: return s_.EntityType(env_.resource);
+      case Var::kPrincipal: return env_.principal_type;
+      case Var::kAction: return env_.action_type;
+      case Var::kResource: return env_.resource_type;
       case Var::kContext: return env_.context;
     }
     return nullptr;
@@ -589,16 +665,16 @@ class Checker {
       case ValueKind::kLong: return TLong();
       case ValueKind::kString: return TString();
       case ValueKind::kEntity: return LiteralType(v.as_entity());
-      case ValueKind::kDecimal: return Make(K::kExt, "decimal");
-      case ValueKind::kIpAddr: return Make(K::kExt, "ipaddr");
-      case ValueKind::kDatetime: return Make(K::kExt, "datetime");
-      case ValueKind::kDuration: return Make(K::kExt, "duration");
+      case ValueKind::kDecimal:
+      case ValueKind::kIpAddr:
+      case ValueKind::kDatetime:
+      case ValueKind::kDuration: return TExt(v.kind());
       case ValueKind::kSet: {
         if (v.as_set().empty()) {
           Error("empty set literals are not allowed in strict validation");
           return nullptr;
         }
-        TypeP lub;
+        TypeP lub = nullptr;
         for (const Value& el : v.as_set().elements()) {
           TypeP t = ValueType(el);
           if (!t) return nullptr;
@@ -613,7 +689,7 @@ class Checker {
         return SetOf(lub);
       }
       case ValueKind::kRecord: {
-        auto rec = std::make_shared<Type>();
+        auto rec = NewType();
         rec->kind = K::kRecord;
         for (const auto& [k, fv] : v.as_record().fields()) {
           TypeP t = ValueType(fv);
@@ -632,14 +708,14 @@ class Checker {
     return a;
   }
 
-  void Expected(const char* what, const Type& actual) {
-    Error(std::string("expected ") + what + ", found " + TypeName(actual));
+  void Expected(const Expr& at, const char* what, const Type& actual) {
+    ErrorAt(at, std::string("expected ") + what + ", found " + TypeName(actual));
   }
 
   Ans ExpectBool(const Expr& e, const Caps& prior) {
     Ans a = Check(e, prior);
     if (a.type && !IsBoolKind(a.type->kind)) {
-      Expected("Bool", *a.type);
+      Expected(e, "Bool", *a.type);
       return Fail(a);
     }
     return a;
@@ -647,7 +723,7 @@ class Checker {
   Ans ExpectKind(const Expr& e, const Caps& prior, K k, const char* what) {
     Ans a = Check(e, prior);
     if (a.type && a.type->kind != k) {
-      Expected(what, *a.type);
+      Expected(e, what, *a.type);
       return Fail(a);
     }
     return a;
@@ -655,7 +731,7 @@ class Checker {
   Ans ExpectEntity(const Expr& e, const Caps& prior) {
     Ans a = Check(e, prior);
     if (a.type && a.type->kind != K::kEntity && a.type->kind != K::kAnyEntity) {
-      Expected("an entity", *a.type);
+      Expected(e, "an entity", *a.type);
       return Fail(a);
     }
     return a;
@@ -663,7 +739,7 @@ class Checker {
   Ans ExpectNamed(const Expr& e, const Caps& prior, const TypeP& want) {
     Ans a = Check(e, prior);
     if (a.type && !(a.type->kind == want->kind && a.type->name == want->name)) {
-      Expected(TypeName(*want).c_str(), *a.type);
+      Expected(e, TypeName(*want).c_str(), *a.type);
       return Fail(a);
     }
     return a;
@@ -691,7 +767,10 @@ class Checker {
       Error("expression nests too deeply to validate");
       return Ans{};
     }
+    std::uint32_t outer_begin = at_begin_, outer_end = at_end_;
+    At(e.begin, e.end);
     Ans a = CheckInner(e, prior);
+    At(outer_begin, outer_end);
     --depth_;
     return a;
   }
@@ -715,13 +794,14 @@ class Checker {
       }
       case ExprKind::kIf: {
         Ans c = ExpectBool(*e.kids[0], prior);
+        Caps storage;
         if (c.type && c.type->kind == K::kTrue) {
-          Ans t = Check(*e.kids[1], Union(prior, c.caps));
-          t.caps = Union(t.caps, c.caps);
+          Ans t = Check(*e.kids[1], Extend(prior, c.caps, &storage));
+          Append(&t.caps, c.caps);
           return t;
         }
         if (c.type && c.type->kind == K::kFalse) return Check(*e.kids[2], prior);
-        Ans t = Check(*e.kids[1], Union(prior, c.caps));
+        Ans t = Check(*e.kids[1], Extend(prior, c.caps, &storage));
         Ans f = Check(*e.kids[2], prior);
         if (!t.type || !f.type) return out;
         out.type = Lub(t.type, f.type);
@@ -730,20 +810,23 @@ class Checker {
                 TypeName(*f.type));
           return out;
         }
-        out.caps = Intersect(Union(t.caps, c.caps), f.caps);
+        Append(&t.caps, c.caps);
+        out.caps = Intersect(t.caps, f.caps);
         out.level = std::max(t.level, f.level);
         return out;
       }
       case ExprKind::kAnd: {
         Ans l = ExpectBool(*e.kids[0], prior);
         if (l.type && l.type->kind == K::kFalse) return l;
-        Ans r = ExpectBool(*e.kids[1], Union(prior, l.caps));
+        Caps storage;
+        Ans r = ExpectBool(*e.kids[1], Extend(prior, l.caps, &storage));
         if (!l.type || !r.type) return out;
         if (r.type->kind == K::kFalse) {
           out.type = TFalse();
           return out;
         }
-        out.caps = Union(l.caps, r.caps);
+        out.caps = std::move(l.caps);
+        Append(&out.caps, r.caps);
         out.type = r.type->kind == K::kTrue ? l.type : l.type->kind == K::kTrue ? r.type : TBool();
         return out;
       }
@@ -764,7 +847,7 @@ class Checker {
         Ans l = Check(*e.kids[0], prior);
         Ans r = Check(*e.kids[1], prior);
         if (!l.type || !r.type) return out;
-        TypeP t;
+        TypeP t = nullptr;
         if (Disjoint(*l.type, *r.type)) {
           t = TFalse();
         } else {
@@ -793,11 +876,14 @@ class Checker {
           return t.kind == K::kLong ||
                  (t.kind == K::kExt && (t.name == "datetime" || t.name == "duration"));
         };
-        if (!comparable(*l.type) || !comparable(*r.type) || l.type->kind != r.type->kind ||
-            l.type->name != r.type->name) {
-          Error(
-              "comparison needs two Long, datetime or duration operands of the same type, found " +
-              TypeName(*l.type) + " and " + TypeName(*r.type));
+        // As the reference, the error is at the operand: the left one when it cannot be
+        // compared at all, else the right one when it is not of the left one's type.
+        if (!comparable(*l.type)) {
+          Expected(*e.kids[0], "Long, datetime or duration", *l.type);
+          return out;
+        }
+        if (l.type->kind != r.type->kind || l.type->name != r.type->name) {
+          Expected(*e.kids[1], TypeName(*l.type).c_str(), *r.type);
           return out;
         }
         out.type = TBool();
@@ -816,18 +902,18 @@ class Checker {
       case ExprKind::kHas: {
         Ans a = Check(*e.kids[0], prior);
         if (!a.type) return out;
-        TypeP rec;
+        const Type* rec = nullptr;
         bool is_record = a.type->kind == K::kRecord;
         if (is_record) {
           rec = a.type;
         } else if (a.type->kind == K::kEntity) {
           Deref(a, "`has`");
-          rec = s_.EntityAttrs(a.type->name);
+          rec = s_.EntityAttrs(*a.type);
         } else if (a.type->kind == K::kAnyEntity) {
           out.type = TBool();
           return out;
         } else {
-          Expected("an entity or a record", *a.type);
+          Expected(*e.kids[0], "an entity or a record", *a.type);
           return out;
         }
         auto it = rec->attrs.find(e.name);
@@ -843,31 +929,32 @@ class Checker {
       case ExprKind::kGetAttr: {
         Ans a = Check(*e.kids[0], prior);
         if (!a.type) return out;
-        TypeP rec;
-        std::string owner;
+        const Type* rec = nullptr;
+        // Named only in errors, so built only then.
+        auto owner = [&] {
+          return a.type->kind == K::kRecord ? std::string("the record") : "`" + a.type->name + "`";
+        };
         if (a.type->kind == K::kRecord) {
           rec = a.type;
-          owner = "the record";
           out.level = a.level;
         } else if (a.type->kind == K::kEntity) {
           Deref(a, "attribute access");
-          rec = s_.EntityAttrs(a.type->name);
-          owner = "`" + a.type->name + "`";
+          rec = s_.EntityAttrs(*a.type);
           out.level = a.level + 1;
         } else if (a.type->kind == K::kAnyEntity) {
           Error("attribute `" + e.name + "` is read from an entity of unknown type");
           return out;
         } else {
-          Expected("an entity or a record", *a.type);
+          Expected(*e.kids[0], "an entity or a record", *a.type);
           return out;
         }
         auto it = rec->attrs.find(e.name);
         if (it == rec->attrs.end()) {
-          Error("attribute `" + e.name + "` not found on " + owner);
+          Error("attribute `" + e.name + "` not found on " + owner());
           return out;
         }
         if (!it->second.required && !CapsContain(prior, *e.kids[0], e.name)) {
-          Error("attribute `" + e.name + "` of " + owner +
+          Error("attribute `" + e.name + "` of " + owner() +
                 " is optional; test it with `has` before reading it");
           return out;
         }
@@ -936,7 +1023,7 @@ class Checker {
         Ans r = ExpectKind(*e.kids[1], prior, K::kString, "String");
         if (!l.type || !r.type) return out;
         Deref(l, e.kind == ExprKind::kHasTag ? "`hasTag`" : "`getTag`");
-        TypeP tags;
+        TypeP tags = nullptr;
         bool any_tags = true;
         if (l.type->kind == K::kEntity) {
           tags = s_.TagType(l.type->name);
@@ -976,7 +1063,7 @@ class Checker {
           Error("empty set literals are not allowed in strict validation");
           return out;
         }
-        TypeP lub;
+        TypeP lub = nullptr;
         for (const Ans& a : elems) {
           if (!a.type) return out;
           TypeP l = lub ? Lub(lub, a.type) : a.type;
@@ -992,7 +1079,7 @@ class Checker {
         return out;
       }
       case ExprKind::kRecord: {
-        auto rec = std::make_shared<Type>();
+        auto rec = NewType();
         rec->kind = K::kRecord;
         bool ok = true;
         for (size_t i = 0; i < e.kids.size(); ++i) {
@@ -1020,7 +1107,7 @@ class Checker {
                 (r.type->kind == K::kSet && (!r.type->elem || r.type->elem->kind == K::kEntity ||
                                              r.type->elem->kind == K::kAnyEntity));
       if (!ok) {
-        Expected("an entity or a set of entities", *r.type);
+        Expected(rhs_e, "an entity or a set of entities", *r.type);
         r.type = nullptr;
       }
     }
@@ -1056,10 +1143,10 @@ class Checker {
         return out;
       }
     }
-    const Type* lt = l.type->kind == K::kEntity ? l.type.get() : nullptr;
-    const Type* rt = r.type->kind == K::kEntity ? r.type.get()
+    const Type* lt = l.type->kind == K::kEntity ? l.type : nullptr;
+    const Type* rt = r.type->kind == K::kEntity ? r.type
                      : (r.type->kind == K::kSet && r.type->elem && r.type->elem->kind == K::kEntity)
-                         ? r.type->elem.get()
+                         ? r.type->elem
                          : nullptr;
     if (lt && rt && !s_.MayBeIn(lt->name, rt->name)) {
       out.type = TFalse();
@@ -1109,56 +1196,92 @@ class Checker {
   const Prepared& s_;
   const Env& env_;
   const ValidationOptions& options_;
-  std::vector<std::string>* errors_;
+  std::vector<Issue>* errors_;
+  std::uint32_t at_begin_ = 0;
+  std::uint32_t at_end_ = 0;
   int depth_ = 0;
 };
 
 // ---- schema-independent passes ------------------------------------------------------------------
 
-void CollectUids(const Expr& e, std::vector<EntityUid>* uids, std::vector<std::string>* types,
-                 int depth) {
+// Entity literals and `is` types of a policy, each with the byte range of the literal.
+struct Names {
+  struct Uid {
+    const EntityUid* uid;
+    std::uint32_t begin, end;
+  };
+  struct TypeName {
+    const std::string* type;
+    std::uint32_t begin, end;
+  };
+  std::vector<Uid> uids;
+  std::vector<TypeName> types;
+};
+
+void CollectUids(const Expr& e, Names* n, int depth) {
   if (depth > kMaxDepth) return;
-  if (e.kind == ExprKind::kLit && e.lit.is(ValueKind::kEntity)) uids->push_back(e.lit.as_entity());
-  if (e.kind == ExprKind::kIs || e.kind == ExprKind::kIsIn) types->push_back(e.name);
-  for (const auto& k : e.kids) CollectUids(*k, uids, types, depth + 1);
+  if (e.kind == ExprKind::kLit && e.lit.is(ValueKind::kEntity)) {
+    n->uids.push_back({&e.lit.as_entity(), e.begin, e.end});
+  }
+  if (e.kind == ExprKind::kIs || e.kind == ExprKind::kIsIn)
+    n->types.push_back({&e.name, e.begin, e.end});
+  for (const auto& k : e.kids) CollectUids(*k, n, depth + 1);
 }
 
-void CollectScope(const Scope& sc, std::vector<EntityUid>* uids, std::vector<std::string>* types) {
+void CollectScope(const Scope& sc, Names* n) {
   if (!sc.slot &&
       (sc.kind == ScopeKind::kEq || sc.kind == ScopeKind::kIn || sc.kind == ScopeKind::kIsIn)) {
-    uids->push_back(sc.uid);
+    n->uids.push_back({&sc.uid, sc.uid_begin, sc.uid_end});
   }
-  if (sc.kind == ScopeKind::kIs || sc.kind == ScopeKind::kIsIn) types->push_back(sc.type);
-  for (const EntityUid& u : sc.uids) uids->push_back(u);
+  if (sc.kind == ScopeKind::kIs || sc.kind == ScopeKind::kIsIn) {
+    n->types.push_back({&sc.type, sc.begin, sc.end});
+  }
+  for (size_t i = 0; i < sc.uids.size(); ++i) {
+    auto [begin, end] =
+        i < sc.uid_spans.size() ? sc.uid_spans[i] : std::pair<std::uint32_t, std::uint32_t>{};
+    n->uids.push_back({&sc.uids[i], begin, end});
+  }
 }
 
-// Unknown entity types, unknown actions and ids outside an enum entity type.
-void CheckNames(const PolicyAst& ast, const Prepared& s, std::vector<std::string>* errors) {
-  std::vector<EntityUid> uids;
-  std::vector<std::string> types;
-  CollectScope(ast.principal, &uids, &types);
-  CollectScope(ast.action, &uids, &types);
-  CollectScope(ast.resource, &uids, &types);
-  for (const auto& c : ast.conditions) CollectUids(*c.expr, &uids, &types, 0);
+// Unknown entity types, unknown actions and ids outside an enum entity type. As the reference, an
+// unknown entity type is located at the type name of its literal (`App::Nope` of
+// `App::Nope::"x"`), other problems at the whole literal.
+void CheckNames(const PolicyAst& ast, const Prepared& s, bool check_enum_ids,
+                std::vector<Issue>* errors) {
+  Names n;
+  CollectScope(ast.principal, &n);
+  CollectScope(ast.action, &n);
+  CollectScope(ast.resource, &n);
+  for (const auto& c : ast.conditions) CollectUids(*c.expr, &n, 0);
   const SchemaData& d = s.data();
-  for (const EntityUid& u : uids) {
-    if (IsActionType(u.type()) && !d.entity_types.count(u.type())) {
-      if (!d.actions.count(u)) errors->push_back("unrecognized action `" + u.ToString() + "`");
+  for (const Names::Uid& u : n.uids) {
+    const std::string& type = u.uid->type();
+    if (IsActionType(type) && !d.entity_types.count(type)) {
+      if (!d.actions.count(*u.uid)) {
+        errors->push_back(Issue{u.begin, u.end, "unrecognized action `" + u.uid->ToString() + "`"});
+      }
       continue;
     }
-    auto it = d.entity_types.find(u.type());
+    auto it = d.entity_types.find(type);
     if (it == d.entity_types.end()) {
-      errors->push_back("unrecognized entity type `" + u.type() + "`");
+      std::uint32_t type_end =
+          u.end == 0
+              ? 0
+              : std::min<std::uint32_t>(u.end, u.begin + static_cast<std::uint32_t>(type.size()));
+      errors->push_back(Issue{u.begin, type_end, "unrecognized entity type `" + type + "`"});
       continue;
     }
     const auto& ids = it->second.enum_ids;
-    if (ids && std::find(ids->begin(), ids->end(), u.id()) == ids->end()) {
-      errors->push_back("`" + u.ToString() + "` is not a value of enum entity type `" + u.type() +
-                        "`");
+    if (check_enum_ids && ids && std::find(ids->begin(), ids->end(), u.uid->id()) == ids->end()) {
+      errors->push_back(
+          Issue{u.begin, u.end,
+                "`" + u.uid->ToString() + "` is not a value of enum entity type `" + type + "`"});
     }
   }
-  for (const std::string& t : types) {
-    if (!d.entity_types.count(t)) errors->push_back("unrecognized entity type `" + t + "`");
+  for (const Names::TypeName& t : n.types) {
+    if (!d.entity_types.count(*t.type)) {
+      errors->push_back(Issue{t.begin, t.end, "unrecognized entity type `" + *t.type + "`"});
+    }
   }
 }
 
@@ -1191,6 +1314,12 @@ bool ActionMatches(const Scope& sc, const EntityUid& a, const Prepared& s) {
 
 // Whether some action of the schema applies to the scope's principal and resource types.
 bool HasApplicableAction(const PolicyAst& ast, const Prepared& s) {
+  // As the reference: an undeclared action in an action set leaves no applicable action.
+  if (ast.action.kind == ScopeKind::kInSet) {
+    for (const EntityUid& u : ast.action.uids) {
+      if (IsActionType(u.type()) && !s.HasAction(u)) return false;
+    }
+  }
   for (const Env& env : s.envs()) {
     if (ActionMatches(ast.action, env.action, s) && ScopeMatches(ast.principal, env.principal, s) &&
         ScopeMatches(ast.resource, env.resource, s)) {
@@ -1198,6 +1327,22 @@ bool HasApplicableAction(const PolicyAst& ast, const Prepared& s) {
     }
   }
   return false;
+}
+
+// Adds one policy's errors and warnings to `result`, each distinct message once.
+void EmitIssues(const Policy& policy, std::vector<Issue> errors, std::vector<Issue> warnings,
+                ValidationResult* result) {
+  auto emit = [&](std::vector<Issue>& issues, std::vector<ValidationIssue>* out) {
+    std::set<std::tuple<std::uint32_t, std::uint32_t, std::string_view>> seen;
+    for (Issue& i : issues) {
+      if (!seen.emplace(i.begin, i.end, i.message).second) continue;
+      out->push_back(ValidationIssue{
+          policy.id(), internal::LocateSpan(policy.ast(), i.begin, i.end, policy.span()),
+          std::move(i.message)});
+    }
+  };
+  emit(errors, &result->errors);
+  emit(warnings, &result->warnings);
 }
 
 }  // namespace
@@ -1209,16 +1354,47 @@ std::string ValidationIssue::ToString() const {
 
 ValidationResult ValidatePolicies(const PolicySet& policies, const Schema& schema,
                                   const ValidationOptions& options) {
+  // Owns every type made during this call; declared first, so destroyed after their users.
+  std::deque<Type> arena;
+  std::deque<Type>* outer_arena = type_arena;
+  type_arena = &arena;
+  struct RestoreArena {
+    std::deque<Type>* outer;
+    ~RestoreArena() { type_arena = outer; }
+  } restore{outer_arena};
   ValidationResult result;
   Prepared prepared(schema.data());
   for (const Policy& policy : policies.policies()) {
     const PolicyAst& ast = policy.ast();
-    std::vector<std::string> errors;
-    std::vector<std::string> warnings;
-    CheckNames(ast, prepared, &errors);
+    std::vector<Issue> errors;
+    std::vector<Issue> warnings;
+    if (policy.is_linked()) {
+      // As the reference: a template's conditions are typechecked once, under the template's id
+      // (its slots typed by the environments, see ScopeType); a link is checked only for what
+      // its slot values add: their entity types, and whether some action still applies to the
+      // linked scope.
+      PolicyAst slots;
+      auto slot_scope = [](const Scope& linked, Scope* out) {
+        out->kind = ScopeKind::kEq;  // only the linked entity, not the template's `is` type
+        out->uid = linked.uid;
+        // The linked entity is not in the text: its errors are at the policy (as the reference).
+        out->uid_begin = out->uid_end = 0;
+        (void)linked;
+      };
+      if (policy.linked_principal()) slot_scope(ast.principal, &slots.principal);
+      if (policy.linked_resource()) slot_scope(ast.resource, &slots.resource);
+      // The reference does not check enum ids of linked entities.
+      CheckNames(slots, prepared, /*check_enum_ids=*/false, &errors);
+    } else {
+      CheckNames(ast, prepared, /*check_enum_ids=*/true, &errors);
+    }
     if (!HasApplicableAction(ast, prepared)) {
-      std::string m = "unable to find an applicable action given the policy scope constraints";
-      (options.version == ValidatorVersion::kCedar4_10 ? errors : warnings).push_back(m);
+      Issue i{0, 0, "unable to find an applicable action given the policy scope constraints"};
+      (options.version == ValidatorVersion::kCedar4_10 ? errors : warnings).push_back(std::move(i));
+    }
+    if (policy.is_linked()) {
+      EmitIssues(policy, std::move(errors), std::move(warnings), &result);
+      continue;
     }
     bool all_false = true;
     // An environment whose action the scope excludes types as false once the principal scope is
@@ -1238,20 +1414,10 @@ ValidationResult ValidatePolicies(const PolicySet& policies, const Schema& schem
       if (!t || t->kind != K::kFalse) all_false = false;
     }
     if (all_false && !prepared.envs().empty()) {
-      warnings.push_back("policy is impossible: it evaluates to false in every request");
+      warnings.push_back(
+          Issue{0, 0, "policy is impossible: it evaluates to false in every request"});
     }
-    std::set<std::string> seen;
-    for (std::string& m : errors) {
-      if (seen.insert(m).second) {
-        result.errors.push_back(ValidationIssue{policy.id(), policy.span(), std::move(m)});
-      }
-    }
-    seen.clear();
-    for (std::string& m : warnings) {
-      if (seen.insert(m).second) {
-        result.warnings.push_back(ValidationIssue{policy.id(), policy.span(), std::move(m)});
-      }
-    }
+    EmitIssues(policy, std::move(errors), std::move(warnings), &result);
   }
   return result;
 }
