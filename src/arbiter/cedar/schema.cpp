@@ -469,6 +469,26 @@ class SchemaParser {
   Status error_;
 };
 
+// The offset of the first byte that is not part of valid UTF-8, or npos.
+size_t InvalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 9;
+    if (n == 9 || i + n >= s.size()) return i;
+    std::uint32_t cp = n == 0 ? c : n == 1 ? (c & 0x1f) : n == 2 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    bool overlong = (n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
+    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
 bool IsReservedCommonName(std::string_view n) {
   return n == "Bool" || n == "Boolean" || n == "Entity" || n == "Extension" || n == "Long" ||
          n == "Record" || n == "Set" || n == "String";
@@ -503,14 +523,17 @@ class Builder {
     auto check_shadow = [&](const std::string& ns, const std::string& name,
                             const SyntaxLoc& loc) -> Status {
       if (ns.empty() || !(entity_names_.count(name) || commons_.count(name))) return Status::Ok();
-      return Error(loc, "definition of `" + Qualify(ns, name) +
-                            "` shadows the definition of `" + name + "` in the empty namespace");
+      return Error(loc, "definition of `" + Qualify(ns, name) + "` shadows the definition of `" +
+                            name + "` in the empty namespace");
     };
     for (const CommonDecl& c : s_.commons) {
       ARBITER_RETURN_IF_ERROR(check_shadow(c.ns, c.name, c.loc));
     }
     for (const EntityDecl& e : s_.entities) {
       ARBITER_RETURN_IF_ERROR(check_shadow(e.ns, e.name, e.loc));
+    }
+    for (const CommonDecl& c : s_.commons) {  // unused ones must resolve too
+      ARBITER_RETURN_IF_ERROR(ResolveCommon(Qualify(c.ns, c.name), *c.type, 0).status());
     }
     for (const EntityDecl& e : s_.entities) {
       EntityTypeDef def;
@@ -537,7 +560,8 @@ class Builder {
       data->entity_types[def.name] = std::move(def);
     }
     std::set<EntityUid> declared;
-    for (const ActionDecl& a : s_.actions) declared.insert(EntityUid(Qualify(a.ns, "Action"), a.id));
+    for (const ActionDecl& a : s_.actions)
+      declared.insert(EntityUid(Qualify(a.ns, "Action"), a.id));
     for (const ActionDecl& a : s_.actions) {
       ActionDef def;
       def.uid = EntityUid(Qualify(a.ns, "Action"), a.id);
@@ -617,8 +641,8 @@ class Builder {
         const EntityUid& p = def.parents[next++];
         int& c = colour[p];
         if (c == 1) {
-          return Error(SyntaxLoc{}, "cycle in the action hierarchy containing `" + p.ToString() +
-                                        "`");
+          return Error(SyntaxLoc{},
+                       "cycle in the action hierarchy containing `" + p.ToString() + "`");
         }
         if (c == 0) {
           c = 1;
@@ -654,15 +678,22 @@ class Builder {
   }
 
   Result<std::shared_ptr<const SchemaType>> Counted(std::shared_ptr<const SchemaType> t,
-                                                    size_t size, const SyntaxLoc& loc) {
+                                                    size_t size, size_t height,
+                                                    const SyntaxLoc& loc) {
     if (size > options_.max_type_nodes) {
       return Status::ResourceExhausted(
-          Error(loc, "types expand to more than " + std::to_string(options_.max_type_nodes) +
-                         " nodes")
+          Error(loc,
+                "types expand to more than " + std::to_string(options_.max_type_nodes) + " nodes")
               .message());
     }
     sizes_[t.get()] = size;
+    heights_[t.get()] = height;
     return t;
+  }
+
+  size_t HeightOf(const std::shared_ptr<const SchemaType>& t) const {
+    auto it = heights_.find(t.get());
+    return it == heights_.end() ? 0 : it->second;
   }
 
   size_t SizeOf(const std::shared_ptr<const SchemaType>& t) const {
@@ -670,28 +701,38 @@ class Builder {
     return it == sizes_.end() ? 1 : it->second;
   }
 
+  // `depth` is the nesting at which the reference appears; a common type resolved once counts
+  // its own height at every use.
   Result<std::shared_ptr<const SchemaType>> ResolveCommon(const std::string& full,
-                                                          const TypeExpr& at) {
-    if (auto it = resolved_commons_.find(full); it != resolved_commons_.end()) return it->second;
+                                                          const TypeExpr& at, size_t depth) {
+    if (auto it = resolved_commons_.find(full); it != resolved_commons_.end()) {
+      if (depth + HeightOf(it->second) > options_.max_depth) return TooDeep(at);
+      return it->second;
+    }
     if (std::find(resolving_.begin(), resolving_.end(), full) != resolving_.end()) {
       return Error(at.loc, "cycle in common type references containing `" + full + "`");
     }
     if (resolving_.size() > options_.max_depth) {
-      return Status::ResourceExhausted(
-          Error(at.loc, "common type references nest deeper than " +
-                            std::to_string(options_.max_depth))
-              .message());
+      return Status::ResourceExhausted(Error(at.loc, "common type references nest deeper than " +
+                                                         std::to_string(options_.max_depth))
+                                           .message());
     }
     const CommonDecl& c = *commons_.at(full);
     resolving_.push_back(full);
-    auto r = Resolve(*c.type, c.ns, resolving_.size());
+    auto r = Resolve(*c.type, c.ns, depth);
     resolving_.pop_back();
     if (!r) return r.error();
     resolved_commons_[full] = *r;
     return r;
   }
 
-  Result<std::shared_ptr<const SchemaType>> ResolveName(const TypeExpr& t, const std::string& ns) {
+  Status TooDeep(const TypeExpr& t) const {
+    return Status::ResourceExhausted(
+        Error(t.loc, "type nests deeper than " + std::to_string(options_.max_depth)).message());
+  }
+
+  Result<std::shared_ptr<const SchemaType>> ResolveName(const TypeExpr& t, const std::string& ns,
+                                                        size_t depth) {
     const std::string& name = t.name;
     auto entity = [&](const std::string& full) {
       auto e = std::make_shared<SchemaType>();
@@ -719,11 +760,11 @@ class Builder {
     if (!ns.empty()) candidates.push_back(ns + "::" + name);
     candidates.push_back(name);
     for (const std::string& c : candidates) {
-      if (commons_.count(c)) return ResolveCommon(c, t);
+      if (commons_.count(c)) return ResolveCommon(c, t, depth);
       if (entities_too && entity_names_.count(c)) return entity(c);
     }
     auto b = Builtin(name.rfind("__cedar::", 0) == 0 ? std::string_view(name).substr(9)
-                                                      : std::string_view(name));
+                                                     : std::string_view(name));
     if (b) return b;
     if (!entities_too && entity_names_.count(Qualify(ns, name)) + entity_names_.count(name)) {
       return Error(t.loc, "`" + name + "` is an entity type; write {\"type\": \"Entity\", " +
@@ -734,32 +775,30 @@ class Builder {
 
   Result<std::shared_ptr<const SchemaType>> Resolve(const TypeExpr& t, const std::string& ns,
                                                     size_t depth) {
-    if (depth > options_.max_depth) {
-      return Status::ResourceExhausted(
-          Error(t.loc, "type nests deeper than " + std::to_string(options_.max_depth)).message());
-    }
+    if (depth > options_.max_depth) return TooDeep(t);
     switch (t.kind) {
       case TypeExpr::Kind::kSet: {
         ARBITER_TRY(auto el, Resolve(*t.element, ns, depth + 1));
         auto s = std::make_shared<SchemaType>();
         s->kind = SchemaType::Kind::kSet;
-        size_t size = 1 + SizeOf(el);
+        size_t size = 1 + SizeOf(el), height = 1 + HeightOf(el);
         s->element = std::move(el);
-        return Counted(std::move(s), size, t.loc);
+        return Counted(std::move(s), size, height, t.loc);
       }
       case TypeExpr::Kind::kRecord: {
         auto r = std::make_shared<SchemaType>();
         r->kind = SchemaType::Kind::kRecord;
-        size_t size = 1;
+        size_t size = 1, height = 1;
         for (const AttrExpr& a : t.attrs) {
           ARBITER_TRY(auto at, Resolve(*a.type, ns, depth + 1));
           size += SizeOf(at);
-          if (size > options_.max_type_nodes) return Counted(r, size, t.loc);
+          height = std::max(height, 1 + HeightOf(at));
+          if (size > options_.max_type_nodes) return Counted(r, size, height, t.loc);
           r->attrs[a.name] = AttrType{std::move(at), a.required};
         }
-        return Counted(std::move(r), size, t.loc);
+        return Counted(std::move(r), size, height, t.loc);
       }
-      default: return ResolveName(t, ns);
+      default: return ResolveName(t, ns, depth);
     }
   }
 
@@ -769,7 +808,7 @@ class Builder {
   std::unordered_map<std::string, const CommonDecl*> commons_;
   std::unordered_map<std::string, std::shared_ptr<const SchemaType>> resolved_commons_;
   std::vector<std::string> resolving_;
-  std::unordered_map<const SchemaType*, size_t> sizes_;
+  std::unordered_map<const SchemaType*, size_t> sizes_, heights_;
   std::set<std::string> entity_names_;
 };
 
@@ -795,6 +834,10 @@ Result<SchemaSyntax> ParseCedarSyntax(std::string_view text, std::string_view so
     return Status::ResourceExhausted("schema is " + std::to_string(text.size()) +
                                      " bytes, over the limit of " +
                                      std::to_string(options.max_bytes));
+  }
+  if (size_t bad = InvalidUtf8At(text); bad != std::string_view::npos) {
+    return Status::InvalidArgument((source_name.empty() ? "" : std::string(source_name) + ": ") +
+                                   "invalid UTF-8 at byte " + std::to_string(bad));
   }
   SchemaParser parser(text, source_name, options);
   if (!parser.Parse()) return OneLine(parser.error());

@@ -62,9 +62,10 @@ Result<Schema> ParseSchema(std::string_view text, std::string_view source_name =
 Result<Schema> ParseSchema(std::string_view text, std::string_view source_name,
                            const SchemaOptions& options);
 // One format only.
-Result<Schema> ParseCedarSchema(std::string_view cedarschema_text, std::string_view source_name,
+Result<Schema> ParseCedarSchema(std::string_view cedarschema_text,
+                                std::string_view source_name = "",
                                 const SchemaOptions& options = {});
-Result<Schema> ParseJsonSchema(std::string_view json_text, std::string_view source_name,
+Result<Schema> ParseJsonSchema(std::string_view json_text, std::string_view source_name = "",
                                const SchemaOptions& options = {});
 // True when `text` starts with `{` after whitespace, i.e. ParseSchema reads it as JSON.
 bool IsJsonSchemaText(std::string_view text);

@@ -25,8 +25,8 @@ using internal::TypeExpr;
 namespace {
 
 bool IsReservedWord(std::string_view s) {
-  for (std::string_view r : {"true", "false", "if", "then", "else", "in", "is", "like", "has",
-                             "__cedar"}) {
+  for (std::string_view r :
+       {"true", "false", "if", "then", "else", "in", "is", "like", "has", "__cedar"}) {
     if (s == r) return true;
   }
   return false;
@@ -82,9 +82,7 @@ class JsonSchemaParser {
     ARBITER_TRY(const boost::json::object* top, Object(doc, "$"));
     for (const auto& kv : *top) {
       std::string ns(kv.key());
-      std::string path = "$[";
-      AppendJsonString(ns, path);
-      path += "]";
+      std::string path = Child("$", ns);
       if (!ns.empty() && (!IsPath(ns) || ns.find("__cedar") != std::string::npos)) {
         return Error(path, "invalid namespace name `" + ns + "`");
       }
@@ -144,9 +142,10 @@ class JsonSchemaParser {
       for (std::string_view a : allowed) ok |= kv.key() == a;
       if (!ok) {
         std::string list;
-        for (std::string_view a : allowed) list += (list.empty() ? "`" : ", `") + std::string(a) + "`";
-        return Error(Child(path, kv.key()), "unknown field `" + std::string(kv.key()) +
-                                                "`, expected one of " + list);
+        for (std::string_view a : allowed)
+          list += (list.empty() ? "`" : ", `") + std::string(a) + "`";
+        return Error(Child(path, kv.key()),
+                     "unknown field `" + std::string(kv.key()) + "`, expected one of " + list);
       }
     }
     return Status::Ok();
@@ -157,7 +156,7 @@ class JsonSchemaParser {
     Annotations out;
     for (const auto& kv : *o) {
       std::string p = Child(path, kv.key());
-      if (!IsIdent(kv.key())) {
+      if (!IsSimpleIdent(kv.key())) {
         return Error(p, "invalid annotation name `" + std::string(kv.key()) + "`");
       }
       ARBITER_TRY(std::string value, String(kv.value(), p));
@@ -169,8 +168,8 @@ class JsonSchemaParser {
   Result<std::string> Name(const boost::json::value& v, const std::string& path, bool path_ok) {
     ARBITER_TRY(std::string s, String(v, path));
     if (path_ok ? !IsTypePath(s) : !IsIdent(s)) {
-      return Error(path, std::string("invalid ") + (path_ok ? "type name" : "name") + " `" + s +
-                             "`");
+      return Error(path,
+                   std::string("invalid ") + (path_ok ? "type name" : "name") + " `" + s + "`");
     }
     return s;
   }
@@ -201,8 +200,8 @@ class JsonSchemaParser {
     return out;
   }
 
-  Status ParseEntities(const std::string& ns, const boost::json::value& v,
-                       const std::string& path, SchemaSyntax* out) {
+  Status ParseEntities(const std::string& ns, const boost::json::value& v, const std::string& path,
+                       SchemaSyntax* out) {
     ARBITER_TRY(const boost::json::object* o, Object(v, path));
     for (const auto& kv : *o) {
       std::string p = Child(path, kv.key());
@@ -212,7 +211,8 @@ class JsonSchemaParser {
       e.loc.json_path = p;
       if (!IsIdent(e.name)) return Error(p, "invalid entity type name `" + e.name + "`");
       ARBITER_TRY(const boost::json::object* d, Object(kv.value(), p));
-      ARBITER_RETURN_IF_ERROR(Keys(*d, p, {"memberOfTypes", "shape", "tags", "enum", "annotations"}));
+      ARBITER_RETURN_IF_ERROR(
+          Keys(*d, p, {"memberOfTypes", "shape", "tags", "enum", "annotations"}));
       if (const auto* a = d->if_contains("annotations")) {
         ARBITER_TRY(e.annotations, ParseAnnotations(*a, Child(p, "annotations")));
       }
@@ -331,8 +331,8 @@ class JsonSchemaParser {
         for (std::string_view a : allowed) ok |= kv.key() == a;
         for (std::string_view a : extra) ok |= kv.key() == a;
         if (!ok) {
-          return Error(Child(path, kv.key()), "unknown field `" + std::string(kv.key()) +
-                                                  "` for a type `" + type + "`");
+          return Error(Child(path, kv.key()),
+                       "unknown field `" + std::string(kv.key()) + "` for a type `" + type + "`");
         }
       }
       return Status::Ok();
@@ -351,8 +351,8 @@ class JsonSchemaParser {
       const auto* el = o->if_contains("element");
       if (!el) return Error(path, "type `Set` needs `element`");
       t->kind = TypeExpr::Kind::kSet;
-      ARBITER_TRY(t->element,
-                  ParseType(*el, Child(path, "element"), depth + 1, Where::kType, nullptr, nullptr));
+      ARBITER_TRY(t->element, ParseType(*el, Child(path, "element"), depth + 1, Where::kType,
+                                        nullptr, nullptr));
     } else if (type == "Record") {
       ARBITER_RETURN_IF_ERROR(check_keys({"attributes", "additionalAttributes"}));
       t->kind = TypeExpr::Kind::kRecord;
@@ -595,15 +595,16 @@ class CedarWriter {
     d += Indent(level) + "entity " + e.name;
     if (e.enum_ids) {
       d += " enum [";
-      for (size_t i = 0; i < e.enum_ids->size(); ++i) d += (i ? ", " : "") + Quoted((*e.enum_ids)[i]);
+      for (size_t i = 0; i < e.enum_ids->size(); ++i)
+        d += (i ? ", " : "") + Quoted((*e.enum_ids)[i]);
       return d + "];\n";
     }
     if (!e.member_of.empty()) d += " in " + Names(e.member_of);
     if (e.attrs) {
       if (e.attrs->kind != TypeExpr::Kind::kRecord) {
-        return Status::InvalidArgument(
-            "entity type `" + e.name + "` has a shape given by the common type `" +
-            e.attrs->name + "`, which the cedar schema format cannot express");
+        return Status::InvalidArgument("entity type `" + e.name +
+                                       "` has a shape given by the common type `" + e.attrs->name +
+                                       "`, which the cedar schema format cannot express");
       }
       if (!e.attrs->attrs.empty()) d += " = " + Type(*e.attrs, level);
     }

@@ -28,8 +28,7 @@ Result<std::string> CedarSchemaToJson(std::string_view cedarschema_text,
 
 // JSON schema → human format. Fails (as the reference does) on what the human format cannot say:
 // an entity shape given as a common type reference.
-Result<std::string> JsonSchemaToCedar(std::string_view json_text,
-                                      std::string_view source_name = "",
+Result<std::string> JsonSchemaToCedar(std::string_view json_text, std::string_view source_name = "",
                                       const SchemaOptions& options = {});
 
 }  // namespace arbiter::cedar

@@ -77,8 +77,7 @@ void AddCedarSchemaCommands(CLI::App& app, CommandContext& ctx) {
       "Translate a schema between the cedar (.cedarschema) and JSON formats; exit 0, or 1 with "
       "a one-line error");
   auto o = std::make_shared<TranslateOptions>();
-  translate->add_option("--direction", o->direction, "cedar-to-json or json-to-cedar")
-      ->required();
+  translate->add_option("--direction", o->direction, "cedar-to-json or json-to-cedar")->required();
   translate->add_option("file", o->file, "schema file, or - for stdin")->required();
   translate->callback([&ctx, o] { ctx.exit_code = RunTranslate(*o); });
 }
