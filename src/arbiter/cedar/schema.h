@@ -57,7 +57,7 @@ class Schema {
 // Either format: JSON when the text starts with `{` after whitespace (a `.cedarschema` file never
 // does), the human format otherwise. Errors are one line: "<source>:<line>:<column>: <problem>"
 // for the human format, "<source>: <json path>: <problem>" for JSON (the path reads like
-// `$["App"].entityTypes.User.shape`).
+// `$.App.entityTypes.User.shape`, `$[""]` for the empty namespace).
 Result<Schema> ParseSchema(std::string_view text, std::string_view source_name = "");
 Result<Schema> ParseSchema(std::string_view text, std::string_view source_name,
                            const SchemaOptions& options);

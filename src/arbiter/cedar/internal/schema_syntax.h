@@ -17,7 +17,7 @@
 namespace arbiter::cedar::internal {
 
 // Where a declaration came from: a line and column in a `.cedarschema` file, or a JSON path
-// (`$["App"].entityTypes.User`) in a JSON schema.
+// (`$.App.entityTypes.User`, `$[""].actions["read doc"]`) in a JSON schema.
 struct SyntaxLoc {
   std::uint32_t line = 0, column = 0;
   std::string json_path;
