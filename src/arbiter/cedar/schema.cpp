@@ -710,7 +710,7 @@ class Builder {
       return it->second;
     }
     if (std::find(resolving_.begin(), resolving_.end(), full) != resolving_.end()) {
-      return Error(at.loc, "cycle in common type references containing `" + full + "`");
+      return Error(at.loc, "cyclic common type definition involving `" + full + "`");
     }
     if (resolving_.size() > options_.max_depth) {
       return Status::ResourceExhausted(Error(at.loc, "common type references nest deeper than " +

@@ -200,8 +200,8 @@ TEST(CedarSchemaJson, CommonTypeResolution) {
       {"entity E; namespace N { entity E; }", "error: shadows the definition of `E`"},
       // Cycles and reserved names.
       {"type A = {b: B}; type B = Set<A>; entity X = {a: A};",
-       "error: cycle in common type references"},
-      {"type T = {t: T}; entity X = {a: T};", "error: cycle in common type references"},
+       "error: cyclic common type definition"},
+      {"type T = {t: T}; entity X = {a: T};", "error: cyclic common type definition"},
       {"type Long = String; entity X;", "error: `Long` is reserved"},
       {"type Set = String; entity X;", "error: `Set` is reserved"},
       {"type T = Nope; entity X;", "error: undeclared type `Nope`"},
@@ -232,7 +232,7 @@ TEST(CedarSchemaJson, CommonTypeResolution) {
                                     "actions": {}}})",
                              "c.json");
   ASSERT_FALSE(cyc.has_value());
-  EXPECT_NE(cyc.error().message().find("cycle in common type references"), std::string::npos);
+  EXPECT_NE(cyc.error().message().find("cyclic common type definition"), std::string::npos);
   EXPECT_EQ(cyc.error().message().rfind("c.json: $[\"\"]", 0), 0u) << cyc.error().message();
   auto shadow = ParseJsonSchema(
       R"({"": {"entityTypes": {"E": {}}, "actions": {}},
@@ -338,7 +338,8 @@ TEST(CedarSchemaJson, MalformedJsonSchemasNameThePath) {
                                                  "b": {"memberOf": [{"id": "a"}]}}}})",
        "cycle in the action hierarchy"},
       {R"({"": {"entityTypes": {}, "actions": {})", "s.json: json: "},
-      {"{\"\": {\"entityTypes\": {\"E\\u0001\": {}}, \"actions\": {}}}", "invalid entity type name"},
+      {"{\"\": {\"entityTypes\": {\"E\\u0001\": {}}, \"actions\": {}}}",
+       "invalid entity type name"},
   };
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.json);
