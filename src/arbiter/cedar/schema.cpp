@@ -1,66 +1,38 @@
-// Parser for the human `.cedarschema` format, type resolution, and schema-driven JSON parsing.
+// The human `.cedarschema` front end, the builder that resolves a schema's syntax tree (from either
+// format) into SchemaData, and schema-driven JSON parsing.
 #include "arbiter/cedar/schema.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
+#include <unordered_set>
 
 #include "arbiter/cedar/internal/evaluator.h"
 #include "arbiter/cedar/internal/lexer.h"
 #include "arbiter/cedar/internal/schema_data.h"
+#include "arbiter/cedar/internal/schema_syntax.h"
 #include "arbiter/common/json.h"
 
 namespace arbiter::cedar {
 
+using internal::ActionDecl;
 using internal::ActionDef;
+using internal::ActionRef;
+using internal::Annotations;
+using internal::AttrExpr;
 using internal::AttrType;
+using internal::CommonDecl;
+using internal::EntityDecl;
 using internal::EntityTypeDef;
 using internal::SchemaData;
+using internal::SchemaSyntax;
 using internal::SchemaType;
+using internal::SyntaxLoc;
 using internal::Token;
 using internal::TokKind;
+using internal::TypeExpr;
 
 namespace {
-
-// A type expression before name resolution.
-struct TypeExpr {
-  enum class Kind { kName, kSet, kRecord };
-  Kind kind = Kind::kName;
-  std::string name;  // kName: the path as written
-  std::unique_ptr<TypeExpr> element;
-  std::vector<std::pair<std::string, std::pair<std::unique_ptr<TypeExpr>, bool>>> attrs;
-  std::uint32_t line = 0, column = 0;
-};
-
-struct RawEntity {
-  std::string ns;
-  std::string name;
-  std::vector<std::string> member_of;  // as written
-  std::unique_ptr<TypeExpr> attrs;     // may be null
-  std::unique_ptr<TypeExpr> tags;      // may be null
-  std::optional<std::vector<std::string>> enum_ids;
-  std::uint32_t line = 0, column = 0;
-};
-
-struct RawActionRef {
-  std::string type;  // empty: same namespace's Action
-  std::string id;
-};
-
-struct RawAction {
-  std::string ns;
-  std::string id;
-  std::vector<RawActionRef> parents;
-  bool has_applies_to = false;
-  std::vector<std::string> principals, resources;
-  std::unique_ptr<TypeExpr> context;
-  std::uint32_t line = 0, column = 0;
-};
-
-struct RawCommon {
-  std::string ns;
-  std::string name;
-  std::unique_ptr<TypeExpr> type;
-};
 
 std::string Qualify(const std::string& ns, const std::string& name) {
   return ns.empty() ? name : ns + "::" + name;
@@ -78,33 +50,45 @@ class SchemaParser {
       return false;
     }
     while (Peek().kind != TokKind::kEof) {
-      if (!SkipAnnotations()) return false;
+      Annotations annotations;
+      if (!ParseAnnotations(&annotations)) return false;
       if (IsIdent("namespace")) {
         Next();
         std::string ns;
         if (!ParsePath(&ns)) return false;
         if (!Expect("{")) return false;
+        NoteNamespace(ns, std::move(annotations));
         while (!IsPunct("}")) {
           if (Peek().kind == TokKind::kEof) {
             Fail(Peek(), "expected `}` to close namespace `" + ns + "`");
             return false;
           }
-          if (!ParseDecl(ns)) return false;
+          Annotations inner;
+          if (!ParseAnnotations(&inner)) return false;
+          if (!ParseDecl(ns, std::move(inner))) return false;
         }
         Next();
       } else {
-        if (!ParseDecl("")) return false;
+        NoteNamespace("", {});
+        if (!ParseDecl("", std::move(annotations))) return false;
       }
     }
     return true;
   }
 
   Status error() const { return error_; }
-  std::vector<RawEntity> entities;
-  std::vector<RawAction> actions;
-  std::vector<RawCommon> commons;
+  SchemaSyntax syntax;
 
  private:
+  void NoteNamespace(const std::string& ns, Annotations annotations) {
+    for (auto& n : syntax.namespaces) {
+      if (n.name == ns) {
+        for (auto& a : annotations) n.annotations.push_back(std::move(a));
+        return;
+      }
+    }
+    syntax.namespaces.push_back({ns, std::move(annotations)});
+  }
   const Token& Peek(size_t ahead = 0) const {
     return toks_[std::min(pos_ + ahead, toks_.size() - 1)];
   }
@@ -124,6 +108,7 @@ class SchemaParser {
     if (t.kind == TokKind::kStr) return "string literal";
     return "`" + std::string(t.text) + "`";
   }
+  static SyntaxLoc Loc(const Token& t) { return SyntaxLoc{t.line, t.column, {}}; }
   void Fail(const Token& t, const std::string& msg) {
     if (!error_.ok()) return;
     std::string where = source_name_.empty() ? "" : std::string(source_name_) + ":";
@@ -175,42 +160,65 @@ class SchemaParser {
     }
     return true;
   }
-  bool SkipAnnotations() {
+  bool ParseAnnotations(Annotations* out) {
     while (IsPunct("@")) {
       Next();
+      const Token& at = Peek();
       std::string name;
       if (!ParseIdent(&name)) return false;
+      std::string value;
       if (IsPunct("(")) {
         Next();
-        std::string v;
-        if (!ParseString(&v)) return false;
+        if (!ParseString(&value)) return false;
         if (!Expect(")")) return false;
       }
+      for (const auto& [k, unused] : *out) {
+        if (k == name) {
+          Fail(at, "duplicate annotation `@" + name + "`");
+          return false;
+        }
+      }
+      out->emplace_back(std::move(name), std::move(value));
     }
     return true;
   }
 
-  bool ParseDecl(const std::string& ns) {
-    if (!SkipAnnotations()) return false;
-    if (IsIdent("entity")) return ParseEntity(ns);
-    if (IsIdent("action")) return ParseAction(ns);
+  bool ParseDecl(const std::string& ns, Annotations annotations) {
+    if (IsIdent("entity")) return ParseEntity(ns, std::move(annotations));
+    if (IsIdent("action")) return ParseAction(ns, std::move(annotations));
     if (IsIdent("type")) {
-      Next();
-      RawCommon c;
+      CommonDecl c;
+      c.loc = Loc(Next());
       c.ns = ns;
+      c.annotations = std::move(annotations);
       if (!ParseIdent(&c.name)) return false;
       if (!Expect("=")) return false;
       c.type = ParseType(0);
       if (!c.type) return false;
       if (!Expect(";")) return false;
-      commons.push_back(std::move(c));
+      syntax.commons.push_back(std::move(c));
       return true;
     }
     Fail(Peek(), "expected `entity`, `action`, `type` or `namespace`, found " + Describe(Peek()));
     return false;
   }
 
-  bool ParseEntity(const std::string& ns) {
+  bool ParseList(const std::function<bool()>& item) {  // '[' item {',' item} [','] ']'
+    if (!Expect("[")) return false;
+    while (!IsPunct("]")) {
+      if (!item()) return false;
+      if (IsPunct(",")) {
+        Next();
+      } else if (!IsPunct("]")) {
+        Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
+        return false;
+      }
+    }
+    Next();
+    return true;
+  }
+
+  bool ParseEntity(const std::string& ns, Annotations annotations) {
     const Token& kw = Next();
     std::vector<std::string> names;
     do {
@@ -220,26 +228,20 @@ class SchemaParser {
       if (!IsPunct(",")) break;
       Next();
     } while (true);
-    RawEntity proto;
+    EntityDecl proto;
     proto.ns = ns;
-    proto.line = kw.line;
-    proto.column = kw.column;
+    proto.loc = Loc(kw);
     if (IsIdent("enum")) {
       Next();
-      if (!Expect("[")) return false;
       std::vector<std::string> ids;
-      while (!IsPunct("]")) {
-        std::string id;
-        if (!ParseString(&id)) return false;
-        ids.push_back(std::move(id));
-        if (IsPunct(",")) {
-          Next();
-        } else if (!IsPunct("]")) {
-          Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
-          return false;
-        }
+      if (!ParseList([&] {
+            std::string id;
+            if (!ParseString(&id)) return false;
+            ids.push_back(std::move(id));
+            return true;
+          })) {
+        return false;
       }
-      Next();
       if (ids.empty()) {
         Fail(Peek(), "an enum entity type needs at least one value");
         return false;
@@ -248,25 +250,7 @@ class SchemaParser {
     } else {
       if (IsIdent("in")) {
         Next();
-        if (IsPunct("[")) {
-          Next();
-          while (!IsPunct("]")) {
-            std::string p;
-            if (!ParsePath(&p)) return false;
-            proto.member_of.push_back(std::move(p));
-            if (IsPunct(",")) {
-              Next();
-            } else if (!IsPunct("]")) {
-              Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
-              return false;
-            }
-          }
-          Next();
-        } else {
-          std::string p;
-          if (!ParsePath(&p)) return false;
-          proto.member_of.push_back(std::move(p));
-        }
+        if (!ParseEntityTypeList(&proto.member_of)) return false;
       }
       if (IsPunct("=")) {
         Next();
@@ -287,76 +271,51 @@ class SchemaParser {
     }
     if (!Expect(";")) return false;
     for (const std::string& n : names) {
-      RawEntity e;
+      EntityDecl e;
       e.ns = proto.ns;
       e.name = n;
       e.member_of = proto.member_of;
-      e.attrs = proto.attrs ? Clone(*proto.attrs) : nullptr;
-      e.tags = proto.tags ? Clone(*proto.tags) : nullptr;
+      e.attrs = proto.attrs ? internal::CloneType(*proto.attrs) : nullptr;
+      e.tags = proto.tags ? internal::CloneType(*proto.tags) : nullptr;
       e.enum_ids = proto.enum_ids;
-      e.line = proto.line;
-      e.column = proto.column;
-      entities.push_back(std::move(e));
+      e.annotations = annotations;
+      e.loc = proto.loc;
+      syntax.entities.push_back(std::move(e));
     }
     return true;
   }
 
-  static std::unique_ptr<TypeExpr> Clone(const TypeExpr& t) {
-    auto c = std::make_unique<TypeExpr>();
-    c->kind = t.kind;
-    c->name = t.name;
-    c->line = t.line;
-    c->column = t.column;
-    if (t.element) c->element = Clone(*t.element);
-    for (const auto& [k, v] : t.attrs) {
-      c->attrs.emplace_back(k, std::make_pair(Clone(*v.first), v.second));
-    }
-    return c;
-  }
-
-  bool ParseActionRef(RawActionRef* ref) {
+  bool ParseActionRef(ActionRef* ref) {
     // Name | Path '::' STR
     if (Peek().kind == TokKind::kStr) return ParseString(&ref->id);
     std::string path;
     if (!ParseIdent(&path)) return false;
-    bool qualified = false;
     while (IsPunct("::")) {
       Next();
       if (Peek().kind == TokKind::kStr) {
         ref->type = path;
-        qualified = true;
         return ParseString(&ref->id);
       }
       std::string part;
       if (!ParseIdent(&part)) return false;
       path += "::" + part;
     }
-    if (!qualified) {
-      if (path.find("::") != std::string::npos) {
-        Fail(Peek(), "expected `::\"name\"` after action type `" + path + "`");
-        return false;
-      }
-      ref->id = path;
+    if (path.find("::") != std::string::npos) {
+      Fail(Peek(), "expected `::\"name\"` after action type `" + path + "`");
+      return false;
     }
+    ref->id = path;
     return true;
   }
 
   bool ParseEntityTypeList(std::vector<std::string>* out) {
     if (IsPunct("[")) {
-      Next();
-      while (!IsPunct("]")) {
+      return ParseList([&] {
         std::string p;
         if (!ParsePath(&p)) return false;
         out->push_back(std::move(p));
-        if (IsPunct(",")) {
-          Next();
-        } else if (!IsPunct("]")) {
-          Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
-          return false;
-        }
-      }
-      Next();
-      return true;
+        return true;
+      });
     }
     std::string p;
     if (!ParsePath(&p)) return false;
@@ -364,7 +323,7 @@ class SchemaParser {
     return true;
   }
 
-  bool ParseAction(const std::string& ns) {
+  bool ParseAction(const std::string& ns, Annotations annotations) {
     const Token& kw = Next();
     std::vector<std::string> names;
     do {
@@ -374,31 +333,18 @@ class SchemaParser {
       if (!IsPunct(",")) break;
       Next();
     } while (true);
-    RawAction proto;
+    ActionDecl proto;
     proto.ns = ns;
-    proto.line = kw.line;
-    proto.column = kw.column;
+    proto.loc = Loc(kw);
     if (IsIdent("in")) {
       Next();
-      if (IsPunct("[")) {
-        Next();
-        while (!IsPunct("]")) {
-          RawActionRef r;
-          if (!ParseActionRef(&r)) return false;
-          proto.parents.push_back(std::move(r));
-          if (IsPunct(",")) {
-            Next();
-          } else if (!IsPunct("]")) {
-            Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
-            return false;
-          }
-        }
-        Next();
-      } else {
-        RawActionRef r;
+      auto one = [&] {
+        ActionRef r;
         if (!ParseActionRef(&r)) return false;
         proto.parents.push_back(std::move(r));
-      }
+        return true;
+      };
+      if (IsPunct("[") ? !ParseList(one) : !one()) return false;
     }
     if (IsIdent("appliesTo")) {
       Next();
@@ -442,17 +388,17 @@ class SchemaParser {
     }
     if (!Expect(";")) return false;
     for (const std::string& n : names) {
-      RawAction a;
+      ActionDecl a;
       a.ns = proto.ns;
       a.id = n;
       a.parents = proto.parents;
       a.has_applies_to = proto.has_applies_to;
       a.principals = proto.principals;
       a.resources = proto.resources;
-      a.context = proto.context ? Clone(*proto.context) : nullptr;
-      a.line = proto.line;
-      a.column = proto.column;
-      actions.push_back(std::move(a));
+      a.context = proto.context ? internal::CloneType(*proto.context) : nullptr;
+      a.annotations = annotations;
+      a.loc = proto.loc;
+      syntax.actions.push_back(std::move(a));
     }
     return true;
   }
@@ -468,31 +414,29 @@ class SchemaParser {
       return nullptr;
     }
     auto t = std::make_unique<TypeExpr>();
-    t->line = Peek().line;
-    t->column = Peek().column;
+    t->loc = Loc(Peek());
     if (IsPunct("{")) {
       Next();
       t->kind = TypeExpr::Kind::kRecord;
       while (!IsPunct("}")) {
-        if (!SkipAnnotations()) return nullptr;
-        std::string name;
+        AttrExpr attr;
+        if (!ParseAnnotations(&attr.annotations)) return nullptr;
         const Token& nt = Peek();
-        if (!ParseName(&name)) return nullptr;
-        bool required = true;
+        if (!ParseName(&attr.name)) return nullptr;
         if (IsPunct("?")) {
           Next();
-          required = false;
+          attr.required = false;
         }
         if (!Expect(":")) return nullptr;
-        auto at = ParseType(depth + 1);
-        if (!at) return nullptr;
-        for (const auto& [k, unused] : t->attrs) {
-          if (k == name) {
-            Fail(nt, "duplicate attribute `" + name + "`");
+        attr.type = ParseType(depth + 1);
+        if (!attr.type) return nullptr;
+        for (const AttrExpr& a : t->attrs) {
+          if (a.name == attr.name) {
+            Fail(nt, "duplicate attribute `" + attr.name + "`");
             return nullptr;
           }
         }
-        t->attrs.emplace_back(std::move(name), std::make_pair(std::move(at), required));
+        t->attrs.push_back(std::move(attr));
         if (IsPunct(",")) {
           Next();
         } else if (!IsPunct("}")) {
@@ -525,39 +469,88 @@ class SchemaParser {
   Status error_;
 };
 
-class Resolver {
+// The offset of the first byte that is not part of valid UTF-8, or npos.
+size_t InvalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 9;
+    if (n == 9 || i + n >= s.size()) return i;
+    std::uint32_t cp = n == 0 ? c : n == 1 ? (c & 0x1f) : n == 2 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    bool overlong = (n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
+    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+bool IsReservedCommonName(std::string_view n) {
+  return n == "Bool" || n == "Boolean" || n == "Entity" || n == "Extension" || n == "Long" ||
+         n == "Record" || n == "Set" || n == "String";
+}
+
+// Resolves a SchemaSyntax into SchemaData. Common types are resolved once each (memoised), so a
+// schema's resolved types form a DAG; `max_type_nodes` bounds the size of that DAG expanded into
+// a tree, which is what consumers that walk types recursively see.
+class Builder {
  public:
-  Resolver(SchemaParser& p, std::string_view source_name, size_t max_depth)
-      : p_(p), source_name_(source_name), max_depth_(max_depth) {}
+  Builder(const SchemaSyntax& s, std::string_view source_name, const SchemaOptions& options)
+      : s_(s), source_name_(source_name), options_(options) {}
 
   Result<std::shared_ptr<SchemaData>> Run() {
     auto data = std::make_shared<SchemaData>();
-    for (RawCommon& c : p_.commons) {
+    for (const CommonDecl& c : s_.commons) {
       std::string full = Qualify(c.ns, c.name);
-      if (commons_.count(full)) return Error(0, 0, "duplicate common type `" + full + "`");
+      if (IsReservedCommonName(c.name)) {
+        return Error(c.loc, "`" + c.name + "` is reserved and cannot be the name of a common type");
+      }
+      if (commons_.count(full)) return Error(c.loc, "duplicate common type `" + full + "`");
       commons_[full] = &c;
     }
-    for (RawEntity& e : p_.entities) {
+    for (const EntityDecl& e : s_.entities) {
       std::string full = Qualify(e.ns, e.name);
       if (entity_names_.count(full)) {
-        return Error(e.line, e.column, "duplicate entity type `" + full + "`");
+        return Error(e.loc, "duplicate entity type `" + full + "`");
       }
       entity_names_.insert(full);
     }
-    for (RawEntity& e : p_.entities) {
+    // A definition in a namespace may not shadow one of the empty namespace (RFC 70).
+    auto check_shadow = [&](const std::string& ns, const std::string& name,
+                            const SyntaxLoc& loc) -> Status {
+      if (ns.empty() || !(entity_names_.count(name) || commons_.count(name))) return Status::Ok();
+      return Error(loc, "definition of `" + Qualify(ns, name) + "` shadows the definition of `" +
+                            name + "` in the empty namespace");
+    };
+    for (const CommonDecl& c : s_.commons) {
+      ARBITER_RETURN_IF_ERROR(check_shadow(c.ns, c.name, c.loc));
+    }
+    for (const EntityDecl& e : s_.entities) {
+      ARBITER_RETURN_IF_ERROR(check_shadow(e.ns, e.name, e.loc));
+    }
+    for (const CommonDecl& c : s_.commons) {  // unused ones must resolve too
+      ARBITER_RETURN_IF_ERROR(ResolveCommon(Qualify(c.ns, c.name), *c.type, 0).status());
+    }
+    for (const EntityDecl& e : s_.entities) {
       EntityTypeDef def;
       def.name = Qualify(e.ns, e.name);
       for (const std::string& m : e.member_of) {
-        ARBITER_TRY(std::string resolved, ResolveEntityType(m, e.ns, e.line, e.column));
+        ARBITER_TRY(std::string resolved, ResolveEntityType(m, e.ns, e.loc));
         def.member_of.push_back(std::move(resolved));
       }
       if (e.attrs) {
         ARBITER_TRY(auto t, Resolve(*e.attrs, e.ns, 0));
+        if (t->kind != SchemaType::Kind::kRecord) {
+          return Error(e.attrs->loc,
+                       "the shape of entity type `" + def.name + "` must be a record type");
+        }
         def.attrs = std::move(t);
       } else {
-        auto empty = std::make_shared<SchemaType>();
-        empty->kind = SchemaType::Kind::kRecord;
-        def.attrs = std::move(empty);
+        def.attrs = EmptyRecord();
       }
       if (e.tags) {
         ARBITER_TRY(auto t, Resolve(*e.tags, e.ns, 0));
@@ -566,66 +559,108 @@ class Resolver {
       def.enum_ids = e.enum_ids;
       data->entity_types[def.name] = std::move(def);
     }
-    for (RawAction& a : p_.actions) {
+    std::set<EntityUid> declared;
+    for (const ActionDecl& a : s_.actions)
+      declared.insert(EntityUid(Qualify(a.ns, "Action"), a.id));
+    for (const ActionDecl& a : s_.actions) {
       ActionDef def;
       def.uid = EntityUid(Qualify(a.ns, "Action"), a.id);
       if (data->actions.count(def.uid)) {
-        return Error(a.line, a.column, "duplicate action `" + def.uid.ToString() + "`");
+        return Error(a.loc, "duplicate action `" + def.uid.ToString() + "`");
       }
-      for (const RawActionRef& r : a.parents) {
-        def.parents.emplace_back(r.type.empty() ? Qualify(a.ns, "Action") : r.type, r.id);
+      for (const ActionRef& r : a.parents) {
+        // An action group's type is relative to the declaring namespace, then absolute.
+        EntityUid parent(Qualify(a.ns, r.type.empty() ? "Action" : r.type), r.id);
+        if (!r.type.empty() && !declared.count(parent)) parent = EntityUid(r.type, r.id);
+        if (!declared.count(parent)) {
+          return Error(a.loc, "action `" + def.uid.ToString() + "` is in undeclared action `" +
+                                  parent.ToString() + "`");
+        }
+        def.parents.push_back(std::move(parent));
       }
       def.has_applies_to = a.has_applies_to;
       for (const std::string& t : a.principals) {
-        ARBITER_TRY(std::string resolved, ResolveEntityType(t, a.ns, a.line, a.column));
+        ARBITER_TRY(std::string resolved, ResolveEntityType(t, a.ns, a.loc));
         def.principals.push_back(std::move(resolved));
       }
       for (const std::string& t : a.resources) {
-        ARBITER_TRY(std::string resolved, ResolveEntityType(t, a.ns, a.line, a.column));
+        ARBITER_TRY(std::string resolved, ResolveEntityType(t, a.ns, a.loc));
         def.resources.push_back(std::move(resolved));
       }
       if (a.context) {
         ARBITER_TRY(auto t, Resolve(*a.context, a.ns, 0));
         if (t->kind != SchemaType::Kind::kRecord) {
-          return Error(a.line, a.column,
+          return Error(a.context->loc,
                        "the context of action `" + def.uid.ToString() + "` must be a record type");
         }
         def.context = std::move(t);
       } else {
-        auto empty = std::make_shared<SchemaType>();
-        empty->kind = SchemaType::Kind::kRecord;
-        def.context = std::move(empty);
+        def.context = EmptyRecord();
       }
       data->action_order.push_back(def.uid);
       data->actions[def.uid] = std::move(def);
     }
-    for (const auto& [uid, def] : data->actions) {
-      for (const EntityUid& parent : def.parents) {
-        if (!data->actions.count(parent)) {
-          return Error(0, 0,
-                       "action `" + uid.ToString() + "` is in undeclared action `" +
-                           parent.ToString() + "`");
-        }
-      }
-    }
+    ARBITER_RETURN_IF_ERROR(CheckActionCycles(*data));
     return data;
   }
 
  private:
-  Status Error(std::uint32_t line, std::uint32_t column, const std::string& msg) {
+  Status Error(const SyntaxLoc& loc, const std::string& msg) const {
     std::string where = source_name_.empty() ? "" : std::string(source_name_) + ":";
-    if (line) where += std::to_string(line) + ":" + std::to_string(column) + ": ";
+    if (loc.line) {
+      where += std::to_string(loc.line) + ":" + std::to_string(loc.column) + ": ";
+    } else if (!loc.json_path.empty()) {
+      where += (where.empty() ? "" : " ") + loc.json_path + ": ";
+    } else if (!where.empty()) {
+      where += " ";
+    }
     return Status::InvalidArgument(where + msg);
   }
 
-  Result<std::string> ResolveEntityType(const std::string& name, const std::string& ns,
-                                        std::uint32_t line, std::uint32_t column) {
-    if (!ns.empty() && entity_names_.count(ns + "::" + name)) return ns + "::" + name;
-    if (entity_names_.count(name)) return name;
-    return Error(line, column, "undeclared entity type `" + name + "`");
+  static std::shared_ptr<const SchemaType> EmptyRecord() {
+    auto empty = std::make_shared<SchemaType>();
+    empty->kind = SchemaType::Kind::kRecord;
+    return empty;
   }
 
-  Result<std::shared_ptr<const SchemaType>> Builtin(std::string_view name) {
+  Status CheckActionCycles(const SchemaData& data) const {
+    // Iterative DFS with colours: 1 = on the stack, 2 = done.
+    std::unordered_map<EntityUid, int, EntityUidHash> colour;
+    for (const EntityUid& start : data.action_order) {
+      if (colour[start]) continue;
+      std::vector<std::pair<EntityUid, size_t>> stack{{start, 0}};
+      colour[start] = 1;
+      while (!stack.empty()) {
+        auto& [uid, next] = stack.back();
+        const ActionDef& def = data.actions.at(uid);
+        if (next == def.parents.size()) {
+          colour[uid] = 2;
+          stack.pop_back();
+          continue;
+        }
+        const EntityUid& p = def.parents[next++];
+        int& c = colour[p];
+        if (c == 1) {
+          return Error(SyntaxLoc{},
+                       "cycle in the action hierarchy containing `" + p.ToString() + "`");
+        }
+        if (c == 0) {
+          c = 1;
+          stack.emplace_back(p, 0);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> ResolveEntityType(const std::string& name, const std::string& ns,
+                                        const SyntaxLoc& loc) {
+    if (!ns.empty() && entity_names_.count(ns + "::" + name)) return ns + "::" + name;
+    if (entity_names_.count(name)) return name;
+    return Error(loc, "undeclared entity type `" + name + "`");
+  }
+
+  static std::shared_ptr<const SchemaType> Builtin(std::string_view name) {
     auto t = std::make_shared<SchemaType>();
     if (name == "Bool" || name == "Boolean") {
       t->kind = SchemaType::Kind::kBool;
@@ -637,73 +672,188 @@ class Resolver {
       t->kind = SchemaType::Kind::kExtension;
       t->name = std::string(name);
     } else {
-      return Status::NotFound("");
+      return nullptr;
     }
-    return std::shared_ptr<const SchemaType>(std::move(t));
+    return t;
   }
 
-  Result<std::shared_ptr<const SchemaType>> ResolveName(const std::string& name,
-                                                        const std::string& ns, size_t depth,
-                                                        const TypeExpr& at) {
+  Result<std::shared_ptr<const SchemaType>> Counted(std::shared_ptr<const SchemaType> t,
+                                                    size_t size, size_t height,
+                                                    const SyntaxLoc& loc) {
+    if (size > options_.max_type_nodes) {
+      return Status::ResourceExhausted(
+          Error(loc,
+                "types expand to more than " + std::to_string(options_.max_type_nodes) + " nodes")
+              .message());
+    }
+    sizes_[t.get()] = size;
+    heights_[t.get()] = height;
+    return t;
+  }
+
+  size_t HeightOf(const std::shared_ptr<const SchemaType>& t) const {
+    auto it = heights_.find(t.get());
+    return it == heights_.end() ? 0 : it->second;
+  }
+
+  size_t SizeOf(const std::shared_ptr<const SchemaType>& t) const {
+    auto it = sizes_.find(t.get());
+    return it == sizes_.end() ? 1 : it->second;
+  }
+
+  // `depth` is the nesting at which the reference appears; a common type resolved once counts
+  // its own height at every use.
+  Result<std::shared_ptr<const SchemaType>> ResolveCommon(const std::string& full,
+                                                          const TypeExpr& at, size_t depth) {
+    if (auto it = resolved_commons_.find(full); it != resolved_commons_.end()) {
+      if (depth + HeightOf(it->second) > options_.max_depth) return TooDeep(at);
+      return it->second;
+    }
+    if (std::find(resolving_.begin(), resolving_.end(), full) != resolving_.end()) {
+      return Error(at.loc, "cyclic common type definition involving `" + full + "`");
+    }
+    if (resolving_.size() > options_.max_depth) {
+      return Status::ResourceExhausted(Error(at.loc, "common type references nest deeper than " +
+                                                         std::to_string(options_.max_depth))
+                                           .message());
+    }
+    const CommonDecl& c = *commons_.at(full);
+    resolving_.push_back(full);
+    auto r = Resolve(*c.type, c.ns, depth);
+    resolving_.pop_back();
+    if (!r) return r.error();
+    resolved_commons_[full] = *r;
+    return r;
+  }
+
+  Status TooDeep(const TypeExpr& t) const {
+    return Status::ResourceExhausted(
+        Error(t.loc, "type nests deeper than " + std::to_string(options_.max_depth)).message());
+  }
+
+  Result<std::shared_ptr<const SchemaType>> ResolveName(const TypeExpr& t, const std::string& ns,
+                                                        size_t depth) {
+    const std::string& name = t.name;
     auto entity = [&](const std::string& full) {
-      auto t = std::make_shared<SchemaType>();
-      t->kind = SchemaType::Kind::kEntity;
-      t->name = full;
-      return std::shared_ptr<const SchemaType>(std::move(t));
+      auto e = std::make_shared<SchemaType>();
+      e->kind = SchemaType::Kind::kEntity;
+      e->name = full;
+      return std::shared_ptr<const SchemaType>(std::move(e));
     };
+    switch (t.kind) {
+      case TypeExpr::Kind::kEntity: {
+        ARBITER_TRY(std::string full, ResolveEntityType(name, ns, t.loc));
+        return entity(full);
+      }
+      case TypeExpr::Kind::kExtension: {
+        auto b = Builtin(name);
+        if (!b || b->kind != SchemaType::Kind::kExtension) {
+          return Error(t.loc, "unknown extension type `" + name + "`");
+        }
+        return b;
+      }
+      case TypeExpr::Kind::kPrimitive: return Builtin(name);
+      default: break;
+    }
+    bool entities_too = t.kind == TypeExpr::Kind::kName;
     std::vector<std::string> candidates;
     if (!ns.empty()) candidates.push_back(ns + "::" + name);
     candidates.push_back(name);
     for (const std::string& c : candidates) {
-      auto it = commons_.find(c);
-      if (it != commons_.end()) return Resolve(*it->second->type, it->second->ns, depth + 1);
-      if (entity_names_.count(c)) return entity(c);
+      if (commons_.count(c)) return ResolveCommon(c, t, depth);
+      if (entities_too && entity_names_.count(c)) return entity(c);
     }
-    if (name.rfind("__cedar::", 0) == 0) {
-      auto b = Builtin(std::string_view(name).substr(9));
-      if (b) return b;
-    } else {
-      auto b = Builtin(name);
-      if (b) return b;
+    auto b = Builtin(name.rfind("__cedar::", 0) == 0 ? std::string_view(name).substr(9)
+                                                     : std::string_view(name));
+    if (b) return b;
+    if (!entities_too && entity_names_.count(Qualify(ns, name)) + entity_names_.count(name)) {
+      return Error(t.loc, "`" + name + "` is an entity type; write {\"type\": \"Entity\", " +
+                              "\"name\": \"" + name + "\"} or use EntityOrCommon");
     }
-    return Error(at.line, at.column, "undeclared type `" + name + "`");
+    return Error(t.loc, "undeclared type `" + name + "`");
   }
 
   Result<std::shared_ptr<const SchemaType>> Resolve(const TypeExpr& t, const std::string& ns,
                                                     size_t depth) {
-    if (depth > max_depth_) {
-      return Error(t.line, t.column, "type definitions nest too deeply or are cyclic");
-    }
+    if (depth > options_.max_depth) return TooDeep(t);
     switch (t.kind) {
-      case TypeExpr::Kind::kName: return ResolveName(t.name, ns, depth, t);
       case TypeExpr::Kind::kSet: {
         ARBITER_TRY(auto el, Resolve(*t.element, ns, depth + 1));
         auto s = std::make_shared<SchemaType>();
         s->kind = SchemaType::Kind::kSet;
+        size_t size = 1 + SizeOf(el), height = 1 + HeightOf(el);
         s->element = std::move(el);
-        return std::shared_ptr<const SchemaType>(std::move(s));
+        return Counted(std::move(s), size, height, t.loc);
       }
       case TypeExpr::Kind::kRecord: {
         auto r = std::make_shared<SchemaType>();
         r->kind = SchemaType::Kind::kRecord;
-        for (const auto& [k, v] : t.attrs) {
-          ARBITER_TRY(auto at, Resolve(*v.first, ns, depth + 1));
-          r->attrs[k] = AttrType{std::move(at), v.second};
+        size_t size = 1, height = 1;
+        for (const AttrExpr& a : t.attrs) {
+          ARBITER_TRY(auto at, Resolve(*a.type, ns, depth + 1));
+          size += SizeOf(at);
+          height = std::max(height, 1 + HeightOf(at));
+          if (size > options_.max_type_nodes) return Counted(r, size, height, t.loc);
+          r->attrs[a.name] = AttrType{std::move(at), a.required};
         }
-        return std::shared_ptr<const SchemaType>(std::move(r));
+        return Counted(std::move(r), size, height, t.loc);
       }
+      default: return ResolveName(t, ns, depth);
     }
-    return Error(t.line, t.column, "bad type");
   }
 
-  SchemaParser& p_;
+  const SchemaSyntax& s_;
   std::string_view source_name_;
-  size_t max_depth_;
-  std::unordered_map<std::string, RawCommon*> commons_;
+  const SchemaOptions& options_;
+  std::unordered_map<std::string, const CommonDecl*> commons_;
+  std::unordered_map<std::string, std::shared_ptr<const SchemaType>> resolved_commons_;
+  std::vector<std::string> resolving_;
+  std::unordered_map<const SchemaType*, size_t> sizes_, heights_;
   std::set<std::string> entity_names_;
 };
 
 }  // namespace
+
+namespace internal {
+
+std::unique_ptr<TypeExpr> CloneType(const TypeExpr& t) {
+  auto c = std::make_unique<TypeExpr>();
+  c->kind = t.kind;
+  c->name = t.name;
+  c->loc = t.loc;
+  if (t.element) c->element = CloneType(*t.element);
+  for (const AttrExpr& a : t.attrs) {
+    c->attrs.push_back(AttrExpr{a.name, CloneType(*a.type), a.required, a.annotations});
+  }
+  return c;
+}
+
+Result<SchemaSyntax> ParseCedarSyntax(std::string_view text, std::string_view source_name,
+                                      const SchemaOptions& options) {
+  if (text.size() > options.max_bytes) {
+    return Status::ResourceExhausted("schema is " + std::to_string(text.size()) +
+                                     " bytes, over the limit of " +
+                                     std::to_string(options.max_bytes));
+  }
+  if (size_t bad = InvalidUtf8At(text); bad != std::string_view::npos) {
+    return Status::InvalidArgument((source_name.empty() ? "" : std::string(source_name) + ": ") +
+                                   "invalid UTF-8 at byte " + std::to_string(bad));
+  }
+  SchemaParser parser(text, source_name, options);
+  if (!parser.Parse()) return OneLine(parser.error());
+  return std::move(parser.syntax);
+}
+
+Result<std::shared_ptr<SchemaData>> BuildSchema(const SchemaSyntax& syntax,
+                                                std::string_view source_name,
+                                                const SchemaOptions& options) {
+  Builder builder(syntax, source_name, options);
+  auto data = builder.Run();
+  if (!data) return OneLine(data.error());
+  return data;
+}
+
+}  // namespace internal
 
 class SchemaBuilder {
  public:
@@ -731,23 +881,36 @@ bool Schema::HasEntityType(std::string_view name) const {
 
 bool Schema::HasAction(const EntityUid& action) const { return data_->actions.count(action) != 0; }
 
+bool IsJsonSchemaText(std::string_view text) {
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    return c == '{';
+  }
+  return false;
+}
+
 Result<Schema> ParseSchema(std::string_view text, std::string_view source_name) {
   return ParseSchema(text, source_name, SchemaOptions{});
 }
 
 Result<Schema> ParseSchema(std::string_view text, std::string_view source_name,
                            const SchemaOptions& options) {
-  if (text.size() > options.max_bytes) {
-    return Status::ResourceExhausted("schema is " + std::to_string(text.size()) +
-                                     " bytes, over the limit of " +
-                                     std::to_string(options.max_bytes));
-  }
-  SchemaParser parser(text, source_name, options);
-  if (!parser.Parse()) return internal::OneLine(parser.error());
-  Resolver resolver(parser, source_name, options.max_depth);
-  auto data = resolver.Run();
-  if (!data) return internal::OneLine(data.error());
-  return SchemaBuilder::Make(std::move(*data));
+  if (IsJsonSchemaText(text)) return ParseJsonSchema(text, source_name, options);
+  return ParseCedarSchema(text, source_name, options);
+}
+
+Result<Schema> ParseCedarSchema(std::string_view text, std::string_view source_name,
+                                const SchemaOptions& options) {
+  ARBITER_TRY(SchemaSyntax syntax, internal::ParseCedarSyntax(text, source_name, options));
+  ARBITER_TRY(auto data, internal::BuildSchema(syntax, source_name, options));
+  return SchemaBuilder::Make(std::move(data));
+}
+
+Result<Schema> ParseJsonSchema(std::string_view text, std::string_view source_name,
+                               const SchemaOptions& options) {
+  ARBITER_TRY(SchemaSyntax syntax, internal::ParseJsonSyntax(text, source_name, options));
+  ARBITER_TRY(auto data, internal::BuildSchema(syntax, source_name, options));
+  return SchemaBuilder::Make(std::move(data));
 }
 
 // ---- typed JSON ----
