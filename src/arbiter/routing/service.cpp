@@ -68,7 +68,7 @@ void WriteCedarValue(internal::CanonicalWriter& w, const cedar::Value& v) {
 std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
                             const CaseKey& key, const Actor& actor, std::int64_t at_micros) {
   std::string out;
-  out.reserve(1024 + 128 * d.reasons.size());
+  out.reserve(2048 + 256 * d.reasons.size());  // no regrowth for the usual ~1.1 KB record
   internal::CanonicalWriter w(out);
   w.BeginObject();
   w.Key("actor");
@@ -83,10 +83,10 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
   w.Key("bundle");
   w.Raw(bundle.canonical_ref());
   w.Key("case");
-  w.String(key.Hash("case", c.id));
+  w.UnescapedString([&](std::string& o) { key.AppendHash("case", c.id, o); });
   if (!c.customer.id.empty()) {
     w.Key("customer");
-    w.String(key.Hash("customer", c.customer.id));
+    w.UnescapedString([&](std::string& o) { key.AppendHash("customer", c.customer.id, o); });
   }
   w.Key("decision");
   w.BeginObject();
@@ -157,7 +157,8 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
   w.Key("source");
   w.String(c.source);
   w.Key("text");
-  w.String(key.Hash("text", c.AllText()));
+  const std::string text = c.AllText();
+  w.UnescapedString([&](std::string& o) { key.AppendHash("text", text, o); });
   w.Key("type");
   w.String("route");
   w.Key("v");

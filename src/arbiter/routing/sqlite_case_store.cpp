@@ -6,6 +6,7 @@
 
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
+#include "arbiter/routing/internal/hmac.h"
 #include "arbiter/store/module_schema.h"
 
 namespace arbiter::routing {
@@ -309,7 +310,7 @@ Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
     return keys_.emplace(std::move(id), CaseKey(key)).first->second;
   }
   get.Reset();
-  Bytes key = RandomBytes(32);
+  Bytes key = internal::NewCaseKeyBytes();
   ARBITER_RETURN_IF_ERROR(stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(key)).Run());
   return keys_.emplace(std::move(id), CaseKey(key)).first->second;
 }
