@@ -8,12 +8,17 @@
 //   CedarOnly           the ai_handle authorization alone (peer: the floor routing builds on)
 //   EvaluateRoute       case -> signals mapped into the Case entity -> Cedar -> decision
 //   RouteWithEvidence   EvaluateRoute + the evidence record (keyed hashes, canonical JSON, append)
-//   ServiceRouteCase    RoutingService::RouteCase: the above + per-case key, lifecycle, state
+//   ServiceRouteCase    RoutingService::RouteCase: the above + per-case key, lifecycle, state;
+//                       /0 no case store, /1 InMemoryCaseStore, /2 SQLite NORMAL, /3 SQLite FULL
+//   ServiceRouteCaseScanned  the same with CaseSignals computing sensitivity and duplicates
 //   ReplayLine          one JSON line parsed and decided under two bundles (what `replay` does)
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -22,9 +27,11 @@
 #include "arbiter/cedar/authorizer.h"
 #include "arbiter/common/json.h"
 #include "arbiter/routing/bundle.h"
+#include "arbiter/routing/case_signals.h"
 #include "arbiter/routing/replay.h"
 #include "arbiter/routing/router.h"
 #include "arbiter/routing/service.h"
+#include "arbiter/routing/sqlite_case_store.h"
 
 namespace arbiter::routing {
 namespace {
@@ -198,39 +205,123 @@ void KeyedHash(benchmark::State& state) {
 }
 BENCHMARK(KeyedHash);
 
-void ServiceRouteCase(benchmark::State& state) {
+// Where RoutingService keeps its cases in the service benchmarks.
+enum StoreKind : int64_t { kNoStore = 0, kMemoryStore = 1, kSqliteNormal = 2, kSqliteFull = 3 };
+
+std::string StoreLabel(int64_t kind) {
+  switch (kind) {
+    case kNoStore: return "no case store";
+    case kMemoryStore: return "InMemoryCaseStore";
+    case kSqliteNormal: return "SQLite WAL synchronous=NORMAL";
+    default: return "SQLite WAL synchronous=FULL";
+  }
+}
+
+// A RoutingService with its stores, rebuilt (outside the timing) every kBatch cases so that every
+// case is new and memory stays bounded. SQLite files go to $ARBITER_BENCH_DIR (default /tmp).
+class ServiceUnderTest {
+ public:
+  ServiceUnderTest(int64_t kind, SignalComputer* signals) : kind_(kind), signals_(signals) {
+    if (!packs_.Install(GetCorpus().bundle, Actor{}).has_value()) std::exit(1);
+    const char* dir = std::getenv("ARBITER_BENCH_DIR");
+    db_path_ = std::filesystem::path(dir != nullptr ? dir : "/tmp") /
+               ("bench_routing_" + std::to_string(::getpid()) + ".db");
+    Reset();
+  }
+  ~ServiceUnderTest() {
+    service_.reset();
+    sqlite_.reset();
+    RemoveFiles();
+  }
+  void Reset() {
+    service_.reset();
+    sqlite_.reset();
+    memory_cases_ = std::make_unique<InMemoryCaseStore>();
+    memory_keys_ = std::make_unique<InMemoryCaseKeyStore>();
+    ServiceDeps deps{&packs_, &sink_, memory_keys_.get(), &grants_, signals_, &clock_};
+    if (kind_ == kMemoryStore) deps.cases = memory_cases_.get();
+    if (kind_ == kSqliteNormal || kind_ == kSqliteFull) {
+      RemoveFiles();
+      store::SqliteOptions options;
+      options.durability =
+          kind_ == kSqliteFull ? store::Durability::kFull : store::Durability::kNormal;
+      auto db = store::SqliteDb::Open(db_path_, options);
+      if (!db) Die(db.error());
+      auto opened = SqliteRoutingStore::Open(std::move(db).value());
+      if (!opened) Die(opened.error());
+      sqlite_ = std::move(opened).value();
+      deps.keys = sqlite_.get();
+      deps.cases = sqlite_.get();
+    }
+    service_ = std::make_unique<RoutingService>(deps);
+  }
+  RoutingService& service() { return *service_; }
+
+ private:
+  [[noreturn]] static void Die(const Status& s) {
+    std::cerr << "bench_routing: " << s.ToString() << "\n";
+    std::exit(1);
+  }
+  void RemoveFiles() {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(std::filesystem::path(db_path_) += suffix, ec);
+    }
+  }
+
+  int64_t kind_;
+  SignalComputer* signals_;
+  FakeClock clock_;
+  PackStore packs_{nullptr, clock_};
+  CountingSink sink_;
+  InMemoryGrantIssuer grants_{clock_};
+  std::filesystem::path db_path_;
+  std::unique_ptr<InMemoryCaseStore> memory_cases_;
+  std::unique_ptr<InMemoryCaseKeyStore> memory_keys_;
+  std::unique_ptr<SqliteRoutingStore> sqlite_;
+  std::unique_ptr<RoutingService> service_;
+};
+
+// RoutingService::RouteCase on new cases. Arg: the case store (StoreKind). Signals are the ones
+// the sample lines give (as the pack tests use them); ServiceRouteCaseScanned computes them.
+void RunServiceRouteCase(benchmark::State& state, SignalComputer* signals) {
   const Corpus& c = GetCorpus();
-  FakeClock clock;
-  PackStore packs(nullptr, clock);
-  if (!packs.Install(c.bundle, Actor{}).has_value()) std::exit(1);
-  CountingSink sink;
-  InMemoryGrantIssuer grants(clock);
-  auto keys = std::make_unique<InMemoryCaseKeyStore>();
-  auto service = std::make_unique<RoutingService>(
-      ServiceDeps{&packs, &sink, keys.get(), &grants, nullptr, &clock});
+  ServiceUnderTest sut(state.range(0), signals);
+  state.SetLabel(StoreLabel(state.range(0)));
   const Actor actor{"source", "zendesk"};
-  constexpr size_t kBatch = 4096;  // fresh service per batch: every case is new
+  constexpr size_t kBatch = 4096;
   size_t i = 0;
   std::vector<sources::Case> batch(c.cases.begin(), c.cases.end());
+  const ComputedSignals none;
   for (auto _ : state) {
     if (i != 0 && i % kBatch == 0) {
       state.PauseTiming();
-      keys = std::make_unique<InMemoryCaseKeyStore>();
-      service = std::make_unique<RoutingService>(
-          ServiceDeps{&packs, &sink, keys.get(), &grants, nullptr, &clock});
+      sut.Reset();
       state.ResumeTiming();
     }
     const size_t k = i % c.cases.size();
     sources::Case& cs = batch[k];
     cs.id = "B" + std::to_string(i);
-    auto r = service->RouteCase(cs, c.signals[k], actor);
+    auto r = sut.service().RouteCase(cs, signals != nullptr ? none : c.signals[k], actor);
     if (!r) state.SkipWithError(r.error().ToString().c_str());
     benchmark::DoNotOptimize(r);
     ++i;
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(ServiceRouteCase);
+
+void ServiceRouteCase(benchmark::State& state) { RunServiceRouteCase(state, nullptr); }
+BENCHMARK(ServiceRouteCase)->Arg(kNoStore)->Arg(kMemoryStore)->Arg(kSqliteNormal);
+// One fsync per case: bounded so a run stays short.
+BENCHMARK(ServiceRouteCase)->Arg(kSqliteFull)->Iterations(2000);
+
+// The same with the production SignalComputer: the sensitivity scanner over the case text and
+// the duplicate index (which grows with every open case, up to kBatch).
+void ServiceRouteCaseScanned(benchmark::State& state) {
+  CaseSignals signals;
+  RunServiceRouteCase(state, &signals);
+}
+BENCHMARK(ServiceRouteCaseScanned)->Arg(kNoStore)->Arg(kMemoryStore);
 
 void ReplayLine(benchmark::State& state) {
   const Corpus& c = GetCorpus();

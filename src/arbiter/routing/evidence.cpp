@@ -40,7 +40,14 @@ void InMemoryEvidenceSink::FailAppends(bool fail) {
 CaseKey::CaseKey(const Bytes& key) : key_(std::make_shared<internal::HmacSha256Key>(key)) {}
 
 std::string CaseKey::Hash(std::string_view label, std::string_view data) const {
-  return HexEncode(key_->Mac(label, data));
+  std::string out;
+  out.reserve(64);
+  key_->AppendHexMac(label, data, out);
+  return out;
+}
+
+void CaseKey::AppendHash(std::string_view label, std::string_view data, std::string& out) const {
+  key_->AppendHexMac(label, data, out);
 }
 
 Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
@@ -50,7 +57,8 @@ Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
     return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
   }
   auto it = keys_.find(id);
-  if (it == keys_.end()) it = keys_.emplace(std::move(id), CaseKey(RandomBytes(32))).first;
+  if (it == keys_.end())
+    it = keys_.emplace(std::move(id), CaseKey(internal::NewCaseKeyBytes())).first;
   return it->second;
 }
 

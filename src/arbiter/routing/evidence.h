@@ -72,6 +72,8 @@ class CaseKey {
   // Lowercase hex HMAC-SHA-256(key, label || 0x00 || data). Labels keep hashes of different
   // fields apart ("case", "customer", "text", ...).
   std::string Hash(std::string_view label, std::string_view data) const;
+  // The same 64 hex characters appended to `out` (no temporary string).
+  void AppendHash(std::string_view label, std::string_view data, std::string& out) const;
 
  private:
   std::shared_ptr<const internal::HmacSha256Key> key_;
@@ -81,7 +83,8 @@ class CaseKey {
 class CaseKeyStore {
  public:
   virtual ~CaseKeyStore() = default;
-  // The case's key, created (32 random bytes) on first use. kFailedPrecondition after Shred.
+  // The case's key, created (32 random bytes, internal::NewCaseKeyBytes) on first use.
+  // kFailedPrecondition after Shred.
   virtual Result<CaseKey> KeyFor(std::string_view case_id) = 0;
   // Deletes the key for good; later KeyFor calls for the case fail.
   virtual Status Shred(std::string_view case_id) = 0;

@@ -34,6 +34,41 @@ std::string_view OutcomeKindName(OutcomeKind k) {
   return "reopened";
 }
 
+std::optional<CaseState> ParseCaseState(std::string_view name) {
+  for (CaseState s :
+       {CaseState::kNew, CaseState::kRouted, CaseState::kBlocked, CaseState::kClaimed,
+        CaseState::kEscalated, CaseState::kOverridden, CaseState::kClosed, CaseState::kReopened}) {
+    if (CaseStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<Holder> ParseHolder(std::string_view name) {
+  for (Holder h : {Holder::kNone, Holder::kAi, Holder::kHuman}) {
+    if (HolderName(h) == name) return h;
+  }
+  return std::nullopt;
+}
+
+Result<CaseLifecycle> CaseLifecycle::Restore(CaseState state, Holder holder, std::string queue,
+                                             std::string agent) {
+  const bool consistent =
+      (state != CaseState::kClaimed || (!agent.empty() && holder == Holder::kAi)) &&
+      (state != CaseState::kNew || (holder == Holder::kNone && agent.empty())) &&
+      (state != CaseState::kBlocked || holder == Holder::kNone);
+  if (!consistent) {
+    return Status::DataLoss("stored lifecycle is inconsistent: state " +
+                            std::string(CaseStateName(state)) + ", holder " +
+                            std::string(HolderName(holder)) + ", agent `" + agent + "`");
+  }
+  CaseLifecycle lc;
+  lc.state_ = state;
+  lc.holder_ = holder;
+  lc.queue_ = std::move(queue);
+  lc.agent_ = std::move(agent);
+  return lc;
+}
+
 std::optional<OutcomeKind> ParseOutcomeKind(std::string_view name) {
   if (name == "reopened") return OutcomeKind::kReopened;
   if (name == "disputed") return OutcomeKind::kDisputed;

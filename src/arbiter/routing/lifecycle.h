@@ -42,9 +42,16 @@ std::string_view HolderName(Holder h);
 enum class OutcomeKind : std::uint8_t { kReopened, kDisputed, kSatisfaction };
 std::string_view OutcomeKindName(OutcomeKind k);  // "reopened", "disputed", "csat"
 std::optional<OutcomeKind> ParseOutcomeKind(std::string_view name);
+std::optional<CaseState> ParseCaseState(std::string_view name);
+std::optional<Holder> ParseHolder(std::string_view name);
 
 class CaseLifecycle {
  public:
+  // A lifecycle as it was saved (CaseStore). kDataLoss when the combination cannot arise from the
+  // transitions above (e.g. claimed without an agent), so a damaged store is not trusted.
+  static Result<CaseLifecycle> Restore(CaseState state, Holder holder, std::string queue,
+                                       std::string agent);
+
   CaseState state() const { return state_; }
   Holder holder() const { return holder_; }
   const std::string& queue() const { return queue_; }

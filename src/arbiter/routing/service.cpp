@@ -68,7 +68,7 @@ void WriteCedarValue(internal::CanonicalWriter& w, const cedar::Value& v) {
 std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
                             const CaseKey& key, const Actor& actor, std::int64_t at_micros) {
   std::string out;
-  out.reserve(1024 + 128 * d.reasons.size());
+  out.reserve(2048 + 256 * d.reasons.size());  // no regrowth for the usual ~1.1 KB record
   internal::CanonicalWriter w(out);
   w.BeginObject();
   w.Key("actor");
@@ -83,10 +83,10 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
   w.Key("bundle");
   w.Raw(bundle.canonical_ref());
   w.Key("case");
-  w.String(key.Hash("case", c.id));
+  w.UnescapedString([&](std::string& o) { key.AppendHash("case", c.id, o); });
   if (!c.customer.id.empty()) {
     w.Key("customer");
-    w.String(key.Hash("customer", c.customer.id));
+    w.UnescapedString([&](std::string& o) { key.AppendHash("customer", c.customer.id, o); });
   }
   w.Key("decision");
   w.BeginObject();
@@ -157,7 +157,8 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
   w.Key("source");
   w.String(c.source);
   w.Key("text");
-  w.String(key.Hash("text", c.AllText()));
+  const std::string text = c.AllText();
+  w.UnescapedString([&](std::string& o) { key.AppendHash("text", text, o); });
   w.Key("type");
   w.String("route");
   w.Key("v");
@@ -166,9 +167,38 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
   return out;
 }
 
-RoutingService::RoutingService(ServiceDeps deps) : deps_(deps) {}
+RoutingService::RoutingService(ServiceDeps deps) : deps_(deps) { load_status_ = Load(); }
+
+Result<std::unique_ptr<RoutingService>> RoutingService::Open(ServiceDeps deps) {
+  auto service = std::make_unique<RoutingService>(deps);
+  ARBITER_RETURN_IF_ERROR(service->load_status_);
+  return service;
+}
+
+Status RoutingService::Load() {
+  if (deps_.cases == nullptr) return Status::Ok();
+  ARBITER_TRY(std::vector<StoredCase> stored, deps_.cases->LoadAll());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (StoredCase& c : stored) {
+    const CaseState s = c.lifecycle.state();
+    // Cases in the duplicate index before the restart: routed and not closed since.
+    const bool indexed =
+        s != CaseState::kNew && s != CaseState::kClosed && s != CaseState::kReopened && !c.shredded;
+    if (indexed && deps_.signals != nullptr) deps_.signals->CaseOpened(c.c);
+    std::string id = c.c.id;
+    cases_.insert_or_assign(std::move(id), std::move(c));
+  }
+  return Status::Ok();
+}
+
+Status RoutingService::Commit(CaseEntry* into, CaseEntry&& next, unsigned changed) {
+  if (deps_.cases != nullptr) ARBITER_RETURN_IF_ERROR(deps_.cases->Put(next, changed));
+  *into = std::move(next);
+  return Status::Ok();
+}
 
 Result<std::shared_ptr<const Bundle>> RoutingService::CurrentBundle() const {
+  ARBITER_RETURN_IF_ERROR(load_status_);
   std::shared_ptr<const Bundle> b = deps_.packs->Current();
   if (b == nullptr) return Status::FailedPrecondition("no policy pack is loaded");
   return b;
@@ -238,8 +268,7 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
     }
   }
 
-  if (it == cases_.end()) it = cases_.emplace(c.id, CaseEntry{}).first;
-  CaseEntry& e = it->second;
+  CaseEntry e = it != cases_.end() ? it->second : CaseEntry{};
   e.c = c;
   e.signals = signals;
   ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(c.id));
@@ -247,13 +276,19 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
                                                                       deps_.clock->NowMicros())));
   e.evidence.push_back(index);
   ARBITER_RETURN_IF_ERROR(e.lifecycle.Route(d.route, d.queue));
-  if (deps_.signals != nullptr) deps_.signals->CaseOpened(c);
   e.last_route = d;
   if (d.route == Route::kAi) {
     e.kept_by_ai = true;
     e.ai_bundle_hash = d.bundle_hash;
     e.ai_policies = PolicyIds(d.reasons);
   }
+  if (deps_.cases != nullptr) ARBITER_RETURN_IF_ERROR(deps_.cases->Put(e, kCaseChangedAll));
+  if (it == cases_.end()) {
+    cases_.emplace(c.id, std::move(e));
+  } else {
+    it->second = std::move(e);
+  }
+  if (deps_.signals != nullptr) deps_.signals->CaseOpened(c);
   return RouteResult{std::move(d), index};
 }
 
@@ -261,12 +296,14 @@ Result<ClaimResult> RoutingService::Claim(std::string_view case_id, const cedar:
                                           const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  ARBITER_TRY(CaseEntry * cur, Find(case_id));
   const std::string agent_id = agent.ToString();
   {
-    CaseLifecycle probe = e->lifecycle;
+    CaseLifecycle probe = cur->lifecycle;
     ARBITER_RETURN_IF_ERROR(probe.Claim(agent_id));
   }
+  CaseEntry next = *cur;
+  CaseEntry* e = &next;
   CaseView view = BuildCaseView(*bundle, e->c, e->signals);
   RoutingDecision d = EvaluateRoute(*bundle, view, agent);
   if (d.route != Route::kAi) {
@@ -281,6 +318,7 @@ Result<ClaimResult> RoutingService::Claim(std::string_view case_id, const cedar:
     ARBITER_RETURN_IF_ERROR(Write(*e, record).status());
     ARBITER_RETURN_IF_ERROR(e->lifecycle.Escalate(queue));
     e->escalated_later = true;
+    ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState));
     return Status::PermissionDenied("agent " + agent_id + " may not handle case `" +
                                     std::string(case_id) + "`: escalated to queue `" + queue + "`");
   }
@@ -295,6 +333,7 @@ Result<ClaimResult> RoutingService::Claim(std::string_view case_id, const cedar:
   ARBITER_TRY(std::optional<std::uint64_t> index, Write(*e, record));
   ARBITER_RETURN_IF_ERROR(e->lifecycle.Claim(agent_id));
   e->grant_id = grant.grant_id;
+  ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState));
   return ClaimResult{grant, index};
 }
 
@@ -352,13 +391,17 @@ Result<IntentResult> RoutingService::RequestIntent(std::string_view case_id,
                                                    const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  ARBITER_TRY(CaseEntry * cur, Find(case_id));
   const std::string agent_id = agent.ToString();
-  ARBITER_RETURN_IF_ERROR(e->lifecycle.CheckIntent(agent_id));
-  CaseView view = BuildCaseView(*bundle, e->c, e->signals);
+  ARBITER_RETURN_IF_ERROR(cur->lifecycle.CheckIntent(agent_id));
+  CaseView view = BuildCaseView(*bundle, cur->c, cur->signals);
   ARBITER_TRY(IntentDecision d, EvaluateIntent(*bundle, view, agent, intent, params, std::nullopt));
   PendingIntent request{std::string(intent), agent_id, params, {}};
-  return FinishIntent(*e, *bundle, std::move(d), request, actor, "intent", {});
+  CaseEntry next = *cur;
+  ARBITER_TRY(IntentResult result,
+              FinishIntent(next, *bundle, std::move(d), request, actor, "intent", {}));
+  ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState | kCaseChangedPending));
+  return result;
 }
 
 Result<ApprovalResult> RoutingService::Approve(std::string_view case_id,
@@ -366,8 +409,10 @@ Result<ApprovalResult> RoutingService::Approve(std::string_view case_id,
                                                const cedar::EntityUid& person, const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_TRY(CaseEntry * e, Find(case_id));
-  auto pit = e->pending.find(std::string(request_id));
+  ARBITER_TRY(CaseEntry * cur, Find(case_id));
+  CaseEntry next = *cur;
+  CaseEntry* e = &next;
+  auto pit = e->pending.find(request_id);
   if (pit == e->pending.end()) {
     return Status::NotFound("no pending intent `" + std::string(request_id) + "` on case `" +
                             std::string(case_id) + "`");
@@ -397,7 +442,10 @@ Result<ApprovalResult> RoutingService::Approve(std::string_view case_id,
   record["policies"] = ReasonsToJson(result.approval.reasons);
   record["errors"] = ErrorsToJson(result.approval.errors);
   ARBITER_TRY(result.evidence_index, Write(*e, record));
-  if (!result.approval.allowed) return result;
+  if (!result.approval.allowed) {
+    ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState));
+    return result;
+  }
 
   e->pending.erase(pit);
   // Re-evaluate as the agent that asked (its uid is kept in Cedar syntax).
@@ -411,6 +459,7 @@ Result<ApprovalResult> RoutingService::Approve(std::string_view case_id,
   ARBITER_TRY(IntentResult intent, FinishIntent(*e, *bundle, std::move(redo), pending, actor,
                                                 "intent", std::move(extra)));
   result.intent = std::move(intent);
+  ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState | kCaseChangedPending));
   return result;
 }
 
@@ -419,7 +468,9 @@ Result<OverrideResult> RoutingService::Override(std::string_view case_id,
                                                 std::string_view queue, const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  ARBITER_TRY(CaseEntry * cur, Find(case_id));
+  CaseEntry next = *cur;
+  CaseEntry* e = &next;
   if (to == Route::kHuman && bundle->config().FindQueue(queue) == nullptr) {
     return Status::InvalidArgument("override: unknown queue `" + std::string(queue) + "`");
   }
@@ -439,11 +490,15 @@ Result<OverrideResult> RoutingService::Override(std::string_view case_id,
   record["policies"] = ReasonsToJson(result.decision.reasons);
   record["errors"] = ErrorsToJson(result.decision.errors);
   ARBITER_TRY(result.evidence_index, Write(*e, record));
-  if (!result.decision.allowed) return result;
+  if (!result.decision.allowed) {
+    ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState));
+    return result;
+  }
   ARBITER_RETURN_IF_ERROR(e->lifecycle.Override(to, queue));
   e->pending.clear();
   if (before == Holder::kAi) ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e->c.id));
   if (to == Route::kHuman && e->kept_by_ai) e->escalated_later = true;
+  ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState | kCaseChangedPending));
   return result;
 }
 
@@ -453,7 +508,9 @@ Result<std::optional<std::uint64_t>> RoutingService::Escalate(std::string_view c
                                                               const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  ARBITER_TRY(CaseEntry * cur, Find(case_id));
+  CaseEntry next = *cur;
+  CaseEntry* e = &next;
   if (bundle->config().FindQueue(queue) == nullptr) {
     return Status::InvalidArgument("escalate: unknown queue `" + std::string(queue) + "`");
   }
@@ -471,6 +528,7 @@ Result<std::optional<std::uint64_t>> RoutingService::Escalate(std::string_view c
   ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e->c.id));
   e->pending.clear();
   if (e->kept_by_ai) e->escalated_later = true;
+  ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState | kCaseChangedPending));
   return index;
 }
 
@@ -483,11 +541,13 @@ Result<std::optional<std::uint64_t>> RoutingService::Close(std::string_view case
   }
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  ARBITER_TRY(CaseEntry * cur, Find(case_id));
   {
-    CaseLifecycle probe = e->lifecycle;
+    CaseLifecycle probe = cur->lifecycle;
     ARBITER_RETURN_IF_ERROR(probe.Close());
   }
+  CaseEntry next = *cur;
+  CaseEntry* e = &next;
   ARBITER_TRY(boost::json::object record, CaseRecord("close", actor, *e, bundle.get()));
   record["resolution"] = std::string(resolution);
   record["holder"] = HolderName(e->lifecycle.holder());
@@ -495,8 +555,9 @@ Result<std::optional<std::uint64_t>> RoutingService::Close(std::string_view case
   e->closed_with_ai = e->lifecycle.holder() == Holder::kAi;
   ARBITER_RETURN_IF_ERROR(e->lifecycle.Close());
   ARBITER_RETURN_IF_ERROR(deps_.grants->RevokeCase(e->c.id));
-  if (deps_.signals != nullptr) deps_.signals->CaseClosed(e->c.id);
   e->pending.clear();
+  ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState | kCaseChangedPending));
+  if (deps_.signals != nullptr) deps_.signals->CaseClosed(case_id);
   return index;
 }
 
@@ -506,12 +567,15 @@ Result<std::optional<std::uint64_t>> RoutingService::RecordOutcome(
   if (kind == OutcomeKind::kSatisfaction && (!score || *score < 1 || *score > 5)) {
     return Status::InvalidArgument("outcome csat: score must be from 1 to 5");
   }
+  ARBITER_RETURN_IF_ERROR(load_status_);
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_TRY(CaseEntry * e, Find(case_id));
+  ARBITER_TRY(CaseEntry * cur, Find(case_id));
   {
-    CaseLifecycle probe = e->lifecycle;
+    CaseLifecycle probe = cur->lifecycle;
     ARBITER_RETURN_IF_ERROR(probe.Outcome(kind));
   }
+  CaseEntry next = *cur;
+  CaseEntry* e = &next;
   ARBITER_TRY(boost::json::object record, CaseRecord("outcome", actor, *e, nullptr));
   record["outcome"] = OutcomeKindName(kind);
   if (score) record["score"] = *score;
@@ -523,6 +587,7 @@ Result<std::optional<std::uint64_t>> RoutingService::RecordOutcome(
     if (kind == OutcomeKind::kDisputed) e->outcomes.emplace_back("disputed");
     if (kind == OutcomeKind::kSatisfaction && *score <= 2) e->outcomes.emplace_back("low_csat");
   }
+  ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedState));
   return index;
 }
 
@@ -531,9 +596,24 @@ std::optional<CaseSnapshot> RoutingService::Get(std::string_view case_id) const 
   auto it = cases_.find(case_id);
   if (it == cases_.end()) return std::nullopt;
   const CaseEntry& e = it->second;
-  return CaseSnapshot{it->first,           e.lifecycle.state(), e.lifecycle.holder(),
-                      e.lifecycle.queue(), e.lifecycle.agent(), e.last_route,
-                      e.evidence};
+  CaseSnapshot snap{
+      it->first,           e.lifecycle.state(), e.lifecycle.holder(), e.lifecycle.queue(),
+      e.lifecycle.agent(), e.last_route,        e.evidence,           {},
+      e.shredded};
+  for (const auto& [id, p] : e.pending) snap.pending.push_back(id);
+  return snap;
+}
+
+std::optional<sources::Case> RoutingService::CaseOf(std::string_view case_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cases_.find(case_id);
+  if (it == cases_.end()) return std::nullopt;
+  return it->second.c;
+}
+
+size_t RoutingService::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cases_.size();
 }
 
 std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
@@ -558,18 +638,24 @@ std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
 }
 
 Status RoutingService::Shred(std::string_view case_id) {
+  ARBITER_RETURN_IF_ERROR(load_status_);
   std::lock_guard<std::mutex> lock(mu_);
-  ARBITER_RETURN_IF_ERROR(deps_.keys->Shred(case_id));
   auto it = cases_.find(case_id);
   if (it != cases_.end()) {
-    sources::Case& c = it->second.c;
+    // The text goes first: if the key deletion fails the caller retries Shred, and a crash in
+    // between never leaves the text on disk without the key gone soon after.
+    CaseEntry next = it->second;
+    sources::Case& c = next.c;
     c.subject.clear();
     c.body.clear();
     c.messages.clear();
     c.customer.id.clear();
     c.attributes.clear();
+    next.pending.clear();  // their params may hold personal data
+    next.shredded = true;
+    ARBITER_RETURN_IF_ERROR(Commit(&it->second, std::move(next), kCaseChangedAll));
   }
-  return Status::Ok();
+  return deps_.keys->Shred(case_id);
 }
 
 }  // namespace arbiter::routing

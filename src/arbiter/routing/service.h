@@ -33,6 +33,7 @@
 #include "arbiter/common/clock.h"
 #include "arbiter/common/status.h"
 #include "arbiter/routing/bundle.h"
+#include "arbiter/routing/case_store.h"
 #include "arbiter/routing/evidence.h"
 #include "arbiter/routing/grants.h"
 #include "arbiter/routing/lifecycle.h"
@@ -49,6 +50,10 @@ struct ServiceDeps {
   GrantIssuer* grants = nullptr;      // required
   SignalComputer* signals = nullptr;  // optional: without it only given signals are used
   const Clock* clock = nullptr;       // required
+  // Optional: where cases are kept across restarts (case_store.h). Without it they live only in
+  // this object. With it, every transition is written through before the call returns, and
+  // Open() reloads every case.
+  CaseStore* cases = nullptr;
 };
 
 struct RouteResult {
@@ -94,6 +99,8 @@ struct CaseSnapshot {
   std::string agent;
   std::optional<RoutingDecision> last_route;
   std::vector<std::uint64_t> evidence;  // ledger indexes of this case's records, in order
+  std::vector<std::string> pending;     // request ids of intents waiting for approval
+  bool shredded = false;
 };
 
 // The evidence record of a routing decision, as RouteCase appends it: the case, customer and text
@@ -108,7 +115,10 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
 
 class RoutingService {
  public:
+  // Constructs the service and reloads every case from deps.cases (when set). A load failure is
+  // kept and returned by every later call; prefer Open(), which returns it at once.
   explicit RoutingService(ServiceDeps deps);
+  static Result<std::unique_ptr<RoutingService>> Open(ServiceDeps deps);
 
   // Routes a new (or reopened) case. `given` signals take precedence over computed ones; `agent`
   // is the ai_handle principal (default: the pack's AI pool).
@@ -138,46 +148,33 @@ class RoutingService {
                                                      const Actor& actor);
 
   std::optional<CaseSnapshot> Get(std::string_view case_id) const;
+  // The native case as routed (text and customer cleared once shredded).
+  std::optional<sources::Case> CaseOf(std::string_view case_id) const;
+  size_t size() const;  // cases known
   // Cases the AI kept that were later escalated, reopened, disputed or rated 1-2 of 5.
   std::vector<MissedEscalation> MissedEscalations() const;
-  // Crypto-shreds the case: deletes its key and forgets its text.
+  // Crypto-shreds the case: forgets its text and customer (in the store too), then deletes its key.
   Status Shred(std::string_view case_id);
 
  private:
-  struct PendingIntent {
-    std::string intent;
-    std::string agent;
-    boost::json::object params;
-    std::vector<std::string> roles;
-  };
-  struct CaseEntry {
-    sources::Case c;
-    ComputedSignals signals;
-    CaseLifecycle lifecycle;
-    std::optional<RoutingDecision> last_route;
-    std::string grant_id;
-    std::map<std::string, PendingIntent> pending;
-    std::vector<std::uint64_t> evidence;
-    bool kept_by_ai = false;               // a route sent it to AI
-    std::string ai_bundle_hash;            // ... under this bundle
-    std::vector<std::string> ai_policies;  // ... because of these permits
-    bool escalated_later = false;          // it left AI for a person afterwards
-    bool closed_with_ai = false;
-    std::vector<std::string> outcomes;  // after a close with AI: "reopened", "disputed", "low_csat"
-  };
+  using CaseEntry = StoredCase;
 
+  Status Load();
   Result<std::shared_ptr<const Bundle>> CurrentBundle() const;
   Result<CaseEntry*> Find(std::string_view case_id);
   // Builds the common record head with the case reference.
   Result<boost::json::object> CaseRecord(std::string_view type, const Actor& actor,
                                          const CaseEntry& e, const Bundle* bundle);
   Result<std::optional<std::uint64_t>> Write(CaseEntry& e, const boost::json::object& record);
+  // Writes `next` through to the store, then makes it the case's state (`*into`).
+  Status Commit(CaseEntry* into, CaseEntry&& next, unsigned changed);
   Result<IntentResult> FinishIntent(CaseEntry& e, const Bundle& bundle, IntentDecision decision,
                                     const PendingIntent& request, const Actor& actor,
                                     std::string_view record_type, boost::json::object extra);
   std::string NewRequestId();
 
   ServiceDeps deps_;
+  Status load_status_;
   mutable std::mutex mu_;
   std::map<std::string, CaseEntry, std::less<>> cases_;
   std::uint64_t next_request_ = 1;

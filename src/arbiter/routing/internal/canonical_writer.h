@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace arbiter::routing::internal {
 
@@ -25,13 +24,24 @@ class CanonicalWriter {
   void Null();
   // A value that is already canonical JSON.
   void Raw(std::string_view json);
+  // A string whose characters need no escaping (e.g. hex), appended by `fill(out)`.
+  template <typename Fn>
+  void UnescapedString(Fn&& fill) {
+    Separate();
+    out_ += '"';
+    fill(out_);
+    out_ += '"';
+  }
 
  private:
   void Separate();
   void Open(char c);
   void Close(char c);
   std::string& out_;
-  std::vector<bool> first_;  // per open container: no element written yet
+  // Bit d: the container open at depth d has no element yet (records nest a few levels deep;
+  // deeper than 64 is a programming error and aborts).
+  std::uint64_t first_ = 0;
+  int depth_ = 0;
   bool after_key_ = false;
 };
 

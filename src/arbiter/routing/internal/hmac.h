@@ -1,14 +1,20 @@
 // HMAC-SHA-256 with the key schedule done once: the inner and outer SHA-256 states after the
-// padded key are kept, so each MAC costs two context copies and the hashing of the message. Used
-// for the per-case keyed hashes of evidence records (one key, many hashes). Thread-safe.
+// padded key are kept, so each MAC costs two state copies and the hashing of the message. Used
+// for the per-case keyed hashes of evidence records (one key, many hashes). Thread-safe (Mac is
+// const and works on copies).
+//
+// It uses OpenSSL's one-shot SHA-256 state (SHA256_CTX, the same assembly as EVP) rather than
+// EVP_MD_CTX: copying an EVP context goes through the provider layer (locks, allocation), which
+// cost more than hashing a short field (docs/benchmarks/routing.md).
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
-
-struct evp_md_ctx_st;
 
 namespace arbiter::routing::internal {
 
@@ -21,10 +27,20 @@ class HmacSha256Key {
 
   // HMAC-SHA-256(key, label || 0x00 || data).
   Sha256Digest Mac(std::string_view label, std::string_view data) const;
+  // The same as 64 lowercase hex characters appended to `out`.
+  void AppendHexMac(std::string_view label, std::string_view data, std::string& out) const;
 
  private:
-  evp_md_ctx_st* inner_;
-  evp_md_ctx_st* outer_;
+  // Storage for two SHA256_CTX (checked against sizeof(SHA256_CTX) in hmac.cpp), so that
+  // <openssl/sha.h> stays out of this header.
+  static constexpr size_t kStateBytes = 112;
+  alignas(8) std::array<std::uint8_t, kStateBytes> inner_;
+  alignas(8) std::array<std::uint8_t, kStateBytes> outer_;
 };
+
+// 32 fresh random bytes for a new case key. Draws from OpenSSL's RAND_bytes in blocks of
+// kKeysPerDraw keys per thread (one RAND call per block instead of per case); used bytes are
+// wiped from the block. Aborts if the system has no randomness, like RandomBytes.
+Bytes NewCaseKeyBytes();
 
 }  // namespace arbiter::routing::internal

@@ -1,0 +1,341 @@
+#include "arbiter/routing/sqlite_case_store.h"
+
+#include <boost/json.hpp>
+
+#include <array>
+
+#include "arbiter/common/crypto.h"
+#include "arbiter/common/json.h"
+#include "arbiter/routing/internal/hmac.h"
+#include "arbiter/store/module_schema.h"
+
+namespace arbiter::routing {
+namespace {
+
+constexpr std::array<std::string_view, 1> kMigrations = {R"sql(
+CREATE TABLE routing_cases (
+  case_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  grant_id TEXT NOT NULL,
+  last_route TEXT,
+  evidence TEXT NOT NULL,
+  facts TEXT NOT NULL,
+  case_json TEXT NOT NULL,
+  signals_json TEXT NOT NULL
+);
+CREATE TABLE routing_pending (
+  case_id TEXT NOT NULL REFERENCES routing_cases(case_id),
+  request_id TEXT NOT NULL,
+  request TEXT NOT NULL,
+  PRIMARY KEY (case_id, request_id)
+);
+CREATE TABLE routing_case_keys (
+  case_id TEXT PRIMARY KEY,
+  key BLOB NOT NULL
+);
+CREATE TABLE routing_shredded (
+  case_id TEXT PRIMARY KEY
+);
+)sql"};
+
+// Stored cases were validated when they came in; these limits only bound what a damaged file
+// can make us allocate.
+constexpr sources::CaseLimits kStoredCaseLimits{4096, 64u << 20, 100'000};
+constexpr JsonLimits kStoredJsonLimits{256u << 20, 64};
+
+std::string EvidenceJson(const std::vector<std::uint64_t>& evidence) {
+  std::string out = "[";
+  for (size_t i = 0; i < evidence.size(); ++i) {
+    if (i != 0) out += ',';
+    out += std::to_string(evidence[i]);
+  }
+  out += ']';
+  return out;
+}
+
+std::string FactsJson(const StoredCase& c) {
+  boost::json::array policies;
+  for (const auto& p : c.ai_policies) policies.emplace_back(p);
+  boost::json::array outcomes;
+  for (const auto& o : c.outcomes) outcomes.emplace_back(o);
+  return ToJson(boost::json::object{{"kept_by_ai", c.kept_by_ai},
+                                    {"ai_bundle_hash", c.ai_bundle_hash},
+                                    {"ai_policies", std::move(policies)},
+                                    {"escalated_later", c.escalated_later},
+                                    {"closed_with_ai", c.closed_with_ai},
+                                    {"outcomes", std::move(outcomes)},
+                                    {"shredded", c.shredded}});
+}
+
+Status Bad(std::string_view case_id, std::string_view what) {
+  return Status::DataLoss("stored case `" + std::string(case_id) + "`: " + std::string(what));
+}
+
+Result<boost::json::value> ParseStored(std::string_view case_id, std::string_view column,
+                                       std::string_view text) {
+  auto v = ParseJson(text, kStoredJsonLimits);
+  if (!v) return Bad(case_id, std::string(column) + ": " + v.error().message());
+  return std::move(v).value();
+}
+
+Result<std::vector<std::string>> StringArray(std::string_view case_id, const boost::json::object& o,
+                                             std::string_view key) {
+  const auto* a = o.if_contains(key);
+  if (a == nullptr || !a->is_array()) return Bad(case_id, std::string(key) + " is not an array");
+  std::vector<std::string> out;
+  for (const auto& e : a->get_array()) {
+    if (!e.is_string()) return Bad(case_id, std::string(key) + " holds a non-string");
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
+Result<bool> Flag(std::string_view case_id, const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_bool()) return Bad(case_id, std::string(key) + " is not a boolean");
+  return v->get_bool();
+}
+
+Status ReadFacts(StoredCase& c, const boost::json::value& json) {
+  const std::string& id = c.c.id;
+  const auto* o = json.if_object();
+  if (o == nullptr) return Bad(id, "facts is not an object");
+  ARBITER_TRY(c.kept_by_ai, Flag(id, *o, "kept_by_ai"));
+  ARBITER_TRY(c.escalated_later, Flag(id, *o, "escalated_later"));
+  ARBITER_TRY(c.closed_with_ai, Flag(id, *o, "closed_with_ai"));
+  ARBITER_TRY(c.shredded, Flag(id, *o, "shredded"));
+  const auto* hash = o->if_contains("ai_bundle_hash");
+  if (hash == nullptr || !hash->is_string()) return Bad(id, "ai_bundle_hash is not a string");
+  c.ai_bundle_hash = hash->get_string();
+  ARBITER_TRY(c.ai_policies, StringArray(id, *o, "ai_policies"));
+  ARBITER_TRY(c.outcomes, StringArray(id, *o, "outcomes"));
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct SqliteRoutingStore::Statements {
+  store::SqliteStatement upsert;        // the whole row
+  store::SqliteStatement update_state;  // the state columns only
+  store::SqliteStatement delete_pending;
+  store::SqliteStatement insert_pending;
+  store::SqliteStatement get_key;
+  store::SqliteStatement insert_key;
+  store::SqliteStatement delete_key;
+  store::SqliteStatement mark_shredded;
+};
+
+SqliteRoutingStore::SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db) : db_(std::move(db)) {}
+
+SqliteRoutingStore::~SqliteRoutingStore() {
+  // Statements must be finalised before the connection closes.
+  stmts_.reset();
+}
+
+Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
+    std::unique_ptr<store::SqliteDb> db) {
+  if (db == nullptr) return Status::InvalidArgument("routing store: no database");
+  std::unique_ptr<SqliteRoutingStore> s(new SqliteRoutingStore(std::move(db)));
+  ARBITER_RETURN_IF_ERROR(s->Init());
+  return s;
+}
+
+Status SqliteRoutingStore::Init() {
+  // Deleted rows are overwritten with zeros in the file (crypto-shredding needs the key gone).
+  ARBITER_RETURN_IF_ERROR(db_->Exec("PRAGMA secure_delete=ON"));
+  ARBITER_RETURN_IF_ERROR(store::MigrateModule(*db_, "routing", kMigrations));
+  ARBITER_TRY(auto upsert,
+              db_->Prepare("INSERT INTO routing_cases (case_id, state, holder, queue, agent, "
+                           "grant_id, last_route, evidence, facts, case_json, signals_json) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                           "ON CONFLICT(case_id) DO UPDATE SET state = ?2, holder = ?3, "
+                           "queue = ?4, agent = ?5, grant_id = ?6, last_route = ?7, "
+                           "evidence = ?8, facts = ?9, case_json = ?10, signals_json = ?11"));
+  ARBITER_TRY(auto update_state,
+              db_->Prepare("UPDATE routing_cases SET state = ?2, holder = ?3, queue = ?4, "
+                           "agent = ?5, grant_id = ?6, last_route = ?7, evidence = ?8, "
+                           "facts = ?9 WHERE case_id = ?1"));
+  ARBITER_TRY(auto delete_pending, db_->Prepare("DELETE FROM routing_pending WHERE case_id = ?1"));
+  ARBITER_TRY(auto insert_pending, db_->Prepare("INSERT INTO routing_pending (case_id, "
+                                                "request_id, request) VALUES (?1, ?2, ?3)"));
+  // A key row, or a NULL row when the case was shredded, or no row for a new case.
+  ARBITER_TRY(auto get_key,
+              db_->Prepare("SELECT key FROM routing_case_keys WHERE case_id = ?1 UNION ALL "
+                           "SELECT NULL FROM routing_shredded WHERE case_id = ?1"));
+  ARBITER_TRY(auto insert_key,
+              db_->Prepare("INSERT INTO routing_case_keys (case_id, key) VALUES (?1, ?2)"));
+  ARBITER_TRY(auto delete_key, db_->Prepare("DELETE FROM routing_case_keys WHERE case_id = ?1"));
+  ARBITER_TRY(auto mark_shredded,
+              db_->Prepare("INSERT OR IGNORE INTO routing_shredded (case_id) VALUES (?1)"));
+  stmts_.reset(new Statements{std::move(upsert), std::move(update_state), std::move(delete_pending),
+                              std::move(insert_pending), std::move(get_key), std::move(insert_key),
+                              std::move(delete_key), std::move(mark_shredded)});
+  return Status::Ok();
+}
+
+Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
+  const std::string evidence = EvidenceJson(c.evidence);
+  const std::string facts = FactsJson(c);
+  std::optional<std::string> last_route;
+  if (c.last_route) last_route = ToJson(DecisionToStoreJson(*c.last_route));
+  std::string case_json;
+  std::string signals_json;
+  if ((changed & kCaseChangedContent) != 0) {
+    case_json = ToJson(sources::CaseToJson(c.c));
+    signals_json = ToJson(SignalsToJson(c.signals));
+  }
+  std::vector<std::pair<std::string, std::string>> pending;
+  if ((changed & kCaseChangedPending) != 0) {
+    for (const auto& [id, p] : c.pending) pending.emplace_back(id, ToJson(PendingToStoreJson(p)));
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_->InTransaction([&]() -> Status {
+    const bool whole = (changed & kCaseChangedContent) != 0;
+    store::SqliteStatement& s = whole ? stmts_->upsert : stmts_->update_state;
+    s.Bind(1, c.c.id)
+        .Bind(2, CaseStateName(c.lifecycle.state()))
+        .Bind(3, HolderName(c.lifecycle.holder()))
+        .Bind(4, c.lifecycle.queue())
+        .Bind(5, c.lifecycle.agent())
+        .Bind(6, c.grant_id)
+        .Bind(8, evidence)
+        .Bind(9, facts);
+    if (last_route) {
+      s.Bind(7, *last_route);
+    } else {
+      s.BindNull(7);
+    }
+    if (whole) s.Bind(10, case_json).Bind(11, signals_json);
+    ARBITER_RETURN_IF_ERROR(s.Run());
+    if (!whole && db_->Changes() != 1) {
+      return Status::NotFound("case store: case `" + c.c.id + "` is not stored yet");
+    }
+    if ((changed & kCaseChangedPending) != 0) {
+      ARBITER_RETURN_IF_ERROR(stmts_->delete_pending.Bind(1, c.c.id).Run());
+      for (const auto& [id, json] : pending) {
+        ARBITER_RETURN_IF_ERROR(
+            stmts_->insert_pending.Bind(1, c.c.id).Bind(2, id).Bind(3, json).Run());
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<StoredCase> out;
+  ARBITER_TRY(auto sel, db_->Prepare("SELECT case_id, state, holder, queue, agent, grant_id, "
+                                     "last_route, evidence, facts, case_json, signals_json "
+                                     "FROM routing_cases ORDER BY case_id"));
+  while (true) {
+    ARBITER_TRY(bool row, sel.Step());
+    if (!row) break;
+    const std::string id = sel.ColumnText(0);
+    StoredCase c;
+    ARBITER_TRY(boost::json::value case_json, ParseStored(id, "case", sel.ColumnText(9)));
+    auto parsed = sources::CaseFromJson(case_json, kStoredCaseLimits);
+    if (!parsed) return Bad(id, "case: " + parsed.error().message());
+    c.c = std::move(parsed).value();
+    if (c.c.id != id) return Bad(id, "the stored case has id `" + c.c.id + "`");
+    ARBITER_TRY(boost::json::value signals_json, ParseStored(id, "signals", sel.ColumnText(10)));
+    auto signals = SignalsFromJson(signals_json, "signals");
+    if (!signals) return Bad(id, signals.error().message());
+    c.signals = std::move(signals).value();
+    const std::optional<CaseState> state = ParseCaseState(sel.ColumnText(1));
+    const std::optional<Holder> holder = ParseHolder(sel.ColumnText(2));
+    if (!state || !holder) return Bad(id, "unknown state or holder");
+    auto lifecycle = CaseLifecycle::Restore(*state, *holder, sel.ColumnText(3), sel.ColumnText(4));
+    if (!lifecycle) return Bad(id, lifecycle.error().message());
+    c.lifecycle = std::move(lifecycle).value();
+    c.grant_id = sel.ColumnText(5);
+    if (!sel.IsNull(6)) {
+      ARBITER_TRY(boost::json::value route_json, ParseStored(id, "last_route", sel.ColumnText(6)));
+      auto route = DecisionFromStoreJson(route_json);
+      if (!route) return Bad(id, route.error().message());
+      c.last_route = std::move(route).value();
+    }
+    ARBITER_TRY(boost::json::value evidence, ParseStored(id, "evidence", sel.ColumnText(7)));
+    if (!evidence.is_array()) return Bad(id, "evidence is not an array");
+    for (const auto& e : evidence.get_array()) {
+      if (!e.is_int64() || e.get_int64() < 0) return Bad(id, "evidence holds a non-index");
+      c.evidence.push_back(static_cast<std::uint64_t>(e.get_int64()));
+    }
+    ARBITER_TRY(boost::json::value facts, ParseStored(id, "facts", sel.ColumnText(8)));
+    ARBITER_RETURN_IF_ERROR(ReadFacts(c, facts));
+    out.push_back(std::move(c));
+  }
+  // Pending intents, attached to their cases (both lists are in case-id order).
+  ARBITER_TRY(auto pend, db_->Prepare("SELECT case_id, request_id, request FROM routing_pending "
+                                      "ORDER BY case_id, request_id"));
+  size_t at = 0;
+  while (true) {
+    ARBITER_TRY(bool row, pend.Step());
+    if (!row) break;
+    const std::string id = pend.ColumnText(0);
+    while (at < out.size() && out[at].c.id < id) ++at;
+    if (at == out.size() || out[at].c.id != id) {
+      return Bad(id, "a pending intent belongs to no stored case");
+    }
+    ARBITER_TRY(boost::json::value json, ParseStored(id, "pending", pend.ColumnText(2)));
+    auto p = PendingFromStoreJson(json);
+    if (!p) return Bad(id, p.error().message());
+    out[at].pending.emplace(pend.ColumnText(1), std::move(p).value());
+  }
+  return out;
+}
+
+Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string id(case_id);
+  if (auto it = keys_.find(id); it != keys_.end()) return it->second;
+  store::SqliteStatement& get = stmts_->get_key;
+  get.Bind(1, case_id);
+  auto row = get.Step();
+  if (!row) {
+    get.Reset();
+    return row.error();
+  }
+  if (*row) {
+    if (get.IsNull(0)) {
+      get.Reset();
+      return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
+    }
+    Bytes key = get.ColumnBlob(0);
+    get.Reset();
+    if (key.size() != 32) return Bad(id, "its key is not 32 bytes");
+    return keys_.emplace(std::move(id), CaseKey(key)).first->second;
+  }
+  get.Reset();
+  Bytes key = internal::NewCaseKeyBytes();
+  ARBITER_RETURN_IF_ERROR(stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(key)).Run());
+  return keys_.emplace(std::move(id), CaseKey(key)).first->second;
+}
+
+Status SqliteRoutingStore::Shred(std::string_view case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBITER_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status {
+    ARBITER_RETURN_IF_ERROR(stmts_->delete_key.Bind(1, case_id).Run());
+    return stmts_->mark_shredded.Bind(1, case_id).Run();
+  }));
+  keys_.erase(std::string(case_id));
+  return WipeWalLocked().status();
+}
+
+Result<bool> SqliteRoutingStore::WipeWal() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return WipeWalLocked();
+}
+
+Result<bool> SqliteRoutingStore::WipeWalLocked() {
+  ARBITER_TRY(auto checkpoint, db_->Prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+  ARBITER_TRY(bool row, checkpoint.Step());
+  // One row (busy, log frames, checkpointed frames); busy = 1 when a reader blocked it. An
+  // in-memory database has no WAL and returns no row or log = -1.
+  return !row || checkpoint.ColumnInt64(0) == 0;
+}
+
+}  // namespace arbiter::routing

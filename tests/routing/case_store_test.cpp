@@ -1,0 +1,382 @@
+// Case state across restarts: RoutingService over an InMemoryCaseStore and over the SQLite store,
+// rebuilt mid-lifecycle on the same store; the stored forms round-trip; crypto-shredding leaves no
+// key or text in the database files.
+#include "arbiter/routing/case_store.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <iterator>
+
+#include "arbiter/cedar/entities.h"
+#include "arbiter/common/json.h"
+#include "arbiter/routing/service.h"
+#include "arbiter/routing/sqlite_case_store.h"
+#include "test_packs.h"
+
+namespace arbiter::routing {
+namespace {
+
+namespace fs = std::filesystem;
+
+sources::Case MakeCase(std::string_view json) {
+  auto v = ParseJson(json);
+  EXPECT_TRUE(v.has_value());
+  auto c = sources::CaseFromJson(*v);
+  EXPECT_TRUE(c.has_value()) << c.status().ToString();
+  return c.has_value() ? *c : sources::Case{};
+}
+
+cedar::EntityUid Uid(std::string_view text) { return *cedar::ParseEntityUid(text); }
+
+constexpr std::string_view kRefundCase =
+    R"({"id":"ZD-1001","subject":"Refund please","body":"Card 4111 1111 1111 1111 charged twice, mail anna@example.com",
+        "language":"en","customer":{"id":"cust-42","tier":"standard"},"category":"refund",
+        "ai":{"confidence":0.93}})";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// One "process": the stores and the service, rebuilt by Restart() over the same data. The grant
+// issuer, evidence sink and clock outlive restarts (they stand for the grants module and the
+// ledger, which persist on their own).
+class Restartable : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    auto loaded = packs_.Load(testing::ExamplePackDir(), Actor{"human", "Human::\"erin\""});
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+    Start();
+  }
+  bool sqlite() const { return GetParam(); }
+  fs::path db_path() const { return dir_.path() / "arbiter.db"; }
+
+  void Start() {
+    CaseStore* cases = nullptr;
+    CaseKeyStore* keys = nullptr;
+    if (sqlite()) {
+      auto db = store::SqliteDb::Open(db_path(), {.durability = store::Durability::kNormal});
+      ASSERT_TRUE(db.has_value()) << db.error().ToString();
+      auto opened = SqliteRoutingStore::Open(std::move(db).value());
+      ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+      sqlite_ = std::move(opened).value();
+      cases = sqlite_.get();
+      keys = sqlite_.get();
+    } else {
+      cases = &memory_cases_;
+      keys = &memory_keys_;
+    }
+    ServiceDeps deps{&packs_, &sink_, keys, &grants_, nullptr, &clock_};
+    deps.cases = cases;
+    auto service = RoutingService::Open(deps);
+    ASSERT_TRUE(service.has_value()) << service.error().ToString();
+    service_ = std::move(service).value();
+  }
+  void Restart() {
+    service_.reset();
+    sqlite_.reset();  // closes the database like a stopped process
+    Start();
+  }
+  CaseKeyStore& keys() { return sqlite() ? static_cast<CaseKeyStore&>(*sqlite_) : memory_keys_; }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  InMemoryEvidenceSink sink_;
+  InMemoryGrantIssuer grants_{clock_};
+  PackStore packs_{&sink_, clock_};
+  InMemoryCaseStore memory_cases_;
+  InMemoryCaseKeyStore memory_keys_;
+  std::unique_ptr<SqliteRoutingStore> sqlite_;
+  std::unique_ptr<RoutingService> service_;
+  const Actor source_{"source", "zendesk"};
+  const Actor bot_{"agent", "spiffe://arbiter.example/agent/refund-agent-1"};
+  const Actor alice_{"human", "Human::\"alice\""};
+};
+
+TEST_P(Restartable, RestartKeepsCasePendingIntentAndKey) {
+  const auto agent = Uid("Agent::\"refund-agent-1\"");
+  auto routed = service_->RouteCase(MakeCase(kRefundCase), {}, source_);
+  ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
+  ASSERT_EQ(routed->decision.route, Route::kAi);
+  auto claim = service_->Claim("ZD-1001", agent, bot_);
+  ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
+  auto big = service_->RequestIntent("ZD-1001", agent, "refund", {{"amount_cents", 45000}}, bot_);
+  ASSERT_TRUE(big.has_value()) << big.error().ToString();
+  ASSERT_EQ(big->decision.outcome, IntentOutcome::kPendingApproval);
+  const auto before = service_->Get("ZD-1001");
+  ASSERT_TRUE(before.has_value());
+
+  Restart();
+
+  auto after = service_->Get("ZD-1001");
+  ASSERT_TRUE(after.has_value()) << "the case survived the restart";
+  EXPECT_EQ(after->state, CaseState::kClaimed);
+  EXPECT_EQ(after->holder, Holder::kAi);
+  EXPECT_EQ(after->agent, "Agent::\"refund-agent-1\"");
+  EXPECT_EQ(after->evidence, before->evidence);
+  EXPECT_EQ(after->pending, std::vector<std::string>{big->request_id});
+  ASSERT_TRUE(after->last_route.has_value());
+  EXPECT_EQ(ToJson(DecisionToStoreJson(*after->last_route)),
+            ToJson(DecisionToStoreJson(routed->decision)));
+  auto c = service_->CaseOf("ZD-1001");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->subject, "Refund please");
+  EXPECT_EQ(c->customer.id, "cust-42");
+
+  // The lifecycle is still enforced: another agent may not act, a second claim is refused.
+  auto other = service_->RequestIntent("ZD-1001", Uid("Agent::\"refund-agent-2\""), "refund",
+                                       {{"amount_cents", 100}}, bot_);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->Claim("ZD-1001", agent, bot_).error().code(),
+            StatusCode::kFailedPrecondition);
+
+  // The pending intent is approved after the restart, under the same case key.
+  auto approved = service_->Approve("ZD-1001", big->request_id, Uid("Human::\"alice\""), alice_);
+  ASSERT_TRUE(approved.has_value()) << approved.error().ToString();
+  EXPECT_TRUE(approved->approval.allowed);
+  ASSERT_TRUE(approved->intent.has_value());
+  EXPECT_EQ(approved->intent->decision.outcome, IntentOutcome::kAllow);
+  EXPECT_FALSE(approved->intent->intent_token.empty());
+  auto key = keys().KeyFor("ZD-1001");
+  ASSERT_TRUE(key.has_value());
+  auto route_record = ParseJson(sink_.Records().at(*routed->evidence_index));
+  auto approval_record = ParseJson(sink_.Records().at(*approved->evidence_index));
+  EXPECT_EQ(route_record->at("case"), approval_record->at("case"));
+  EXPECT_EQ(route_record->at("case").as_string(), key->Hash("case", "ZD-1001"));
+
+  ASSERT_TRUE(service_->Close("ZD-1001", "resolved", bot_).has_value());
+  ASSERT_TRUE(
+      service_->RecordOutcome("ZD-1001", OutcomeKind::kDisputed, std::nullopt, alice_).has_value());
+
+  Restart();
+
+  auto closed = service_->Get("ZD-1001");
+  ASSERT_TRUE(closed.has_value());
+  EXPECT_EQ(closed->state, CaseState::kClosed);
+  EXPECT_TRUE(closed->pending.empty());
+  EXPECT_EQ(closed->evidence.size(), 7u);  // route claim intent approval intent close outcome
+  // Illegal transitions after the restart are refused with the reason.
+  auto reclaim = service_->Claim("ZD-1001", agent, bot_);
+  ASSERT_FALSE(reclaim.has_value());
+  EXPECT_EQ(reclaim.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reclaim.error().message(), "cannot claim it for an agent: the case is closed");
+  EXPECT_EQ(service_->RouteCase(MakeCase(kRefundCase), {}, source_).error().code(),
+            StatusCode::kFailedPrecondition);
+  // The missed-escalation facts survived both restarts.
+  auto missed = service_->MissedEscalations();
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].case_id, "ZD-1001");
+  EXPECT_EQ(missed[0].signals, std::vector<std::string>{"disputed"});
+  EXPECT_EQ(missed[0].bundle_hash, packs_.Current()->hash());
+}
+
+TEST_P(Restartable, ShredSurvivesRestart) {
+  ASSERT_TRUE(service_->RouteCase(MakeCase(kRefundCase), {}, source_).has_value());
+  ASSERT_TRUE(service_->Shred("ZD-1001").ok());
+  Restart();
+  EXPECT_EQ(keys().KeyFor("ZD-1001").error().code(), StatusCode::kFailedPrecondition);
+  auto snap = service_->Get("ZD-1001");
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_TRUE(snap->shredded);
+  auto c = service_->CaseOf("ZD-1001");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->subject.empty());
+  EXPECT_TRUE(c->body.empty());
+  EXPECT_TRUE(c->customer.id.empty());
+  EXPECT_FALSE(service_->Claim("ZD-1001", Uid("Agent::\"triage-bot-1\""), bot_).has_value());
+}
+
+TEST_P(Restartable, ManyCasesComeBackWithTheirDecisions) {
+  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
+  std::string line;
+  std::map<std::string, RoutingDecision> decided;
+  while (std::getline(in, line) && decided.size() < 60) {
+    auto json = ParseJson(line);
+    ASSERT_TRUE(json.has_value());
+    auto c = sources::CaseFromJson(json->as_object().at("case"));
+    ASSERT_TRUE(c.has_value());
+    ComputedSignals s;
+    if (const auto* sv = json->as_object().if_contains("signals")) {
+      s = *SignalsFromJson(*sv, "signals");
+    }
+    auto routed = service_->RouteCase(*c, s, source_);
+    ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
+    decided.emplace(c->id, routed->decision);
+  }
+  Restart();
+  EXPECT_EQ(service_->size(), decided.size());
+  for (const auto& [id, d] : decided) {
+    auto snap = service_->Get(id);
+    ASSERT_TRUE(snap.has_value()) << id;
+    ASSERT_TRUE(snap->last_route.has_value());
+    EXPECT_EQ(ToJson(DecisionToStoreJson(*snap->last_route)), ToJson(DecisionToStoreJson(d)));
+    EXPECT_EQ(snap->state, d.route == Route::kBlocked ? CaseState::kBlocked : CaseState::kRouted);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, Restartable, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "Sqlite" : "InMemory"; });
+
+TEST(CaseStoreWriteThrough, AFailedWriteLeavesTheCaseAsItWas) {
+  FakeClock clock;
+  InMemoryEvidenceSink sink;
+  InMemoryCaseKeyStore keys;
+  InMemoryGrantIssuer grants(clock);
+  PackStore packs(&sink, clock);
+  ASSERT_TRUE(packs.Load(testing::ExamplePackDir(), Actor{}).has_value());
+  InMemoryCaseStore cases;
+  ServiceDeps deps{&packs, &sink, &keys, &grants, nullptr, &clock};
+  deps.cases = &cases;
+  RoutingService service(deps);
+  const auto agent = Uid("Agent::\"refund-agent-1\"");
+  ASSERT_TRUE(service.RouteCase(MakeCase(kRefundCase), {}, Actor{}).has_value());
+  cases.FailPuts(true);
+  auto claim = service.Claim("ZD-1001", agent, Actor{});
+  ASSERT_FALSE(claim.has_value());
+  EXPECT_EQ(claim.error().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(service.Get("ZD-1001")->state, CaseState::kRouted) << "not claimed in memory either";
+  auto route = service.RouteCase(MakeCase(R"({"id":"ZD-2","language":"en"})"), {}, Actor{});
+  ASSERT_FALSE(route.has_value());
+  EXPECT_FALSE(service.Get("ZD-2").has_value()) << "a case that was not stored is not known";
+  cases.FailPuts(false);
+  EXPECT_TRUE(service.Claim("ZD-1001", agent, Actor{}).has_value());
+  EXPECT_EQ(cases.LoadAll()->at(0).lifecycle.state(), CaseState::kClaimed);
+}
+
+class SqliteStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(packs_.Load(testing::ExamplePackDir(), Actor{}).has_value());
+  }
+  fs::path db_path() const { return dir_.path() / "arbiter.db"; }
+  std::unique_ptr<SqliteRoutingStore> OpenStore() {
+    auto db = store::SqliteDb::Open(db_path(), {.durability = store::Durability::kNormal});
+    EXPECT_TRUE(db.has_value());
+    auto s = SqliteRoutingStore::Open(std::move(db).value());
+    EXPECT_TRUE(s.has_value()) << s.error().ToString();
+    return s.has_value() ? std::move(s).value() : nullptr;
+  }
+  // The raw key bytes of a case, read as any other process could.
+  std::string RawKey(std::string_view case_id) {
+    auto db = store::SqliteDb::Open(db_path());
+    EXPECT_TRUE(db.has_value());
+    auto sel = (*db)->Prepare("SELECT key FROM routing_case_keys WHERE case_id = ?1");
+    EXPECT_TRUE(sel.has_value());
+    sel->Bind(1, case_id);
+    EXPECT_TRUE(*sel->Step());
+    Bytes b = sel->ColumnBlob(0);
+    return std::string(b.begin(), b.end());
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  InMemoryEvidenceSink sink_;
+  InMemoryGrantIssuer grants_{clock_};
+  PackStore packs_{&sink_, clock_};
+};
+
+// Crypto-shredding holds on disk: after Shred neither the key nor the case text is anywhere in
+// the database file or its write-ahead log (secure_delete + TRUNCATE checkpoint).
+TEST_F(SqliteStore, ShredLeavesNoKeyOrTextInTheFiles) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  RoutingService service(deps);
+  ASSERT_TRUE(service.RouteCase(MakeCase(kRefundCase), {}, Actor{}).has_value());
+  for (int i = 0; i < 50; ++i) {  // neighbours on the same pages
+    const std::string json = R"({"id":"N-)" + std::to_string(i) +
+                             R"(","subject":"printer jam","language":"en","category":"howto"})";
+    ASSERT_TRUE(service.RouteCase(MakeCase(json), {}, Actor{}).has_value());
+  }
+  const std::string key = RawKey("ZD-1001");
+  ASSERT_EQ(key.size(), 32u);
+  const auto files = [&] { return ReadFile(db_path()) + ReadFile(fs::path(db_path()) += "-wal"); };
+  ASSERT_NE(files().find(key), std::string::npos) << "the key is on disk before the shred";
+  ASSERT_NE(files().find("anna@example.com"), std::string::npos);
+
+  ASSERT_TRUE(service.Shred("ZD-1001").ok());
+  const std::string after = files();
+  EXPECT_EQ(after.find(key), std::string::npos) << "key bytes remain on disk";
+  EXPECT_EQ(after.find("anna@example.com"), std::string::npos) << "case text remains on disk";
+  EXPECT_EQ(after.find("Refund please"), std::string::npos);
+  EXPECT_NE(after.find("printer jam"), std::string::npos) << "other cases are untouched";
+  EXPECT_EQ(store->KeyFor("ZD-1001").error().code(), StatusCode::kFailedPrecondition);
+  auto wiped = store->WipeWal();
+  ASSERT_TRUE(wiped.has_value());
+  EXPECT_TRUE(*wiped);
+}
+
+TEST_F(SqliteStore, ADamagedRowIsRefusedAtOpen) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+    deps.cases = store.get();
+    RoutingService service(deps);
+    ASSERT_TRUE(service.RouteCase(MakeCase(kRefundCase), {}, Actor{}).has_value());
+  }
+  {
+    auto db = store::SqliteDb::Open(db_path());
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE((*db)->Exec("UPDATE routing_cases SET state = 'claimed', agent = ''").ok());
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  auto service = RoutingService::Open(deps);
+  ASSERT_FALSE(service.has_value());
+  EXPECT_EQ(service.error().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(service.error().message(),
+            "stored case `ZD-1001`: stored lifecycle is inconsistent: state claimed, holder ai, "
+            "agent ``");
+  // A service constructed anyway refuses to act on a store it could not read.
+  RoutingService broken(deps);
+  EXPECT_EQ(broken.RouteCase(MakeCase(kRefundCase), {}, Actor{}).error().code(),
+            StatusCode::kDataLoss);
+}
+
+TEST(StoredForms, EveryExampleDecisionRoundTrips) {
+  auto bundle = LoadBundle(testing::ExamplePackDir());
+  ASSERT_TRUE(bundle.has_value());
+  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    auto json = ParseJson(line);
+    ASSERT_TRUE(json.has_value());
+    auto c = sources::CaseFromJson(json->as_object().at("case"));
+    ASSERT_TRUE(c.has_value());
+    ComputedSignals s;
+    if (const auto* sv = json->as_object().if_contains("signals")) {
+      s = *SignalsFromJson(*sv, "signals");
+    }
+    CaseView view = BuildCaseView(**bundle, *c, s);
+    RoutingDecision d = EvaluateRoute(**bundle, view, std::nullopt);
+    const boost::json::value stored = DecisionToStoreJson(d);
+    auto back = DecisionFromStoreJson(*ParseJson(ToJson(stored)));
+    ASSERT_TRUE(back.has_value()) << back.error().ToString();
+    EXPECT_EQ(ToJson(DecisionToStoreJson(*back)), ToJson(stored));
+    EXPECT_EQ(ToJson(RoutingDecisionToJson(*back)), ToJson(RoutingDecisionToJson(d)));
+    ++n;
+  }
+  EXPECT_GE(n, 200u);
+}
+
+TEST(StoredForms, MalformedDecisionIsDataLoss) {
+  auto r = DecisionFromStoreJson(*ParseJson(R"({"route":"sideways"})"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(r.error().message(), "stored case: last_route: unknown route `sideways`");
+  auto p = PendingFromStoreJson(*ParseJson(R"({"intent":"refund","agent":"A","params":[]})"));
+  ASSERT_FALSE(p.has_value());
+  EXPECT_EQ(p.error().message(), "stored case: pending intent: params is not an object");
+}
+
+}  // namespace
+}  // namespace arbiter::routing
