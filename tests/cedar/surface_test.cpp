@@ -215,6 +215,50 @@ TEST(CedarPolicyJson, ParsesEveryNodeKind) {
   EXPECT_EQ(PolicySetDiff(*set, *again), "");
 }
 
+TEST(CedarPolicyJson, TemplateLinks) {
+  const char* json = R"({
+    "staticPolicies": {"s": {"effect": "forbid", "principal": {"op": "All"},
+                              "action": {"op": "All"}, "resource": {"op": "All"}}},
+    "templates": {"t": {"effect": "permit", "principal": {"op": "in", "slot": "?principal"},
+                        "action": {"op": "All"}, "resource": {"op": "==", "slot": "?resource"},
+                        "conditions": [{"kind": "unless", "body": {"Value": false}}]}},
+    "templateLinks": [
+      {"templateId": "t", "newId": "eu", "values": {"?principal": {"__entity": {"type": "Team", "id": "eu"}},
+                                                   "?resource": {"type": "Queue", "id": "q1"}}}]
+  })";
+  auto set = ParsePolicySetJson(json, "links.json");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  ASSERT_EQ(set->size(), 3u);
+  const Policy* eu = set->Find("eu");
+  ASSERT_NE(eu, nullptr);
+  EXPECT_TRUE(eu->is_linked());
+  EXPECT_EQ(eu->template_id(), "t");
+  EXPECT_EQ(eu->ast().principal.uid, EntityUid("Team", "eu"));
+  // Emitted back as a link, not as a static policy.
+  auto est = PolicySetToJson(*set);
+  ASSERT_TRUE(est.has_value());
+  auto expected = ParseJson(R"([{"templateId": "t", "newId": "eu", "values": {
+      "?principal": {"__entity": {"type": "Team", "id": "eu"}},
+      "?resource": {"__entity": {"type": "Queue", "id": "q1"}}}}])");
+  ASSERT_TRUE(expected.has_value());
+  EXPECT_EQ(est->at("templateLinks"), *expected);
+  EXPECT_FALSE(est->at("staticPolicies").as_object().contains("eu"));
+  auto again = PolicySetFromJson(*est);
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ(PolicySetDiff(*set, *again), "");
+  // Text has no links: the template is printed, the link is not.
+  EXPECT_EQ(FormatPolicySet(*set),
+            "forbid (principal, action, resource);\n\n"
+            "permit (principal in ?principal, action, resource == ?resource)\n"
+            "unless { false };\n");
+  // Link errors come from the link API and name the link.
+  std::string bad = std::string(json);
+  bad.replace(bad.find("\"templateId\": \"t\""), 17, "\"templateId\": \"s\"");
+  auto err = ParsePolicySetJson(bad, "links.json");
+  ASSERT_FALSE(err.has_value());
+  EXPECT_EQ(err.error().message(), "links.json: link `eu`: `s` is a static policy, not a template");
+}
+
 TEST(CedarPolicyJson, EmitsCedarsShape) {
   PolicySet set = MustParse(
       "@id(\"x\") @flag permit(principal == User::\"a\", action in [Action::\"v\"], resource) "

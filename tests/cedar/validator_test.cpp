@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 namespace arbiter::cedar {
@@ -199,8 +200,180 @@ TEST(Validator, ErrorsNamePolicyIdAndLocation) {
       "resource) when { principal.nope };");
   ASSERT_EQ(r.errors.size(), 1u) << Errors(r);
   EXPECT_EQ(r.errors[0].policy_id, "bad");
-  EXPECT_EQ(r.errors[0].span.line, 3u);
-  EXPECT_EQ(r.errors[0].ToString().rfind("bad at 3:", 0), 0u) << r.errors[0].ToString();
+  // The offending subexpression `principal.nope`, not the policy's start (3:1).
+  EXPECT_EQ(r.errors[0].ToString(), "bad at 4:46: attribute `nope` not found on `User`");
+}
+
+// Each error is located at its own subexpression: line, column and byte range.
+TEST(Validator, ErrorSpansNameTheSubexpression) {
+  const std::string text =
+      "@id(\"p\")\n"
+      "permit(principal, action, resource)\n"
+      "when {\n"
+      "  1 + \"a\" == 2 &&\n"
+      "  resource.nope &&\n"
+      "  Nope::\"x\" == principal\n"
+      "} unless { principal.manager == principal };\n"
+      "permit(principal in Nope::\"y\", action, resource);\n";
+  ValidationResult r = Validate(text);
+  auto find = [&](std::string_view fragment) -> const ValidationIssue* {
+    for (const auto& e : r.errors) {
+      if (e.message.find(fragment) != std::string::npos) return &e;
+    }
+    return nullptr;
+  };
+  auto covers = [&](const ValidationIssue* e, std::string_view source) {
+    ASSERT_NE(e, nullptr) << Errors(r);
+    EXPECT_EQ(text.substr(e->span.begin, e->span.end - e->span.begin), source) << e->ToString();
+  };
+  const ValidationIssue* operand = find("expected Long, found String");
+  covers(operand, "\"a\"");
+  EXPECT_EQ(operand->span.line, 4u);
+  EXPECT_EQ(operand->span.column, 7u);
+  const ValidationIssue* attr = find("attribute `nope`");
+  covers(attr, "resource.nope");
+  EXPECT_EQ(attr->span.line, 5u);
+  EXPECT_EQ(attr->span.column, 3u);
+  // An unknown entity type: its name in the literal, as the reference.
+  covers(find("unrecognized entity type `Nope`"), "Nope");
+  const ValidationIssue* optional = find("`manager`");
+  covers(optional, "principal.manager");
+  EXPECT_EQ(optional->span.line, 7u);
+  EXPECT_EQ(optional->policy_id, "p");
+  // In the scope too.
+  const ValidationIssue* scope = nullptr;
+  for (const auto& e : r.errors) {
+    if (e.policy_id == "policy1") scope = &e;
+  }
+  covers(scope, "Nope");
+  EXPECT_EQ(scope->span.line, 8u);
+  EXPECT_EQ(scope->span.column, 21u);
+}
+
+TEST(Validator, UnlessConditionsAreChecked) {
+  EXPECT_FALSE(
+      Validate("forbid(principal, action, resource) unless { principal.manager == principal };")
+          .ok());
+  EXPECT_TRUE(Validate("forbid(principal, action, resource) unless { principal has manager && "
+                       "principal.manager == principal };")
+                  .ok());
+  // A `has` fact from a `when` does not flow into an `unless` (the negation), but an `unless`
+  // can use facts of its own.
+  EXPECT_FALSE(Validate("permit(principal, action, resource) when { principal has manager } "
+                        "unless { principal.manager.age > 1 };")
+                   .ok());
+  EXPECT_FALSE(Validate("permit(principal, action, resource) unless { principal.age };").ok());
+}
+
+TEST(Validator, CommonTypesInAttributes) {
+  const char* schema = R"(
+    namespace App {
+      type Address = { city: String, zip?: String };
+      type Zips = Set<Address>;
+      entity User { home: Address, old: Zips };
+      action view appliesTo { principal: [User], resource: [User], context: { at: Address } };
+    })";
+  auto s = ParseSchema(schema, "common.cedarschema");
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  auto check = [&](const std::string& cond) {
+    auto ps = ParsePolicySet("permit(principal, action, resource) when { " + cond + " };");
+    EXPECT_TRUE(ps.has_value()) << ps.error().message();
+    return ValidatePolicies(*ps, *s);
+  };
+  EXPECT_TRUE(check("principal.home.city like \"B*\" && context.at.city == \"x\"").ok());
+  EXPECT_FALSE(check("principal.home.zip == \"1\"").ok());
+  EXPECT_TRUE(check("principal.home has zip && principal.home.zip == \"1\"").ok());
+  EXPECT_TRUE(check("principal.old.contains(principal.home)").ok());
+  EXPECT_FALSE(check("principal.old.contains(principal)").ok());
+  EXPECT_FALSE(check("principal.home.street == \"x\"").ok());
+}
+
+TEST(Validator, LevelCountsEveryKindOfDereference) {
+  struct LevelCase {
+    const char* condition;
+    int needed;  // the smallest level that validates
+  };
+  const LevelCase cases[] = {
+      {"principal.age > 1", 1},
+      {"resource.owner.age > 1", 2},
+      {"resource has owner", 1},
+      {"resource.owner has manager", 2},
+      {"resource.owner in principal", 2},
+      {"principal in resource.owner", 1},
+      {"resource.hasTag(\"k\") && resource.getTag(\"k\") == \"v\"", 1},
+      {"resource.meta.size > 1", 1},  // a record attribute is not a dereference
+      {"context.n > 1", 0},
+      {"principal == resource.owner", 1},
+  };
+  for (const LevelCase& c : cases) {
+    std::string p = "permit(principal, action == Action::\"view\", resource) when { " +
+                    std::string(c.condition) + " };";
+    ValidationOptions o;
+    o.max_level = c.needed;
+    EXPECT_TRUE(Validate(p, o).ok()) << c.condition << " at level " << c.needed << "\n"
+                                     << Errors(Validate(p, o));
+    if (c.needed > 0) {
+      o.max_level = c.needed - 1;
+      ValidationResult r = Validate(p, o);
+      EXPECT_FALSE(r.ok()) << c.condition << " at level " << c.needed - 1;
+    }
+  }
+}
+
+// Templates: slots range over the entity types that can satisfy them, so the template validates
+// when its conditions do; errors in the template are reported once, under the template's id.
+TEST(Validator, TemplatesAndLinks) {
+  auto schema = ParseSchema(kSchema, "test.cedarschema");
+  ASSERT_TRUE(schema.has_value());
+  auto ps = ParsePolicySet(R"(
+@id("viewer")
+permit(principal == ?principal, action == Action::"view", resource == ?resource)
+when { principal.age > 18 && resource.owner != principal };
+@id("team")
+permit(principal in ?principal, action, resource) when { principal.name like "a*" };
+@id("broken")
+permit(principal == ?principal, action, resource) when { principal.nope };
+)",
+                           "t.cedar");
+  ASSERT_TRUE(ps.has_value()) << ps.error().message();
+  ValidationResult templates_only = ValidatePolicies(*ps, *schema);
+  ASSERT_EQ(templates_only.errors.size(), 1u) << Errors(templates_only);
+  EXPECT_EQ(templates_only.errors[0].policy_id, "broken");
+
+  auto linked = LinkTemplates(
+      *ps, {{"viewer", "alice-doc", EntityUid("User", "alice"), EntityUid("Doc", "d")},
+            {"team", "eng", EntityUid("Team", "eng"), {}},
+            {"team", "user-in-user", EntityUid("User", "bob"), {}},
+            {"broken", "b1", EntityUid("User", "x"), {}},
+            {"viewer", "wrong-type", EntityUid("Doc", "d"), EntityUid("Doc", "d")},
+            {"team", "unknown-type", EntityUid("Nope", "x"), {}}});
+  ASSERT_TRUE(linked.has_value()) << linked.error().message();
+  ValidationResult r = ValidatePolicies(*linked, *schema);
+  std::map<std::string, std::vector<std::string>> by_id;
+  for (const auto& e : r.errors) by_id[e.policy_id].push_back(e.message);
+  EXPECT_EQ(by_id.count("alice-doc"), 0u) << Errors(r);
+  EXPECT_EQ(by_id.count("eng"), 0u) << Errors(r);
+  EXPECT_EQ(by_id.count("user-in-user"), 0u) << Errors(r);
+  // The template's error is not repeated for its link.
+  EXPECT_EQ(by_id.count("b1"), 0u) << Errors(r);
+  EXPECT_EQ(by_id["broken"].size(), 1u) << Errors(r);
+  // A Doc cannot be the principal of any action.
+  ASSERT_EQ(by_id["wrong-type"].size(), 1u) << Errors(r);
+  EXPECT_NE(by_id["wrong-type"][0].find("applicable action"), std::string::npos);
+  ASSERT_FALSE(by_id["unknown-type"].empty()) << Errors(r);
+  EXPECT_NE(by_id["unknown-type"][0].find("unrecognized entity type `Nope`"), std::string::npos);
+  // The linked entity is not in the text: link errors are at the template's span.
+  for (const auto& e : r.errors) {
+    if (e.policy_id == "unknown-type") EXPECT_EQ(e.span.line, 5u) << e.ToString();
+  }
+  // Cedar 4.13: the unmatched link scope is a warning.
+  ValidationOptions v13;
+  v13.version = ValidatorVersion::kCedar4_13;
+  ValidationResult r13 = ValidatePolicies(*linked, *schema, v13);
+  bool warned = false;
+  for (const auto& w : r13.warnings) warned |= w.policy_id == "wrong-type";
+  EXPECT_TRUE(warned);
+  for (const auto& e : r13.errors) EXPECT_NE(e.policy_id, "wrong-type");
 }
 
 #ifdef ARBITER_CLI_PATH
@@ -242,7 +415,7 @@ TEST(ValidatorCli, ExitStatusAndOutput) {
 
   CliRun fail = RunCli("cedar validate --policies " + bad + " --schema " + schema);
   EXPECT_EQ(fail.status, 2) << fail.out;
-  EXPECT_NE(fail.out.find("typo at 1:1: attribute `agee` not found on `User`"), std::string::npos)
+  EXPECT_NE(fail.out.find("typo at 2:44: attribute `agee` not found on `User`"), std::string::npos)
       << fail.out;
 
   CliRun json = RunCli("cedar validate --json --policies " + bad + " --schema " + schema);
@@ -255,6 +428,30 @@ TEST(ValidatorCli, ExitStatusAndOutput) {
       RunCli("cedar validate --cedar-version 4.13 --policies " + unmatched + " --schema " + schema);
   EXPECT_EQ(v13.status, 0) << v13.out;
   EXPECT_NE(v13.out.find("warning:"), std::string::npos) << v13.out;
+
+  // Template links, in Cedar's templateLinks JSON.
+  std::string tmpl =
+      write("tmpl.cedar", "@id(\"t\")\npermit(principal == ?principal, action, resource);");
+  std::string good_links = write("good.json",
+                                 R"({"templateLinks": [{"templateId": "t", "newId": "l1",
+                             "values": {"?principal": {"type": "User", "id": "alice"}}}]})");
+  std::string bad_links = write("bad.json", R"([{"templateId": "t", "newId": "l2",
+                      "values": {"?principal": {"__entity": {"type": "Doc", "id": "d"}}}}])");
+  std::string missing_slot = write("missing.json", R"([{"templateId": "t", "newId": "l3"}])");
+  CliRun linked = RunCli("cedar validate --policies " + tmpl + " --schema " + schema + " --links " +
+                         good_links);
+  EXPECT_EQ(linked.status, 0) << linked.out;
+  CliRun bad_link =
+      RunCli("cedar validate --policies " + tmpl + " --schema " + schema + " --links " + bad_links);
+  EXPECT_EQ(bad_link.status, 2) << bad_link.out;
+  EXPECT_NE(bad_link.out.find("l2 at 1:1: unable to find an applicable action"), std::string::npos)
+      << bad_link.out;
+  CliRun unlinkable = RunCli("cedar validate --policies " + tmpl + " --schema " + schema +
+                             " --links " + missing_slot);
+  EXPECT_EQ(unlinkable.status, 1) << unlinkable.out;
+  EXPECT_NE(unlinkable.out.find("link `l3`: template `t` has a `?principal` slot"),
+            std::string::npos)
+      << unlinkable.out;
 
   CliRun missing =
       RunCli("cedar validate --policies " + (dir / "none.cedar").string() + " --schema " + schema);

@@ -541,6 +541,7 @@ std::string FormatPolicy(const Policy& policy, const FormatOptions& options) {
 std::string FormatPolicySet(const PolicySet& set, const FormatOptions& options) {
   std::string out;
   for (const Policy& p : set.policies()) {
+    if (p.is_linked()) continue;  // a link has no Cedar text; its template is printed
     if (!out.empty()) out += "\n";
     out += FormatPolicy(p, options) + "\n";
   }

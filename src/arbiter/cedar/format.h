@@ -31,6 +31,7 @@ struct FormatOptions {
 // One policy, ending with `;` and no newline.
 std::string FormatPolicy(const Policy& policy, const FormatOptions& options = {});
 // All policies in order, separated by blank lines, ending with a newline ("" for an empty set).
+// Template-linked policies are left out: Cedar text has no links (their templates are printed).
 std::string FormatPolicySet(const PolicySet& set, const FormatOptions& options = {});
 
 }  // namespace arbiter::cedar

@@ -850,9 +850,10 @@ Result<PolicySet> PolicySetFromJson(const value& json, std::string_view source_n
     return Status::Ok();
   };
   const object* top = json.if_object();
-  if (!top)
+  if (!top) {
     return Plain(source_name,
                  "expected a JSON object, found a JSON " + std::string(JsonKindName(json)));
+  }
   if (top->contains("effect")) {
     ARBITER_RETURN_IF_ERROR(read("policy0", json, false));
   } else {
@@ -877,20 +878,18 @@ Result<PolicySet> PolicySetFromJson(const value& json, std::string_view source_n
         ARBITER_RETURN_IF_ERROR(read(std::string(kv.key()), kv.value(), section == "templates"));
       }
     }
-    if (const value* links = top->if_contains("templateLinks")) {
-      const array* a = links->if_array();
-      if (!a) {
-        return Plain(source_name, "/templateLinks: expected an array, found a JSON " +
-                                      std::string(JsonKindName(*links)));
-      }
-      if (!a->empty()) {
-        return Plain(source_name, "/templateLinks: template links are not supported yet");
-      }
-    }
   }
   auto set = internal::BuildPolicySet(std::move(parsed), ids, options, source_name);
   if (!set) return internal::OneLine(set.error());
-  return set;
+  const value* links = top->contains("effect") ? nullptr : top->if_contains("templateLinks");
+  if (!links) return set;
+  // The links are read and applied by the template-link API (policy_set.h).
+  ARBITER_TRY(std::vector<TemplateLink> parsed_links,
+              ParseTemplateLinksJson(ToJson(*links), source_name));
+  if (parsed_links.empty()) return set;
+  auto linked = LinkTemplates(*set, parsed_links);
+  if (!linked) return Plain(source_name, linked.error().message());
+  return linked;
 }
 
 Result<PolicySet> ParsePolicySetJson(std::string_view text, std::string_view source_name,
@@ -939,13 +938,26 @@ Result<value> PolicyToJson(const Policy& policy) {
 
 Result<value> PolicySetToJson(const PolicySet& set) {
   object statics, templates;
+  array links;
   for (const Policy& p : set.policies()) {
+    if (p.is_linked()) {
+      object values;
+      if (p.linked_principal()) {
+        values["?principal"] = object{{"__entity", EntityJson(*p.linked_principal())}};
+      }
+      if (p.linked_resource()) {
+        values["?resource"] = object{{"__entity", EntityJson(*p.linked_resource())}};
+      }
+      links.push_back(object{
+          {"templateId", p.template_id()}, {"newId", p.id()}, {"values", std::move(values)}});
+      continue;
+    }
     ARBITER_TRY(value est, PolicyToJson(p));
     (p.is_template() ? templates : statics)[p.id()] = std::move(est);
   }
   return value(object{{"staticPolicies", std::move(statics)},
                       {"templates", std::move(templates)},
-                      {"templateLinks", array{}}});
+                      {"templateLinks", std::move(links)}});
 }
 
 }  // namespace arbiter::cedar

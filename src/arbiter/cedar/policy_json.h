@@ -7,9 +7,11 @@
 //   std::string cedar = FormatPolicySet(set);                   // format.h: back to Cedar text
 //
 // Two input shapes are accepted: a policy set {"staticPolicies": {id: EST}, "templates": {id: EST},
-// "templateLinks": [...]} (each key optional), or one EST policy object (it has "effect"), which
-// gets the id `policy0`. Policy ids are the object keys. Every policy in "templates" is a template
-// (never evaluated unlinked), even without slots; a static policy with a slot is an error.
+// "templateLinks": [{"templateId", "newId", "values": {"?principal": entity, …}}]} (each key
+// optional), or one EST policy object (it has "effect"), which gets the id `policy0`. Policy ids
+// are the object keys. Every policy in "templates" is a template (never evaluated unlinked), even
+// without slots; a static policy with a slot is an error. Links are applied with LinkTemplates
+// (policy_set.h), so the set holds statics, templates, then linked policies.
 //
 // Errors are one line naming the policy and the JSON path of the problem, e.g.
 //   policies.json: policy `p1`: /conditions/0/body/&&/left: unknown operator `foo`
@@ -41,7 +43,8 @@ Result<PolicySet> PolicySetFromJson(const boost::json::value& json,
 
 // One policy as an EST object {effect, principal, action, resource, conditions, annotations}.
 Result<boost::json::value> PolicyToJson(const Policy& policy);
-// The policy set as {"staticPolicies": {id: EST}, "templates": {id: EST}, "templateLinks": []}.
+// The policy set as {"staticPolicies": {id: EST}, "templates": {id: EST}, "templateLinks": [...]}
+// (linked policies are written as links to their templates).
 Result<boost::json::value> PolicySetToJson(const PolicySet& set);
 
 }  // namespace arbiter::cedar

@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -93,7 +94,33 @@ const TypeP& TString() {
   static const TypeP t = Make(K::kString);
   return t;
 }
-TypeP TBoolOf(bool b) { return b ? TTrue() : TFalse(); }
+const TypeP& TBoolOf(bool b) { return b ? TTrue() : TFalse(); }
+
+// The extension types, shared (typechecking allocates no Type for them).
+const TypeP& TExt(ValueKind k) {
+  static const TypeP kDecimal = Make(K::kExt, "decimal");
+  static const TypeP kIpAddr = Make(K::kExt, "ipaddr");
+  static const TypeP kDatetime = Make(K::kExt, "datetime");
+  static const TypeP kDuration = Make(K::kExt, "duration");
+  switch (k) {
+    case ValueKind::kIpAddr: return kIpAddr;
+    case ValueKind::kDatetime: return kDatetime;
+    case ValueKind::kDuration: return kDuration;
+    default: return kDecimal;
+  }
+}
+
+// A type by name: Bool, Long, String or an extension type (a Type of its own for other names).
+TypeP NamedType(std::string_view n) {
+  if (n == "Bool") return TBool();
+  if (n == "Long") return TLong();
+  if (n == "String") return TString();
+  if (n == "decimal") return TExt(ValueKind::kDecimal);
+  if (n == "ipaddr") return TExt(ValueKind::kIpAddr);
+  if (n == "datetime") return TExt(ValueKind::kDatetime);
+  if (n == "duration") return TExt(ValueKind::kDuration);
+  return Make(K::kExt, std::string(n));
+}
 
 bool IsBoolKind(K k) { return k == K::kTrue || k == K::kFalse || k == K::kBool; }
 
@@ -215,11 +242,17 @@ bool CapsContainTag(const Caps& caps, const Expr& of, const Expr& tag) {
   }
   return false;
 }
-Caps Union(const Caps& a, const Caps& b) {
-  Caps out = a;
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
+// `prior` plus `extra`, copied into `*storage` only when `extra` adds something.
+const Caps& Extend(const Caps& prior, const Caps& extra, Caps* storage) {
+  if (extra.empty()) return prior;
+  if (prior.empty()) return extra;
+  *storage = prior;
+  storage->insert(storage->end(), extra.begin(), extra.end());
+  return *storage;
 }
+// Appends `extra` to `*to`.
+void Append(Caps* to, const Caps& extra) { to->insert(to->end(), extra.begin(), extra.end()); }
+
 Caps Intersect(const Caps& a, const Caps& b) {
   Caps out;
   for (const Cap& c : a) {
@@ -244,6 +277,10 @@ struct Env {
   EntityUid action;
   std::string resource;
   TypeP context;
+  // The entity types of the three variables (Prepared's cached types).
+  TypeP principal_type;
+  TypeP action_type;
+  TypeP resource_type;
 };
 
 class Prepared {
@@ -288,7 +325,9 @@ class Prepared {
       if (!def.has_applies_to) continue;
       TypeP ctx = def.context ? FromSchema(*def.context) : Make(K::kRecord);
       for (const std::string& p : def.principals) {
-        for (const std::string& r : def.resources) envs_.push_back(Env{p, a, r, ctx});
+        for (const std::string& r : def.resources) {
+          envs_.push_back(Env{p, a, r, ctx, EntityType(p), EntityType(a.type()), EntityType(r)});
+        }
       }
     }
   }
@@ -321,7 +360,7 @@ class Prepared {
       case SchemaType::Kind::kLong: return TLong();
       case SchemaType::Kind::kString: return TString();
       case SchemaType::Kind::kEntity: return Make(K::kEntity, s.name);
-      case SchemaType::Kind::kExtension: return Make(K::kExt, s.name);
+      case SchemaType::Kind::kExtension: return NamedType(s.name);
       case SchemaType::Kind::kSet: return SetOf(s.element ? FromSchema(*s.element) : nullptr);
       case SchemaType::Kind::kRecord: {
         auto t = std::make_shared<Type>();
@@ -412,13 +451,6 @@ const FnSig& Signature(ExtFn fn) {
   return kSigs.at(fn);
 }
 
-TypeP NamedType(std::string_view n) {
-  if (n == "Bool") return TBool();
-  if (n == "Long") return TLong();
-  if (n == "String") return TString();
-  return Make(K::kExt, std::string(n));
-}
-
 Status ParseExtLiteral(ExtFn fn, std::string_view text) {
   Result<Value> v = Status::Ok();
   switch (fn) {
@@ -433,21 +465,30 @@ Status ParseExtLiteral(ExtFn fn, std::string_view text) {
 
 // ---- typechecking in one environment ------------------------------------------------------------
 
+// One problem found in a policy, at bytes [begin, end) of its text (0, 0: the policy as a whole).
+struct Issue {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+  std::string message;
+};
+
 constexpr int kMaxDepth = 256;  // the parser bounds nesting at 200 by default
 
 class Checker {
  public:
-  Checker(const Prepared& s, const Env& env, const ValidationOptions& o,
-          std::vector<std::string>* errors)
+  Checker(const Prepared& s, const Env& env, const ValidationOptions& o, std::vector<Issue>* errors)
       : s_(s), env_(env), options_(o), errors_(errors) {}
 
   // The type of the whole policy in this environment (nullptr after an error).
   TypeP CheckPolicy(const PolicyAst& ast) {
+    At(ast.principal.begin, ast.principal.end);
     TypeP p = ScopeType(ast.principal, env_.principal);
     if (p && p->kind == K::kFalse) return TFalse();
+    At(ast.action.begin, ast.action.end);
     TypeP a = ActionScopeType(ast.action);
     TypeP pa = And(p, a);
     if (pa && pa->kind == K::kFalse) return TFalse();
+    At(ast.resource.begin, ast.resource.end);
     TypeP r = ScopeType(ast.resource, env_.resource);
     TypeP par = And(pa, r);
     if (par && par->kind == K::kFalse) return TFalse();
@@ -461,14 +502,22 @@ class Checker {
         continue;
       }
       if (x.type->kind == K::kFalse) return body ? TFalse() : nullptr;
-      caps = Union(caps, x.caps);
+      Append(&caps, x.caps);
       body = And(body, x.type);
     }
     return And(par, body);
   }
 
  private:
-  void Error(std::string m) { errors_->push_back(std::move(m)); }
+  // Errors are located at the expression being checked (Check sets it), or at `at` explicitly.
+  void Error(std::string m) { errors_->push_back(Issue{at_begin_, at_end_, std::move(m)}); }
+  void ErrorAt(const Expr& at, std::string m) {
+    errors_->push_back(Issue{at.begin, at.end, std::move(m)});
+  }
+  void At(std::uint32_t begin, std::uint32_t end) {
+    at_begin_ = begin;
+    at_end_ = end;
+  }
 
   static TypeP And(const TypeP& a, const TypeP& b) {
     if (!a || !b) return nullptr;
@@ -554,9 +603,9 @@ class Checker {
 
   TypeP VarType(Var v) {
     switch (v) {
-      case Var::kPrincipal: return s_.EntityType(env_.principal);
-      case Var::kAction: return s_.EntityType(env_.action.type());
-      case Var::kResource: return s_.EntityType(env_.resource);
+      case Var::kPrincipal: return env_.principal_type;
+      case Var::kAction: return env_.action_type;
+      case Var::kResource: return env_.resource_type;
       case Var::kContext: return env_.context;
     }
     return nullptr;
@@ -589,10 +638,10 @@ class Checker {
       case ValueKind::kLong: return TLong();
       case ValueKind::kString: return TString();
       case ValueKind::kEntity: return LiteralType(v.as_entity());
-      case ValueKind::kDecimal: return Make(K::kExt, "decimal");
-      case ValueKind::kIpAddr: return Make(K::kExt, "ipaddr");
-      case ValueKind::kDatetime: return Make(K::kExt, "datetime");
-      case ValueKind::kDuration: return Make(K::kExt, "duration");
+      case ValueKind::kDecimal:
+      case ValueKind::kIpAddr:
+      case ValueKind::kDatetime:
+      case ValueKind::kDuration: return TExt(v.kind());
       case ValueKind::kSet: {
         if (v.as_set().empty()) {
           Error("empty set literals are not allowed in strict validation");
@@ -632,14 +681,14 @@ class Checker {
     return a;
   }
 
-  void Expected(const char* what, const Type& actual) {
-    Error(std::string("expected ") + what + ", found " + TypeName(actual));
+  void Expected(const Expr& at, const char* what, const Type& actual) {
+    ErrorAt(at, std::string("expected ") + what + ", found " + TypeName(actual));
   }
 
   Ans ExpectBool(const Expr& e, const Caps& prior) {
     Ans a = Check(e, prior);
     if (a.type && !IsBoolKind(a.type->kind)) {
-      Expected("Bool", *a.type);
+      Expected(e, "Bool", *a.type);
       return Fail(a);
     }
     return a;
@@ -647,7 +696,7 @@ class Checker {
   Ans ExpectKind(const Expr& e, const Caps& prior, K k, const char* what) {
     Ans a = Check(e, prior);
     if (a.type && a.type->kind != k) {
-      Expected(what, *a.type);
+      Expected(e, what, *a.type);
       return Fail(a);
     }
     return a;
@@ -655,7 +704,7 @@ class Checker {
   Ans ExpectEntity(const Expr& e, const Caps& prior) {
     Ans a = Check(e, prior);
     if (a.type && a.type->kind != K::kEntity && a.type->kind != K::kAnyEntity) {
-      Expected("an entity", *a.type);
+      Expected(e, "an entity", *a.type);
       return Fail(a);
     }
     return a;
@@ -663,7 +712,7 @@ class Checker {
   Ans ExpectNamed(const Expr& e, const Caps& prior, const TypeP& want) {
     Ans a = Check(e, prior);
     if (a.type && !(a.type->kind == want->kind && a.type->name == want->name)) {
-      Expected(TypeName(*want).c_str(), *a.type);
+      Expected(e, TypeName(*want).c_str(), *a.type);
       return Fail(a);
     }
     return a;
@@ -691,7 +740,10 @@ class Checker {
       Error("expression nests too deeply to validate");
       return Ans{};
     }
+    std::uint32_t outer_begin = at_begin_, outer_end = at_end_;
+    At(e.begin, e.end);
     Ans a = CheckInner(e, prior);
+    At(outer_begin, outer_end);
     --depth_;
     return a;
   }
@@ -715,13 +767,14 @@ class Checker {
       }
       case ExprKind::kIf: {
         Ans c = ExpectBool(*e.kids[0], prior);
+        Caps storage;
         if (c.type && c.type->kind == K::kTrue) {
-          Ans t = Check(*e.kids[1], Union(prior, c.caps));
-          t.caps = Union(t.caps, c.caps);
+          Ans t = Check(*e.kids[1], Extend(prior, c.caps, &storage));
+          Append(&t.caps, c.caps);
           return t;
         }
         if (c.type && c.type->kind == K::kFalse) return Check(*e.kids[2], prior);
-        Ans t = Check(*e.kids[1], Union(prior, c.caps));
+        Ans t = Check(*e.kids[1], Extend(prior, c.caps, &storage));
         Ans f = Check(*e.kids[2], prior);
         if (!t.type || !f.type) return out;
         out.type = Lub(t.type, f.type);
@@ -730,20 +783,23 @@ class Checker {
                 TypeName(*f.type));
           return out;
         }
-        out.caps = Intersect(Union(t.caps, c.caps), f.caps);
+        Append(&t.caps, c.caps);
+        out.caps = Intersect(t.caps, f.caps);
         out.level = std::max(t.level, f.level);
         return out;
       }
       case ExprKind::kAnd: {
         Ans l = ExpectBool(*e.kids[0], prior);
         if (l.type && l.type->kind == K::kFalse) return l;
-        Ans r = ExpectBool(*e.kids[1], Union(prior, l.caps));
+        Caps storage;
+        Ans r = ExpectBool(*e.kids[1], Extend(prior, l.caps, &storage));
         if (!l.type || !r.type) return out;
         if (r.type->kind == K::kFalse) {
           out.type = TFalse();
           return out;
         }
-        out.caps = Union(l.caps, r.caps);
+        out.caps = std::move(l.caps);
+        Append(&out.caps, r.caps);
         out.type = r.type->kind == K::kTrue ? l.type : l.type->kind == K::kTrue ? r.type : TBool();
         return out;
       }
@@ -827,7 +883,7 @@ class Checker {
           out.type = TBool();
           return out;
         } else {
-          Expected("an entity or a record", *a.type);
+          Expected(*e.kids[0], "an entity or a record", *a.type);
           return out;
         }
         auto it = rec->attrs.find(e.name);
@@ -844,30 +900,31 @@ class Checker {
         Ans a = Check(*e.kids[0], prior);
         if (!a.type) return out;
         TypeP rec;
-        std::string owner;
+        // Named only in errors, so built only then.
+        auto owner = [&] {
+          return a.type->kind == K::kRecord ? std::string("the record") : "`" + a.type->name + "`";
+        };
         if (a.type->kind == K::kRecord) {
           rec = a.type;
-          owner = "the record";
           out.level = a.level;
         } else if (a.type->kind == K::kEntity) {
           Deref(a, "attribute access");
           rec = s_.EntityAttrs(a.type->name);
-          owner = "`" + a.type->name + "`";
           out.level = a.level + 1;
         } else if (a.type->kind == K::kAnyEntity) {
           Error("attribute `" + e.name + "` is read from an entity of unknown type");
           return out;
         } else {
-          Expected("an entity or a record", *a.type);
+          Expected(*e.kids[0], "an entity or a record", *a.type);
           return out;
         }
         auto it = rec->attrs.find(e.name);
         if (it == rec->attrs.end()) {
-          Error("attribute `" + e.name + "` not found on " + owner);
+          Error("attribute `" + e.name + "` not found on " + owner());
           return out;
         }
         if (!it->second.required && !CapsContain(prior, *e.kids[0], e.name)) {
-          Error("attribute `" + e.name + "` of " + owner +
+          Error("attribute `" + e.name + "` of " + owner() +
                 " is optional; test it with `has` before reading it");
           return out;
         }
@@ -1020,7 +1077,7 @@ class Checker {
                 (r.type->kind == K::kSet && (!r.type->elem || r.type->elem->kind == K::kEntity ||
                                              r.type->elem->kind == K::kAnyEntity));
       if (!ok) {
-        Expected("an entity or a set of entities", *r.type);
+        Expected(rhs_e, "an entity or a set of entities", *r.type);
         r.type = nullptr;
       }
     }
@@ -1109,56 +1166,92 @@ class Checker {
   const Prepared& s_;
   const Env& env_;
   const ValidationOptions& options_;
-  std::vector<std::string>* errors_;
+  std::vector<Issue>* errors_;
+  std::uint32_t at_begin_ = 0;
+  std::uint32_t at_end_ = 0;
   int depth_ = 0;
 };
 
 // ---- schema-independent passes ------------------------------------------------------------------
 
-void CollectUids(const Expr& e, std::vector<EntityUid>* uids, std::vector<std::string>* types,
-                 int depth) {
+// Entity literals and `is` types of a policy, each with the byte range of the literal.
+struct Names {
+  struct Uid {
+    const EntityUid* uid;
+    std::uint32_t begin, end;
+  };
+  struct TypeName {
+    const std::string* type;
+    std::uint32_t begin, end;
+  };
+  std::vector<Uid> uids;
+  std::vector<TypeName> types;
+};
+
+void CollectUids(const Expr& e, Names* n, int depth) {
   if (depth > kMaxDepth) return;
-  if (e.kind == ExprKind::kLit && e.lit.is(ValueKind::kEntity)) uids->push_back(e.lit.as_entity());
-  if (e.kind == ExprKind::kIs || e.kind == ExprKind::kIsIn) types->push_back(e.name);
-  for (const auto& k : e.kids) CollectUids(*k, uids, types, depth + 1);
+  if (e.kind == ExprKind::kLit && e.lit.is(ValueKind::kEntity)) {
+    n->uids.push_back({&e.lit.as_entity(), e.begin, e.end});
+  }
+  if (e.kind == ExprKind::kIs || e.kind == ExprKind::kIsIn)
+    n->types.push_back({&e.name, e.begin, e.end});
+  for (const auto& k : e.kids) CollectUids(*k, n, depth + 1);
 }
 
-void CollectScope(const Scope& sc, std::vector<EntityUid>* uids, std::vector<std::string>* types) {
+void CollectScope(const Scope& sc, Names* n) {
   if (!sc.slot &&
       (sc.kind == ScopeKind::kEq || sc.kind == ScopeKind::kIn || sc.kind == ScopeKind::kIsIn)) {
-    uids->push_back(sc.uid);
+    n->uids.push_back({&sc.uid, sc.uid_begin, sc.uid_end});
   }
-  if (sc.kind == ScopeKind::kIs || sc.kind == ScopeKind::kIsIn) types->push_back(sc.type);
-  for (const EntityUid& u : sc.uids) uids->push_back(u);
+  if (sc.kind == ScopeKind::kIs || sc.kind == ScopeKind::kIsIn) {
+    n->types.push_back({&sc.type, sc.begin, sc.end});
+  }
+  for (size_t i = 0; i < sc.uids.size(); ++i) {
+    auto [begin, end] =
+        i < sc.uid_spans.size() ? sc.uid_spans[i] : std::pair<std::uint32_t, std::uint32_t>{};
+    n->uids.push_back({&sc.uids[i], begin, end});
+  }
 }
 
-// Unknown entity types, unknown actions and ids outside an enum entity type.
-void CheckNames(const PolicyAst& ast, const Prepared& s, std::vector<std::string>* errors) {
-  std::vector<EntityUid> uids;
-  std::vector<std::string> types;
-  CollectScope(ast.principal, &uids, &types);
-  CollectScope(ast.action, &uids, &types);
-  CollectScope(ast.resource, &uids, &types);
-  for (const auto& c : ast.conditions) CollectUids(*c.expr, &uids, &types, 0);
+// Unknown entity types, unknown actions and ids outside an enum entity type. As the reference, an
+// unknown entity type is located at the type name of its literal (`App::Nope` of
+// `App::Nope::"x"`), other problems at the whole literal.
+void CheckNames(const PolicyAst& ast, const Prepared& s, bool check_enum_ids,
+                std::vector<Issue>* errors) {
+  Names n;
+  CollectScope(ast.principal, &n);
+  CollectScope(ast.action, &n);
+  CollectScope(ast.resource, &n);
+  for (const auto& c : ast.conditions) CollectUids(*c.expr, &n, 0);
   const SchemaData& d = s.data();
-  for (const EntityUid& u : uids) {
-    if (IsActionType(u.type()) && !d.entity_types.count(u.type())) {
-      if (!d.actions.count(u)) errors->push_back("unrecognized action `" + u.ToString() + "`");
+  for (const Names::Uid& u : n.uids) {
+    const std::string& type = u.uid->type();
+    if (IsActionType(type) && !d.entity_types.count(type)) {
+      if (!d.actions.count(*u.uid)) {
+        errors->push_back(Issue{u.begin, u.end, "unrecognized action `" + u.uid->ToString() + "`"});
+      }
       continue;
     }
-    auto it = d.entity_types.find(u.type());
+    auto it = d.entity_types.find(type);
     if (it == d.entity_types.end()) {
-      errors->push_back("unrecognized entity type `" + u.type() + "`");
+      std::uint32_t type_end =
+          u.end == 0
+              ? 0
+              : std::min<std::uint32_t>(u.end, u.begin + static_cast<std::uint32_t>(type.size()));
+      errors->push_back(Issue{u.begin, type_end, "unrecognized entity type `" + type + "`"});
       continue;
     }
     const auto& ids = it->second.enum_ids;
-    if (ids && std::find(ids->begin(), ids->end(), u.id()) == ids->end()) {
-      errors->push_back("`" + u.ToString() + "` is not a value of enum entity type `" + u.type() +
-                        "`");
+    if (check_enum_ids && ids && std::find(ids->begin(), ids->end(), u.uid->id()) == ids->end()) {
+      errors->push_back(
+          Issue{u.begin, u.end,
+                "`" + u.uid->ToString() + "` is not a value of enum entity type `" + type + "`"});
     }
   }
-  for (const std::string& t : types) {
-    if (!d.entity_types.count(t)) errors->push_back("unrecognized entity type `" + t + "`");
+  for (const Names::TypeName& t : n.types) {
+    if (!d.entity_types.count(*t.type)) {
+      errors->push_back(Issue{t.begin, t.end, "unrecognized entity type `" + *t.type + "`"});
+    }
   }
 }
 
@@ -1200,6 +1293,22 @@ bool HasApplicableAction(const PolicyAst& ast, const Prepared& s) {
   return false;
 }
 
+// Adds one policy's errors and warnings to `result`, each distinct message once.
+void EmitIssues(const Policy& policy, std::vector<Issue> errors, std::vector<Issue> warnings,
+                ValidationResult* result) {
+  auto emit = [&](std::vector<Issue>& issues, std::vector<ValidationIssue>* out) {
+    std::set<std::tuple<std::uint32_t, std::uint32_t, std::string_view>> seen;
+    for (Issue& i : issues) {
+      if (!seen.emplace(i.begin, i.end, i.message).second) continue;
+      out->push_back(ValidationIssue{
+          policy.id(), internal::LocateSpan(policy.ast(), i.begin, i.end, policy.span()),
+          std::move(i.message)});
+    }
+  };
+  emit(errors, &result->errors);
+  emit(warnings, &result->warnings);
+}
+
 }  // namespace
 
 std::string ValidationIssue::ToString() const {
@@ -1213,12 +1322,35 @@ ValidationResult ValidatePolicies(const PolicySet& policies, const Schema& schem
   Prepared prepared(schema.data());
   for (const Policy& policy : policies.policies()) {
     const PolicyAst& ast = policy.ast();
-    std::vector<std::string> errors;
-    std::vector<std::string> warnings;
-    CheckNames(ast, prepared, &errors);
+    std::vector<Issue> errors;
+    std::vector<Issue> warnings;
+    if (policy.is_linked()) {
+      // As the reference: a template's conditions are typechecked once, under the template's id
+      // (its slots typed by the environments, see ScopeType); a link is checked only for what
+      // its slot values add: their entity types, and whether some action still applies to the
+      // linked scope.
+      PolicyAst slots;
+      auto slot_scope = [](const Scope& linked, Scope* out) {
+        out->kind = ScopeKind::kEq;  // only the linked entity, not the template's `is` type
+        out->uid = linked.uid;
+        // The linked entity is not in the text: its errors are at the policy (as the reference).
+        out->uid_begin = out->uid_end = 0;
+        (void)linked;
+      };
+      if (policy.linked_principal()) slot_scope(ast.principal, &slots.principal);
+      if (policy.linked_resource()) slot_scope(ast.resource, &slots.resource);
+      // The reference does not check enum ids of linked entities.
+      CheckNames(slots, prepared, /*check_enum_ids=*/false, &errors);
+    } else {
+      CheckNames(ast, prepared, /*check_enum_ids=*/true, &errors);
+    }
     if (!HasApplicableAction(ast, prepared)) {
-      std::string m = "unable to find an applicable action given the policy scope constraints";
-      (options.version == ValidatorVersion::kCedar4_10 ? errors : warnings).push_back(m);
+      Issue i{0, 0, "unable to find an applicable action given the policy scope constraints"};
+      (options.version == ValidatorVersion::kCedar4_10 ? errors : warnings).push_back(std::move(i));
+    }
+    if (policy.is_linked()) {
+      EmitIssues(policy, std::move(errors), std::move(warnings), &result);
+      continue;
     }
     bool all_false = true;
     // An environment whose action the scope excludes types as false once the principal scope is
@@ -1238,20 +1370,10 @@ ValidationResult ValidatePolicies(const PolicySet& policies, const Schema& schem
       if (!t || t->kind != K::kFalse) all_false = false;
     }
     if (all_false && !prepared.envs().empty()) {
-      warnings.push_back("policy is impossible: it evaluates to false in every request");
+      warnings.push_back(
+          Issue{0, 0, "policy is impossible: it evaluates to false in every request"});
     }
-    std::set<std::string> seen;
-    for (std::string& m : errors) {
-      if (seen.insert(m).second) {
-        result.errors.push_back(ValidationIssue{policy.id(), policy.span(), std::move(m)});
-      }
-    }
-    seen.clear();
-    for (std::string& m : warnings) {
-      if (seen.insert(m).second) {
-        result.warnings.push_back(ValidationIssue{policy.id(), policy.span(), std::move(m)});
-      }
-    }
+    EmitIssues(policy, std::move(errors), std::move(warnings), &result);
   }
   return result;
 }

@@ -13,8 +13,13 @@
 //
 // Each policy is typechecked once per request environment the schema declares (every action with
 // `appliesTo`, times its principal and resource types); the scope becomes part of the condition,
-// so an environment whose scope can never match reports nothing. Templates are checked with their
-// slots typed as "some entity".
+// so an environment whose scope can never match reports nothing. Templates are checked as Cedar
+// does: in each environment a slot ranges over the entity types that can satisfy its constraint
+// (`principal == ?principal`: the environment's principal type; `principal in ?principal`: that
+// type and its ancestor types), so a slot constraint is never what makes a template fail. A linked
+// policy is checked for what its slot values add: their entity types must exist (and enum ids be
+// valid), and some action must still apply to the linked scope; the template's own errors are
+// reported once, under the template's id.
 #pragma once
 
 #include <optional>
@@ -44,7 +49,10 @@ struct ValidationOptions {
 
 struct ValidationIssue {
   std::string policy_id;
-  SourceSpan span;  // the policy's span (expressions carry no positions in the AST)
+  // Where the problem is: the offending subexpression or scope constraint (line:column and byte
+  // range in the policy text), or the policy's own span for problems of the whole policy (no
+  // applicable action, impossible policy) and for policies without source text.
+  SourceSpan span;
   std::string message;
   // "<policy_id> at <line>:<column>: <message>"
   std::string ToString() const;

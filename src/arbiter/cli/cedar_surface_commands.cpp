@@ -95,6 +95,12 @@ int RunTranslate(const TranslateOptions& o) {
     auto set = cedar::ParsePolicySetJson(*text, SourceName(o.input));
     if (!set) return fail(set.error().message());
     std::cout << cedar::FormatPolicySet(*set);
+    size_t links = 0;
+    for (const cedar::Policy& p : set->policies()) links += p.is_linked() ? 1 : 0;
+    if (links > 0) {
+      std::cerr << "arbiter cedar translate-policy: note: " << links
+                << " template link(s) have no Cedar text form and were left out\n";
+    }
     return 0;
   }
   return fail("`--direction` must be `cedar-to-json` or `json-to-cedar`, found `" + o.direction +

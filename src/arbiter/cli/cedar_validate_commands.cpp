@@ -41,6 +41,7 @@ Result<std::string> ReadInput(const std::string& path) {
 struct ValidateOptions {
   std::string policies;
   std::string schema;
+  std::string links;
   std::optional<int> level;
   std::string version = "4.10";
   bool json = false;
@@ -71,6 +72,15 @@ int RunValidate(const ValidateOptions& o) {
   if (!ptext) return fail(ptext.error().message());
   auto policies = cedar::ParsePolicySet(*ptext, o.policies);
   if (!policies) return fail(policies.error().message());
+  if (!o.links.empty()) {
+    auto ltext = ReadInput(o.links);
+    if (!ltext) return fail(ltext.error().message());
+    auto links = cedar::ParseTemplateLinksJson(*ltext, o.links);
+    if (!links) return fail(links.error().message());
+    auto linked = cedar::LinkTemplates(*policies, *links);
+    if (!linked) return fail(o.links + ": " + linked.error().message());
+    policies = std::move(linked);
+  }
   auto stext = ReadInput(o.schema);
   if (!stext) return fail(stext.error().message());
   auto schema = cedar::ParseSchema(*stext, o.schema);
@@ -109,6 +119,9 @@ void AddCedarToolCommands(CLI::App& app, CommandContext& ctx) {
   auto o = std::make_shared<ValidateOptions>();
   validate->add_option("--policies", o->policies, "Cedar policy file")->required();
   validate->add_option("--schema", o->schema, "Cedar schema (.cedarschema)")->required();
+  validate->add_option("--links", o->links,
+                       "template links as JSON: [{templateId, newId, values}] or an object with "
+                       "`templateLinks`");
   validate->add_option("--level", o->level,
                        "level validation: the most entity dereferences allowed");
   validate->add_option("--cedar-version", o->version,

@@ -86,6 +86,10 @@ struct Expr {
   ExprKind kind = ExprKind::kLit;
   Var var = Var::kPrincipal;
   ExtFn fn = ExtFn::kDecimal;
+  // Where the expression is in the policy text: byte offsets [begin, end) (both 0 when the
+  // expression has no source, e.g. from the JSON format). `begin` and `end` sit in what would
+  // otherwise be padding, so they do not make Expr larger.
+  std::uint32_t begin = 0;
   Value lit;
   std::string name;
   std::vector<std::string> keys;
@@ -94,6 +98,7 @@ struct Expr {
   // kGetAttr: where `name` was last found in a record, to skip the search next time (records of
   // one entity type usually have the same shape). Relaxed atomic: policies are shared by threads.
   mutable std::atomic<std::uint32_t> field_hint{0};
+  std::uint32_t end = 0;
 };
 
 enum class ScopeKind : std::uint8_t { kAny, kEq, kIn, kIs, kIsIn, kInSet };
@@ -104,11 +109,19 @@ struct Scope {
   EntityUid uid;                // kEq, kIn, kIsIn
   std::string type;             // kIs, kIsIn
   std::vector<EntityUid> uids;  // kInSet
+  // Byte offsets [begin, end) of the whole constraint (`principal in Group::"a"`), of the entity
+  // literal `uid` (`Group::"a"`), and of each of `uids`.
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+  std::uint32_t uid_begin = 0;
+  std::uint32_t uid_end = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> uid_spans;
 };
 
 struct Condition {
   bool is_when = true;
-  std::unique_ptr<Expr> expr;
+  // Shared: a template's linked policies share its conditions (slots only occur in the scope).
+  std::shared_ptr<const Expr> expr;
 };
 
 struct PolicyAst {
@@ -116,12 +129,22 @@ struct PolicyAst {
   Scope action;
   Scope resource;
   std::vector<Condition> conditions;
+  // For turning byte offsets into line:column: the policy starts on line `first_line`, and
+  // `line_starts[i]` is the byte offset where line `first_line + i` starts (empty without source).
+  std::uint32_t first_line = 0;
+  std::vector<std::uint32_t> line_starts;
 };
+
+// The span of bytes [begin, end) of `ast`'s policy text, with its line:column; `fallback` (the
+// policy's span) when there is no position (begin == end == 0, or no line table).
+SourceSpan LocateSpan(const PolicyAst& ast, std::uint32_t begin, std::uint32_t end,
+                      const SourceSpan& fallback);
 
 // Per-action buckets of policy indexes so that most policies are skipped without evaluation.
 struct PolicyIndex {
   // Policies with `action == X` are in `by_action[X]`; all others (any action, `action in ...`) are
-  // in `other`. Both lists are in policy-set order. Templates are in neither.
+  // in `other`. Both lists are in policy-set order. Templates are in neither; template-linked
+  // policies are indexed like static ones.
   std::vector<size_t> other;
   std::unordered_map<EntityUid, std::vector<size_t>, EntityUidHash> by_action;
 };

@@ -61,6 +61,8 @@ std::unique_ptr<Expr> MakeExpr(ExprKind kind) {
 
 std::unique_ptr<Expr> Binary(ExprKind kind, std::unique_ptr<Expr> a, std::unique_ptr<Expr> b) {
   auto e = MakeExpr(kind);
+  e->begin = a->begin;
+  e->end = b->end;
   e->kids.push_back(std::move(a));
   e->kids.push_back(std::move(b));
   return e;
@@ -120,6 +122,22 @@ class Parser {
     const Token& t = Peek(ahead);
     return t.kind == TokKind::kIdent && t.text == s;
   }
+  // The byte offset just past the last consumed token.
+  std::uint32_t LastEnd() const {
+    if (pos_ == 0) return 0;
+    const Token& t = toks_[pos_ - 1];
+    size_t len = t.kind == TokKind::kStr ? t.text.size() + 2 : t.text.size();
+    return t.offset + static_cast<std::uint32_t>(len);
+  }
+  // Gives `e` the span from `begin` to the end of the last consumed token.
+  std::unique_ptr<Expr> Spanned(std::unique_ptr<Expr> e, std::uint32_t begin) const {
+    if (e) {
+      e->begin = begin;
+      e->end = LastEnd();
+    }
+    return e;
+  }
+
   static std::string Describe(const Token& t) {
     switch (t.kind) {
       case TokKind::kEof: return "end of input";
@@ -226,10 +244,22 @@ class Parser {
     }
     p->span.end = Peek().offset + 1;
     Next();
+    p->ast->first_line = p->span.line;
+    p->ast->line_starts.push_back(p->span.begin - (p->span.column - 1));
+    for (std::uint32_t i = p->span.begin; i < p->span.end && i < src_.size(); ++i) {
+      if (src_[i] == '\n') p->ast->line_starts.push_back(i + 1);
+    }
     return true;
   }
 
   bool ParseScope(std::string_view var, Scope* scope, bool* is_template) {
+    scope->begin = Peek().offset;
+    bool ok = ParseScopeConstraint(var, scope, is_template);
+    scope->end = LastEnd();
+    return ok;
+  }
+
+  bool ParseScopeConstraint(std::string_view var, Scope* scope, bool* is_template) {
     const Token& t = Peek();
     if (t.kind != TokKind::kIdent || t.text != var) {
       Fail(t, "expected `" + std::string(var) + "`, found " + Describe(t));
@@ -251,7 +281,10 @@ class Parser {
         *is_template = true;
         return true;
       }
-      return ParseEntityLiteral(uid);
+      scope->uid_begin = Peek().offset;
+      bool ok = ParseEntityLiteral(uid);
+      scope->uid_end = LastEnd();
+      return ok;
     };
     if (IsPunct("==")) {
       Next();
@@ -280,8 +313,10 @@ class Parser {
         scope->kind = ScopeKind::kInSet;
         while (!IsPunct("]")) {
           EntityUid uid;
+          std::uint32_t uid_begin = Peek().offset;
           if (!ParseEntityLiteral(&uid)) return false;
           scope->uids.push_back(std::move(uid));
+          scope->uid_spans.emplace_back(uid_begin, LastEnd());
           if (IsPunct(",")) {
             Next();
           } else if (!IsPunct("]")) {
@@ -377,7 +412,7 @@ class Parser {
     DepthGuard guard(this);
     if (TooDeep()) return nullptr;
     if (IsIdent("if")) {
-      Next();
+      std::uint32_t begin = Next().offset;
       auto c = ParseExpr();
       if (!c || !ExpectIdent("then")) return nullptr;
       auto t = ParseExpr();
@@ -388,7 +423,7 @@ class Parser {
       e->kids.push_back(std::move(c));
       e->kids.push_back(std::move(t));
       e->kids.push_back(std::move(f));
-      return e;
+      return Spanned(std::move(e), begin);
     }
     return ParseOr();
   }
@@ -481,11 +516,12 @@ class Parser {
           auto g = MakeExpr(ExprKind::kGetAttr);
           g->name = path[k];
           g->kids.push_back(std::move(base));
-          base = std::move(g);
+          base = Spanned(std::move(g), lhs->begin);
         }
         auto h = MakeExpr(ExprKind::kHas);
         h->name = path[i];
         h->kids.push_back(std::move(base));
+        h = Spanned(std::move(h), lhs->begin);
         result = result ? Binary(ExprKind::kAnd, std::move(result), std::move(h)) : std::move(h);
       }
       return result;
@@ -504,13 +540,15 @@ class Parser {
         Fail(t, err);
         return nullptr;
       }
+      std::uint32_t begin = lhs->begin;
       e->kids.push_back(std::move(lhs));
-      return e;
+      return Spanned(std::move(e), begin);
     }
     if (IsIdent("is")) {
       Next();
       auto e = MakeExpr(ExprKind::kIs);
       if (!ParseTypeName(&e->name)) return nullptr;
+      std::uint32_t begin = lhs->begin;
       e->kids.push_back(std::move(lhs));
       if (IsIdent("in")) {
         Next();
@@ -519,7 +557,7 @@ class Parser {
         e->kind = ExprKind::kIsIn;
         e->kids.push_back(std::move(rhs));
       }
-      return e;
+      return Spanned(std::move(e), begin);
     }
     return lhs;
   }
@@ -533,6 +571,8 @@ class Parser {
     c->name = e.name;
     c->keys = e.keys;
     c->pattern = e.pattern;
+    c->begin = e.begin;
+    c->end = e.end;
     for (const auto& k : e.kids) c->kids.push_back(CloneExpr(*k));
     return c;
   }
@@ -567,7 +607,9 @@ class Parser {
     DepthGuard guard(this);
     if (TooDeep()) return nullptr;
     std::vector<char> ops;
+    std::vector<std::uint32_t> op_offsets;
     while (IsPunct("!") || IsPunct("-")) {
+      op_offsets.push_back(Peek().offset);
       ops.push_back(Next().text[0]);
       if (ops.size() > options_.max_depth) {
         FailDepth();
@@ -581,13 +623,17 @@ class Parser {
       const Token& t = Next();
       if (!ParseIntLiteral(t, true, &e)) return nullptr;
       ops.pop_back();
+      e->begin = op_offsets.back();
+      op_offsets.pop_back();
       e = ParseAccessChain(std::move(e));
     } else {
       e = ParseMember();
     }
     if (!e) return nullptr;
-    for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
-      auto u = MakeExpr(*it == '!' ? ExprKind::kNot : ExprKind::kNeg);
+    for (size_t i = ops.size(); i-- > 0;) {
+      auto u = MakeExpr(ops[i] == '!' ? ExprKind::kNot : ExprKind::kNeg);
+      u->begin = op_offsets[i];
+      u->end = e->end;
       u->kids.push_back(std::move(e));
       e = std::move(u);
     }
@@ -612,6 +658,8 @@ class Parser {
     std::int64_t n = negative ? static_cast<std::int64_t>(0ULL - v) : static_cast<std::int64_t>(v);
     auto e = MakeExpr(ExprKind::kLit);
     e->lit = Value::Long(n);
+    e->begin = t.offset;
+    e->end = t.offset + static_cast<std::uint32_t>(t.text.size());
     *out = std::move(e);
     return true;
   }
@@ -622,7 +670,21 @@ class Parser {
     return ParseAccessChain(std::move(e));
   }
 
+  // Parses `.attr`, `["attr"]` and method calls after `e`. As in the reference, every node of the
+  // chain gets the span of the whole chain (`principal.manager.age` for `principal.manager` too),
+  // while `e` and the arguments keep their own.
   std::unique_ptr<Expr> ParseAccessChain(std::unique_ptr<Expr> e) {
+    const Expr* base = e.get();
+    e = ParseAccessors(std::move(e));
+    if (e && e.get() != base) {
+      for (Expr* node = e.get(); node != base && !node->kids.empty(); node = node->kids[0].get()) {
+        node->end = e->end;
+      }
+    }
+    return e;
+  }
+
+  std::unique_ptr<Expr> ParseAccessors(std::unique_ptr<Expr> e) {
     while (e) {
       if (IsPunct(".")) {
         Next();
@@ -641,8 +703,9 @@ class Parser {
           }
           auto g = MakeExpr(ExprKind::kGetAttr);
           g->name = std::string(name.text);
+          std::uint32_t begin = e->begin;
           g->kids.push_back(std::move(e));
-          e = std::move(g);
+          e = Spanned(std::move(g), begin);
         }
       } else if (IsPunct("[")) {
         Next();
@@ -659,8 +722,9 @@ class Parser {
           return nullptr;
         }
         if (!Expect("]")) return nullptr;
+        std::uint32_t begin = e->begin;
         g->kids.push_back(std::move(e));
-        e = std::move(g);
+        e = Spanned(std::move(g), begin);
       } else {
         break;
       }
@@ -686,6 +750,7 @@ class Parser {
   }
 
   std::unique_ptr<Expr> ParseMethodCall(const Token& name, std::unique_ptr<Expr> receiver) {
+    std::uint32_t begin = receiver->begin;
     std::vector<std::unique_ptr<Expr>> args;
     if (!ParseArgs(&args)) return nullptr;
     static const struct {
@@ -706,7 +771,7 @@ class Parser {
         auto e = MakeExpr(b.kind);
         e->kids.push_back(std::move(receiver));
         for (auto& a : args) e->kids.push_back(std::move(a));
-        return e;
+        return Spanned(std::move(e), begin);
       }
     }
     const FnInfo* f = FindFn(name.text);
@@ -723,7 +788,7 @@ class Parser {
     e->fn = f->fn;
     e->kids.push_back(std::move(receiver));
     for (auto& a : args) e->kids.push_back(std::move(a));
-    return e;
+    return Spanned(std::move(e), begin);
   }
 
   std::unique_ptr<Expr> ParsePrimary() {
@@ -746,7 +811,7 @@ class Parser {
         }
         auto e = MakeExpr(ExprKind::kLit);
         e->lit = Value::String(std::move(s));
-        return e;
+        return Spanned(std::move(e), t.offset);
       }
       case TokKind::kPunct: {
         if (t.text == "(") {
@@ -770,7 +835,7 @@ class Parser {
             }
           }
           Next();
-          return e;
+          return Spanned(std::move(e), t.offset);
         }
         if (t.text == "{") {
           Next();
@@ -812,7 +877,7 @@ class Parser {
             }
           }
           Next();
-          return e;
+          return Spanned(std::move(e), t.offset);
         }
         if (t.text == "?") {
           Fail(t, "template slots are only allowed in the policy scope");
@@ -826,7 +891,7 @@ class Parser {
           Next();
           auto e = MakeExpr(ExprKind::kLit);
           e->lit = Value::Bool(t.text == "true");
-          return e;
+          return Spanned(std::move(e), t.offset);
         }
         if (IsPunct("::", 1)) {
           // An entity literal, or a namespaced function call.
@@ -839,7 +904,7 @@ class Parser {
             if (!ParseEntityLiteral(&uid)) return nullptr;
             auto e = MakeExpr(ExprKind::kLit);
             e->lit = Value::Entity(std::move(uid));
-            return e;
+            return Spanned(std::move(e), t.offset);
           }
           if (IsPunct("(")) {
             Fail(t, "`" + path + "` is not a known function");
@@ -871,10 +936,10 @@ class Parser {
             if (CallExtension(e->fn, &e->kids[0]->lit, 1, &folded, &ignored)) {
               auto lit = MakeExpr(ExprKind::kLit);
               lit->lit = std::move(folded);
-              return lit;
+              return Spanned(std::move(lit), t.offset);
             }
           }
-          return e;
+          return Spanned(std::move(e), t.offset);
         }
         static const struct {
           std::string_view name;
@@ -888,7 +953,7 @@ class Parser {
             Next();
             auto e = MakeExpr(ExprKind::kVar);
             e->var = v.var;
-            return e;
+            return Spanned(std::move(e), t.offset);
           }
         }
         if (IsReserved(t.text)) {
@@ -931,6 +996,19 @@ Status ParsePolicies(std::string_view text, std::string_view source_name,
   }
   Parser parser(text, source_name, options);
   return parser.ParseAll(out);
+}
+
+SourceSpan LocateSpan(const PolicyAst& ast, std::uint32_t begin, std::uint32_t end,
+                      const SourceSpan& fallback) {
+  if (end == 0 || ast.line_starts.empty() || begin < ast.line_starts.front()) return fallback;
+  auto it = std::upper_bound(ast.line_starts.begin(), ast.line_starts.end(), begin);
+  --it;
+  SourceSpan span;
+  span.line = ast.first_line + static_cast<std::uint32_t>(it - ast.line_starts.begin());
+  span.column = begin - *it + 1;
+  span.begin = begin;
+  span.end = end;
+  return span;
 }
 
 Result<EntityUid> ParseUidLiteral(std::string_view text) {
