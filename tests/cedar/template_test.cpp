@@ -108,12 +108,14 @@ TEST(CedarTemplates, LinkedPoliciesAreEvaluatedWithSlotsFilled) {
   EXPECT_EQ(ps->Find("alice-f1"), nullptr);
 
   Entities entities = TestEntities();
-  // principal == ?principal, resource in ?resource: d1 is in Folder::"f1".
+  // principal == ?principal, resource in ?resource: d1 is in Folder::"f1" (and public, so alice's
+  // membership of Group::"eng" allows it too).
   Response r = IsAuthorized(Req("alice", "view", "d1"), *linked, entities);
   EXPECT_EQ(r.decision, Decision::kAllow);
-  EXPECT_EQ(r.reasons, std::vector<std::string>{"alice-f1"});
-  ASSERT_EQ(DeterminingPolicies(r, *linked).size(), 1u);
+  EXPECT_EQ(r.reasons, (std::vector<std::string>{"alice-f1", "eng-members"}));
+  ASSERT_EQ(DeterminingPolicies(r, *linked).size(), 2u);
   EXPECT_EQ(DeterminingPolicies(r, *linked)[0]->template_id(), "viewers");
+  EXPECT_EQ(DeterminingPolicies(r, *linked)[1]->template_id(), "members");
   // d2 is not in the folder; bob is not alice.
   EXPECT_EQ(IsAuthorized(Req("alice", "view", "d2"), *linked, entities).decision, Decision::kDeny);
   EXPECT_EQ(IsAuthorized(Req("bob", "view", "d1"), *linked, entities).decision, Decision::kDeny);
@@ -215,8 +217,8 @@ INSTANTIATE_TEST_SUITE_P(
                       "has no `?principal` slot but the link gives it a value"},
         LinkErrorCase{
             "empty id", {"members", "", EntityUid("Group", "g"), {}}, "the link id is empty"}),
-    [](const testing::TestParamInfo<LinkErrorCase>& info) {
-      std::string n = info.param.name;
+    [](const testing::TestParamInfo<LinkErrorCase>& param_info) {
+      std::string n = param_info.param.name;
       for (char& ch : n) {
         if (ch == ' ') ch = '_';
       }

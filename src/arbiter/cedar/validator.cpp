@@ -58,6 +58,10 @@ struct Type {
   std::string name;                    // entity type or extension name
   TypeP elem;                          // kSet; nullptr for the empty set literal
   std::map<std::string, AttrT> attrs;  // kRecord (closed)
+  // kEntity: the entity type's attribute record, resolved on first use by the Prepared schema
+  // that made this Type (every entity Type comes from Prepared::EntityType), to skip the lookup
+  // by name afterwards.
+  mutable const Type* entity_attrs = nullptr;
 };
 using K = Type::Kind;
 
@@ -359,7 +363,7 @@ class Prepared {
       case SchemaType::Kind::kBool: return TBool();
       case SchemaType::Kind::kLong: return TLong();
       case SchemaType::Kind::kString: return TString();
-      case SchemaType::Kind::kEntity: return Make(K::kEntity, s.name);
+      case SchemaType::Kind::kEntity: return EntityType(s.name);
       case SchemaType::Kind::kExtension: return NamedType(s.name);
       case SchemaType::Kind::kSet: return SetOf(s.element ? FromSchema(*s.element) : nullptr);
       case SchemaType::Kind::kRecord: {
@@ -375,6 +379,11 @@ class Prepared {
   }
 
   // The attributes of an entity type (empty for actions and unknown types), cached.
+  // The attributes of an entity type made by EntityType (never nullptr).
+  const Type* EntityAttrs(const Type& entity) const {
+    if (!entity.entity_attrs) entity.entity_attrs = EntityAttrs(entity.name).get();
+    return entity.entity_attrs;
+  }
   TypeP EntityAttrs(const std::string& type) const {
     auto it = attr_cache_.find(type);
     if (it != attr_cache_.end()) return it->second;
@@ -872,13 +881,13 @@ class Checker {
       case ExprKind::kHas: {
         Ans a = Check(*e.kids[0], prior);
         if (!a.type) return out;
-        TypeP rec;
+        const Type* rec = nullptr;
         bool is_record = a.type->kind == K::kRecord;
         if (is_record) {
-          rec = a.type;
+          rec = a.type.get();
         } else if (a.type->kind == K::kEntity) {
           Deref(a, "`has`");
-          rec = s_.EntityAttrs(a.type->name);
+          rec = s_.EntityAttrs(*a.type);
         } else if (a.type->kind == K::kAnyEntity) {
           out.type = TBool();
           return out;
@@ -899,17 +908,17 @@ class Checker {
       case ExprKind::kGetAttr: {
         Ans a = Check(*e.kids[0], prior);
         if (!a.type) return out;
-        TypeP rec;
+        const Type* rec = nullptr;
         // Named only in errors, so built only then.
         auto owner = [&] {
           return a.type->kind == K::kRecord ? std::string("the record") : "`" + a.type->name + "`";
         };
         if (a.type->kind == K::kRecord) {
-          rec = a.type;
+          rec = a.type.get();
           out.level = a.level;
         } else if (a.type->kind == K::kEntity) {
           Deref(a, "attribute access");
-          rec = s_.EntityAttrs(a.type->name);
+          rec = s_.EntityAttrs(*a.type);
           out.level = a.level + 1;
         } else if (a.type->kind == K::kAnyEntity) {
           Error("attribute `" + e.name + "` is read from an entity of unknown type");
