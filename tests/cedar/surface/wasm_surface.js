@@ -12,7 +12,8 @@
 // argument of a valid extension constructor (Arbiter prints the canonical form).
 //
 //   node wasm_surface.js --arbiter build/dev/src/arbiter/cli/arbiter --npm-dir build/dev/npm-cedar \
-//       --corpus build/dev/cedar-corpus/corpus-tests [--stride 1] [--chunk 200] [--max-report 10]
+//       --corpus build/dev/cedar-corpus/corpus-tests [--extra tests/cedar/surface/policies] \
+//       [--stride 1] [--chunk 200] [--max-report 10]
 //
 // Exit status: 0 when everything agrees, 1 on a mismatch, 2 on a setup failure.
 const fs = require('fs');
@@ -25,7 +26,7 @@ function Fail(message) {
   process.exit(2);
 }
 
-const args = {stride: 1, chunk: 200, maxReport: 10};
+const args = {stride: 1, chunk: 200, maxReport: 10, corpus: [], extra: []};
 for (let i = 2; i < process.argv.length; ++i) {
   const a = process.argv[i];
   const value = () => {
@@ -34,19 +35,20 @@ for (let i = 2; i < process.argv.length; ++i) {
   };
   if (a === '--arbiter') args.arbiter = value();
   else if (a === '--npm-dir') args.npmDir = value();
-  else if (a === '--corpus') args.corpus = value();
+  else if (a === '--corpus') args.corpus.push(value());
+  else if (a === '--extra') args.extra.push(value());
   else if (a === '--stride') args.stride = Number(value());
   else if (a === '--chunk') args.chunk = Number(value());
   else if (a === '--max-report') args.maxReport = Number(value());
   else Fail(`unknown argument \`${a}\``);
 }
-if (!args.arbiter || !args.npmDir || !args.corpus) Fail('--arbiter, --npm-dir and --corpus are required');
+if (!args.arbiter || !args.npmDir || !args.corpus.length) Fail('--arbiter, --npm-dir and --corpus are required');
 const modulePath = path.join(path.resolve(args.npmDir), 'node_modules', '@cedar-policy', 'cedar-wasm', 'nodejs');
 if (!fs.existsSync(path.join(modulePath, 'cedar_wasm.js'))) {
   Fail(`cedar-wasm is not installed in \`${args.npmDir}\` (the cedar_differential_install test does it)`);
 }
 const cedar = require(modulePath);
-if (!fs.existsSync(args.corpus)) Fail(`no corpus at \`${args.corpus}\``);
+for (const dir of args.corpus.concat(args.extra)) if (!fs.existsSync(dir)) Fail(`no directory \`${dir}\``);
 
 // ---- normalisation ----
 
@@ -213,8 +215,14 @@ function Arbiter(direction, input, tmp) {
 
 // ---- main ----
 
-const files = fs.readdirSync(args.corpus).filter((f) => f.endsWith('.cedar')).sort()
-  .filter((f, i) => i % args.stride === 0);
+// Each directory's .cedar files, one policy per file (cedar-wasm does not keep the order of a
+// policy set's policies, so policies are compared file by file).
+const files = [];
+// --corpus directories are sampled with --stride; every file of an --extra directory is used.
+for (const [dir, stride] of args.corpus.map((d) => [d, args.stride]).concat(args.extra.map((d) => [d, 1]))) {
+  fs.readdirSync(dir).filter((f) => f.endsWith('.cedar')).sort()
+    .filter((f, i) => i % stride === 0).forEach((f) => files.push(path.join(dir, f)));
+}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'arbiter-surface-'));
 let policies = 0, toJsonMismatch = 0, toCedarMismatch = 0, skipped = 0, reported = 0, unsafe = 0;
 const report = (what) => {
@@ -226,7 +234,7 @@ for (let c = 0; c < files.length; c += args.chunk) {
   const ours = [];  // per file: {statics, templates} expected from the reference
   let text = '';
   for (const f of chunk) {
-    const t = fs.readFileSync(path.join(args.corpus, f), 'utf8');
+    const t = fs.readFileSync(f, 'utf8');
     const w = WasmParts(t);
     if (w.error) {
       ++skipped;  // the reference rejects it; our parser's agreement is the conformance tests' job
