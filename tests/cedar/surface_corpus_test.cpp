@@ -1,8 +1,8 @@
 // Every policy file of the generated conformance corpus (unpacked into the build folder by the
 // cedar_corpus_unpack fixture) round-trips through the surface syntax: cedar → JSON → cedar gives
-// the same ASTs, the formatter's output re-parses to the same ASTs (at the default width and at a
-// narrow one that breaks most conditions), formatting twice changes nothing, and json-to-cedar
-// prints what the formatter prints.
+// the same ASTs, the formatter's output re-parses to the same ASTs (at the default width, and for
+// every 4th file also at a narrow one that breaks most conditions), formatting twice changes
+// nothing, and json-to-cedar prints what the formatter prints.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -24,7 +24,7 @@ namespace {
 
 using testing::PolicySetDiff;
 
-std::string RoundTrip(const std::string& text, const std::string& name) {
+std::string RoundTrip(const std::string& text, const std::string& name, bool narrow) {
   auto set = ParsePolicySet(text, name);
   if (!set.has_value()) return "";  // not a parse test: the corpus's policies all parse
   auto est = PolicySetToJson(*set);
@@ -34,6 +34,7 @@ std::string RoundTrip(const std::string& text, const std::string& name) {
   std::string d = PolicySetDiff(*set, *back);
   if (!d.empty()) return name + ": cedar->json->cedar: " + d;
   for (size_t width : {size_t{80}, size_t{30}}) {
+    if (width == 30 && !narrow) continue;
     FormatOptions o;
     o.width = width;
     std::string once = FormatPolicySet(*set, o);
@@ -69,7 +70,7 @@ TEST(CedarSurfaceCorpus, EveryPolicyRoundTrips) {
     ASSERT_TRUE(set.has_value()) << set.error().message();
     policies += set->size();
     ++files;
-    std::string problem = RoundTrip(ss.str(), name);
+    std::string problem = RoundTrip(ss.str(), name, files % 4 == 0);
     if (!problem.empty()) {
       ++failed;
       if (failed <= 20) ADD_FAILURE() << problem;
