@@ -18,10 +18,13 @@
 // (kInvalidArgument), or kResourceExhausted when the input is over PolicySetOptions::max_bytes or
 // an expression nests deeper than PolicySetOptions::max_depth. No input crashes the parser.
 //
-// The emitted EST is what Cedar 4 emits for the same policy, with two differences that follow from
-// the AST: `e has a.b` is emitted as the conjunction it means (`e has a && e.a has b`), and
-// extension constructors applied to valid literals (folded at parse time) carry the canonical
-// form of their argument (`decimal("1.50")` → {"decimal": [{"Value": "1.5"}]}).
+// The emitted EST is what Cedar 4.13 emits for the same policy (checked against cedar-wasm on the
+// conformance corpus), except where the AST does not keep the source form: `e has a.b` is emitted
+// as the conjunction it means (`e has a && e.a has b`); extension constructors applied to valid
+// literals (folded at parse time) carry the canonical form of their argument (`decimal("1.50")` →
+// {"decimal": [{"Value": "1.5"}]}); repeated `*` in a pattern is one wildcard; and `action in [A]`
+// keeps its list ({"entities": [A]}, where Cedar writes {"entity": A}), so that cedar → JSON →
+// cedar gives back the same AST.
 #pragma once
 
 #include <boost/json/value.hpp>
