@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "arbiter/cedar/authorizer.h"
+#include "arbiter/cedar/format.h"
+#include "arbiter/cedar/policy_json.h"
+#include "arbiter/common/json.h"
 
 namespace arbiter::cedar {
 namespace {
@@ -84,6 +87,39 @@ TEST(CedarRobustness, MutatedPoliciesParseOrFailCleanly) {
     }
   }
   EXPECT_GT(parsed, 0);
+}
+
+// Mutated JSON policy sets (EST) parse or fail with one line; whatever parses formats to Cedar
+// text that parses again; mutated Cedar text that parses formats to text that parses again.
+TEST(CedarRobustness, MutatedPolicyJsonParsesOrFailsCleanly) {
+  auto base = ParsePolicySet(kPolicies);
+  ASSERT_TRUE(base.has_value());
+  auto est = PolicySetToJson(*base);
+  ASSERT_TRUE(est.has_value());
+  const std::string json = ToJson(*est);
+  std::mt19937 rng(4321);
+  int parsed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto ps = ParsePolicySetJson(Mutate(json, rng), "m.json");
+    if (!ps.has_value()) {
+      ExpectOneLine(ps.error());
+      continue;
+    }
+    ++parsed;
+    std::string text = FormatPolicySet(*ps);
+    auto again = ParsePolicySet(text, "formatted.cedar");
+    ASSERT_TRUE(again.has_value()) << again.error().message() << "\n" << text;
+    EXPECT_EQ(FormatPolicySet(*again), text);
+  }
+  EXPECT_GT(parsed, 0);
+  for (int i = 0; i < 3000; ++i) {
+    auto ps = ParsePolicySet(Mutate(kPolicies, rng), "m.cedar");
+    if (!ps.has_value()) continue;
+    std::string text = FormatPolicySet(*ps);
+    auto again = ParsePolicySet(text, "formatted.cedar");
+    ASSERT_TRUE(again.has_value()) << again.error().message() << "\n" << text;
+    EXPECT_EQ(FormatPolicySet(*again), text);
+  }
 }
 
 TEST(CedarRobustness, MutatedSchemasParseOrFailCleanly) {

@@ -31,7 +31,8 @@ const Policy* PolicySet::Find(std::string_view id) const {
 class PolicySetBuilder {
  public:
   static Result<PolicySet> Build(std::vector<internal::ParsedPolicy> parsed,
-                                 const PolicySetOptions& options, std::string_view source_name) {
+                                 const PolicySetOptions& options, std::string_view source_name,
+                                 const std::vector<std::string>* explicit_ids = nullptr) {
     PolicySet set;
     auto index = std::make_shared<internal::PolicyIndex>();
     std::unordered_set<std::string> ids;
@@ -39,7 +40,9 @@ class PolicySetBuilder {
       internal::ParsedPolicy& pp = parsed[i];
       Policy p;
       p.id_ = "policy" + std::to_string(i);
-      if (!options.file_order_ids) {
+      if (explicit_ids) {
+        p.id_ = (*explicit_ids)[i];
+      } else if (!options.file_order_ids) {
         for (const auto& [k, v] : pp.annotations) {
           if (k == "id" && v) p.id_ = *v;
         }
@@ -142,6 +145,15 @@ class PolicySetBuilder {
     return set;
   }
 };
+
+namespace internal {
+Result<PolicySet> BuildPolicySet(std::vector<ParsedPolicy> parsed,
+                                 const std::vector<std::string>& ids,
+                                 const PolicySetOptions& options, std::string_view source_name) {
+  if (ids.size() != parsed.size()) return Status::Internal("policy ids do not match the policies");
+  return PolicySetBuilder::Build(std::move(parsed), options, source_name, &ids);
+}
+}  // namespace internal
 
 Result<PolicySet> LinkTemplates(const PolicySet& policies, const std::vector<TemplateLink>& links) {
   return PolicySetBuilder::Link(policies, links);

@@ -160,6 +160,12 @@ struct ParsedPolicy {
 Status ParsePolicies(std::string_view text, std::string_view source_name,
                      const PolicySetOptions& options, std::vector<ParsedPolicy>* out);
 
+// Builds a PolicySet from parsed policies with the given ids (one per policy, in order; duplicates
+// are an error). Used by the JSON policy format, whose ids are object keys.
+Result<PolicySet> BuildPolicySet(std::vector<ParsedPolicy> parsed,
+                                 const std::vector<std::string>& ids,
+                                 const PolicySetOptions& options, std::string_view source_name);
+
 // Makes an error message one line: control characters from user input become escapes.
 Status OneLine(Status s);
 
