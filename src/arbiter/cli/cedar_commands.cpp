@@ -19,6 +19,7 @@
 #include "arbiter/cedar/policy_set.h"
 #include "arbiter/cedar/schema.h"
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 #include "arbiter/common/json.h"
 
 namespace arbiter::cli {
@@ -28,22 +29,6 @@ using cedar::EntityUid;
 
 constexpr size_t kMaxInputFile = 64u << 20;
 constexpr size_t kMaxRequestLine = 1u << 20;
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read `" + path + "`");
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return Status::InvalidArgument("cannot read `" + path + "`");
-  if (static_cast<std::uint64_t>(size) > kMaxInputFile) {
-    return Status::ResourceExhausted("`" + path + "` is larger than " +
-                                     std::to_string(kMaxInputFile) + " bytes");
-  }
-  in.seekg(0, std::ios::beg);
-  std::string data(static_cast<size_t>(size), '\0');
-  in.read(data.data(), size);
-  return data;
-}
 
 // Reads one line (without the newline) into `line`, keeping at most `max` bytes: a longer line is
 // consumed to its end with `too_long` set, so that one huge line cannot exhaust memory. False at
@@ -90,17 +75,17 @@ struct Inputs {
 
 Result<Inputs> LoadInputs(const AuthorizeOptions& o) {
   Inputs in;
-  ARBITER_TRY(std::string ptext, ReadFile(o.policies));
+  ARBITER_TRY(std::string ptext, ReadInput(o.policies, kMaxInputFile));
   ARBITER_TRY(cedar::PolicySet ps, cedar::ParsePolicySet(ptext, o.policies));
   in.policies = std::move(ps);
   if (!o.schema.empty()) {
-    ARBITER_TRY(std::string stext, ReadFile(o.schema));
+    ARBITER_TRY(std::string stext, ReadInput(o.schema, kMaxInputFile));
     ARBITER_TRY(cedar::Schema s, cedar::ParseSchema(stext, o.schema));
     in.schema = std::move(s);
   }
   std::string etext = "[]";
   if (!o.entities.empty()) {
-    ARBITER_TRY(std::string t, ReadFile(o.entities));
+    ARBITER_TRY(std::string t, ReadInput(o.entities, kMaxInputFile));
     etext = std::move(t);
   }
   ARBITER_TRY(cedar::Entities ents,
@@ -208,7 +193,7 @@ int RunAuthorize(const AuthorizeOptions& o) {
   req.action = *a;
   req.resource = *r;
   if (!o.context.empty()) {
-    auto text = ReadFile(o.context);
+    auto text = ReadInput(o.context, kMaxInputFile);
     if (!text) return BadInput(text.error().message());
     auto ctx = cedar::ParseContextJson(*text, in->schema ? &*in->schema : nullptr, req.action);
     if (!ctx) return BadInput(ctx.error().message());
@@ -228,20 +213,20 @@ int RunAuthorize(const AuthorizeOptions& o) {
 
 int RunCheckParse(const std::string& policies, const std::string& schema,
                   const std::string& entities) {
-  auto ptext = ReadFile(policies);
+  auto ptext = ReadInput(policies, kMaxInputFile);
   if (!ptext) return BadInput(ptext.error().message());
   auto ps = cedar::ParsePolicySet(*ptext, policies);
   if (!ps) return BadInput(ps.error().message());
   std::optional<cedar::Schema> s;
   if (!schema.empty()) {
-    auto stext = ReadFile(schema);
+    auto stext = ReadInput(schema, kMaxInputFile);
     if (!stext) return BadInput(stext.error().message());
     auto parsed = cedar::ParseSchema(*stext, schema);
     if (!parsed) return BadInput(parsed.error().message());
     s = std::move(*parsed);
   }
   if (!entities.empty()) {
-    auto etext = ReadFile(entities);
+    auto etext = ReadInput(entities, kMaxInputFile);
     if (!etext) return BadInput(etext.error().message());
     auto parsed = cedar::ParseEntitiesJson(*etext, s ? &*s : nullptr);
     if (!parsed) return BadInput(parsed.error().message());

@@ -3,7 +3,6 @@
 // subcommand. Exit 0 with the translation on stdout, 1 with a one-line error on stderr.
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -11,33 +10,12 @@
 
 #include "arbiter/cedar/schema_json.h"
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 
 namespace arbiter::cli {
 namespace {
 
-constexpr std::uintmax_t kMaxInputFile = 64u << 20;
-
-// Reads a file, or stdin for `-`, up to kMaxInputFile bytes.
-Result<std::string> ReadInput(const std::string& path) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) return Status::NotFound("cannot read `" + path + "`");
-    in = &file;
-  }
-  std::string data;
-  char buf[1 << 16];
-  while (in->read(buf, sizeof buf) || in->gcount() > 0) {
-    data.append(buf, static_cast<size_t>(in->gcount()));
-    if (data.size() > kMaxInputFile) {
-      return Status::ResourceExhausted("`" + path + "` is larger than " +
-                                       std::to_string(kMaxInputFile) + " bytes");
-    }
-  }
-  if (in->bad()) return Status::InvalidArgument("cannot read `" + path + "`");
-  return data;
-}
+constexpr size_t kMaxInputFile = 64u << 20;
 
 struct TranslateOptions {
   std::string direction;
@@ -53,7 +31,7 @@ int RunTranslate(const TranslateOptions& o) {
     return fail("`--direction` must be `cedar-to-json` or `json-to-cedar`, found `" + o.direction +
                 "`");
   }
-  auto text = ReadInput(o.file);
+  auto text = ReadInput(o.file, kMaxInputFile);
   if (!text) return fail(text.error().message());
   std::string source = o.file == "-" ? "<stdin>" : o.file;
   auto out = o.direction == "cedar-to-json" ? cedar::CedarSchemaToJson(*text, source)

@@ -17,40 +17,12 @@
 #include "arbiter/cedar/policy_json.h"
 #include "arbiter/cedar/policy_set.h"
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 
 namespace arbiter::cli {
 namespace {
 
-constexpr std::uintmax_t kMaxInputFile = 64u << 20;
-
-// Reads a file, or standard input for "-".
-Result<std::string> ReadSource(const std::string& path) {
-  if (path == "-") {
-    std::string data;
-    char buf[65536];
-    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
-      data.append(buf, static_cast<size_t>(std::cin.gcount()));
-      if (data.size() > kMaxInputFile) {
-        return Status::ResourceExhausted("standard input is larger than " +
-                                         std::to_string(kMaxInputFile) + " bytes");
-      }
-    }
-    return data;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read `" + path + "`");
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return Status::InvalidArgument("cannot read `" + path + "`");
-  if (static_cast<std::uintmax_t>(size) > kMaxInputFile) {
-    return Status::ResourceExhausted("`" + path + "` is larger than " +
-                                     std::to_string(kMaxInputFile) + " bytes");
-  }
-  in.seekg(0, std::ios::beg);
-  std::string data(static_cast<size_t>(size), '\0');
-  in.read(data.data(), size);
-  return data;
-}
+constexpr size_t kMaxInputFile = 64u << 20;
 
 // Writes `data` to `path` through a temporary file renamed over it.
 Status WriteFileAtomically(const std::string& path, const std::string& data) {
@@ -81,7 +53,7 @@ int RunTranslate(const TranslateOptions& o) {
     std::cerr << "arbiter cedar translate-policy: " << m << "\n";
     return 1;
   };
-  auto text = ReadSource(o.input);
+  auto text = ReadInput(o.input, kMaxInputFile);
   if (!text) return fail(text.error().message());
   if (o.direction == "cedar-to-json") {
     auto set = cedar::ParsePolicySet(*text, SourceName(o.input));
@@ -124,7 +96,7 @@ int RunFormat(const FormatCommandOptions& o) {
   if (o.check && o.write) return fail("`--check` and `--write` cannot be combined");
   if (o.write && o.policies == "-") return fail("`--write` needs a file, not standard input");
   if (o.width < 20 || o.width > 1000) return fail("`--width` must be between 20 and 1000");
-  auto text = ReadSource(o.policies);
+  auto text = ReadInput(o.policies, kMaxInputFile);
   if (!text) return fail(text.error().message());
   auto set = cedar::ParsePolicySet(*text, SourceName(o.policies));
   if (!set) return fail(set.error().message());

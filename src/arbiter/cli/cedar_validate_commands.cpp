@@ -5,7 +5,6 @@
 
 #include <boost/json.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -16,27 +15,12 @@
 #include "arbiter/cedar/schema.h"
 #include "arbiter/cedar/validator.h"
 #include "arbiter/cli/command_registry.h"
+#include "arbiter/cli/input.h"
 
 namespace arbiter::cli {
 namespace {
 
-constexpr std::uintmax_t kMaxInputFile = 64u << 20;
-
-Result<std::string> ReadInput(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read `" + path + "`");
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return Status::InvalidArgument("cannot read `" + path + "`");
-  if (static_cast<std::uintmax_t>(size) > kMaxInputFile) {
-    return Status::ResourceExhausted("`" + path + "` is larger than " +
-                                     std::to_string(kMaxInputFile) + " bytes");
-  }
-  in.seekg(0, std::ios::beg);
-  std::string data(static_cast<size_t>(size), '\0');
-  in.read(data.data(), size);
-  return data;
-}
+constexpr size_t kMaxInputFile = 64u << 20;
 
 struct ValidateOptions {
   std::string policies;
@@ -68,12 +52,12 @@ int RunValidate(const ValidateOptions& o) {
   }
   if (o.level && *o.level < 0) return fail("`--level` must be at least 0");
   vopts.max_level = o.level;
-  auto ptext = ReadInput(o.policies);
+  auto ptext = ReadInput(o.policies, kMaxInputFile);
   if (!ptext) return fail(ptext.error().message());
   auto policies = cedar::ParsePolicySet(*ptext, o.policies);
   if (!policies) return fail(policies.error().message());
   if (!o.links.empty()) {
-    auto ltext = ReadInput(o.links);
+    auto ltext = ReadInput(o.links, kMaxInputFile);
     if (!ltext) return fail(ltext.error().message());
     auto links = cedar::ParseTemplateLinksJson(*ltext, o.links);
     if (!links) return fail(links.error().message());
@@ -81,7 +65,7 @@ int RunValidate(const ValidateOptions& o) {
     if (!linked) return fail(o.links + ": " + linked.error().message());
     policies = std::move(linked);
   }
-  auto stext = ReadInput(o.schema);
+  auto stext = ReadInput(o.schema, kMaxInputFile);
   if (!stext) return fail(stext.error().message());
   auto schema = cedar::ParseSchema(*stext, o.schema);
   if (!schema) return fail(schema.error().message());
