@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Issue 9's load target, side by side in one run: `POST /v1/cases` on `arbiter serve` (the real
-# executable, examples/support pack, evidence fsynced before each response) against the transport
+# Issue 9's load target, side by side in one run: `POST /v1/cases` on the assembled service
+# (arbiter_bench_app: the App that `arbiter serve` runs, examples/support pack, evidence fsynced
+# before each response) against the transport
 # ceiling (a minimal Beast server answering a fixed 200) and an Express server making the same Cedar
 # decision with @cedar-policy/cedar-wasm. Rounds are interleaved (A B C, A B C, ...) so that the
 # machine's noise hits every server alike; the summary prints the median of the rounds.
 #
 #   bench/server/run_decisions.sh [BUILD_DIR] [DURATION_S] [CONNECTIONS] [ROUNDS]
 #
-# Needs, in BUILD_DIR (Release): arbiter, bench/server/arbiter_http_load,
+# Needs, in BUILD_DIR (Release): bench/server/arbiter_bench_app, bench/server/arbiter_http_load,
 # bench/server/arbiter_bench_fixed200; and the npm packages in BUILD_DIR/npm-server (installed
 # here when missing: npm install --prefix BUILD_DIR/npm-server express @cedar-policy/cedar-wasm).
 # Every server listens on 127.0.0.1 only and is stopped by its PID.
@@ -54,7 +55,6 @@ stop_server() {
   wait "$SERVER_PID" || true
   SERVER_PID=""
 }
-listen_of_json() { python3 -c 'import sys, json; print(json.loads(sys.stdin.readline())["listen"])'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # The routine case of the examples (stays with AI); `{seq}` makes each request a new case.
@@ -75,9 +75,8 @@ for round in $(seq 1 "$ROUNDS"); do
   stop_server
 
   DATA="$TMP/data-$round"
-  start_server listen_of_json \
-    "$BUILD/arbiter" serve --json --pack "$SRC/examples/support" --data "$DATA" \
-    --listen 127.0.0.1:0 --access-log off
+  start_server cat "$BUILD/bench/server/arbiter_bench_app" --pack "$SRC/examples/support" \
+    --data "$DATA" --threads 2 --access-log off
   ADMIN=$(cat "$DATA/admin.token")
   run "arbiter-post-cases-durable" "$ADDR" --method POST --path /v1/cases \
     --header "Authorization: Bearer $ADMIN" --body "$BODY"

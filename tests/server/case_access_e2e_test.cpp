@@ -158,7 +158,9 @@ TEST_F(CaseAccessE2eTest, EachSourceEndpointRoutesItsPayload) {
     RawResponse r = Call("POST", "/v1/sources/" + p.source + "?wait=integrated", bob_, p.body);
     ASSERT_EQ(r.status, 201) << p.source << ": " << r.body;
     auto o = Json(r);
-    if (!p.id.empty()) EXPECT_EQ(o.at("case_id").as_string(), p.id) << p.source;
+    if (!p.id.empty()) {
+      EXPECT_EQ(o.at("case_id").as_string(), p.id) << p.source;
+    }
     EXPECT_TRUE(o.at("decision").as_object().contains("route")) << p.source;
     EXPECT_EQ(o.at("receipt").at("index"), o.at("evidence_index")) << p.source;
     // The same payload again is a state conflict: the case is already routed.
