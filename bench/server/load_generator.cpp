@@ -5,6 +5,10 @@
 //
 //   arbiter_http_load --target 127.0.0.1:8080 --path /healthz --connections 64 --duration 10
 //   arbiter_http_load --target 127.0.0.1:8080 --method POST --path /v1/echo --body '{"a":1}'
+//   arbiter_http_load ... --path /v1/cases --body '{"id":"L-{seq}",...}'
+//
+// Each `{seq}` in the body becomes a number unique to the request (16 digits: a per-run prefix,
+// the thread and a counter), so that every request creates a new case; the length stays fixed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -46,6 +51,7 @@ struct Conn {
   size_t sent = 0;
   bool want_out = true;  // registered for EPOLLOUT (until the request is fully written)
   std::string in;
+  std::string request;  // the request in flight (its own `{seq}`)
   Clock::time_point started;
 };
 
@@ -103,8 +109,32 @@ void UpdateInterest(int ep, Conn& c, std::uint64_t id, size_t request_size) {
   c.want_out = want;
 }
 
-void RunThread(const Options& o, int n_conns, const std::string& request,
+constexpr std::string_view kSeq = "{seq}";
+constexpr size_t kSeqDigits = 16;
+
+// The request with every `{seq}` replaced by kSeqDigits zeros, and where they are.
+struct RequestTemplate {
+  std::string text;
+  std::vector<size_t> seq_at;
+};
+
+// Writes `value` as kSeqDigits decimal digits at each `{seq}` position.
+void StampSeq(std::string& request, const std::vector<size_t>& at, std::uint64_t value) {
+  char digits[kSeqDigits];
+  for (size_t i = kSeqDigits; i-- > 0;) {
+    digits[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  for (size_t p : at) std::memcpy(request.data() + p, digits, kSeqDigits);
+}
+
+void RunThread(const Options& o, int n_conns, const RequestTemplate& tmpl, std::uint64_t seq_base,
                Clock::time_point measure_from, Clock::time_point stop_at, ThreadResult& result) {
+  std::uint64_t seq = seq_base;
+  auto next_request = [&](Conn& c) {
+    if (c.request.empty()) c.request = tmpl.text;
+    if (!tmpl.seq_at.empty()) StampSeq(c.request, tmpl.seq_at, seq++);
+  };
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   std::vector<Conn> conns(static_cast<size_t>(n_conns));
   for (size_t i = 0; i < conns.size(); ++i) {
@@ -118,6 +148,7 @@ void RunThread(const Options& o, int n_conns, const std::string& request,
     ev.data.u64 = i;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
     conns[i].started = Clock::now();
+    next_request(conns[i]);
   }
   std::vector<epoll_event> events(256);
   char buf[65536];
@@ -126,10 +157,11 @@ void RunThread(const Options& o, int n_conns, const std::string& request,
     for (int k = 0; k < n; ++k) {
       Conn& c = conns[events[k].data.u64];
       if (c.fd < 0) continue;
-      if ((events[k].events & EPOLLOUT) && c.sent < request.size()) {
-        ssize_t w = ::send(c.fd, request.data() + c.sent, request.size() - c.sent, MSG_NOSIGNAL);
+      if ((events[k].events & EPOLLOUT) && c.sent < c.request.size()) {
+        ssize_t w =
+            ::send(c.fd, c.request.data() + c.sent, c.request.size() - c.sent, MSG_NOSIGNAL);
         if (w > 0) c.sent += static_cast<size_t>(w);
-        UpdateInterest(ep, c, events[k].data.u64, request.size());
+        UpdateInterest(ep, c, events[k].data.u64, c.request.size());
       }
       if (events[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         for (;;) {
@@ -173,9 +205,10 @@ void RunThread(const Options& o, int n_conns, const std::string& request,
           c.in.erase(0, len);
           c.sent = 0;
           c.started = now;
-          ssize_t w = ::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
+          next_request(c);
+          ssize_t w = ::send(c.fd, c.request.data(), c.request.size(), MSG_NOSIGNAL);
           if (w > 0) c.sent = static_cast<size_t>(w);
-          UpdateInterest(ep, c, events[k].data.u64, request.size());
+          UpdateInterest(ep, c, events[k].data.u64, c.request.size());
         }
       }
     }
@@ -232,14 +265,30 @@ int main(int argc, char** argv) {
                  "       [--duration SECONDS] [--warmup SECONDS] [--label TEXT]\n");
     return 1;
   }
-  std::string request = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n";
-  if (!o.header.empty()) request += o.header + "\r\n";
-  if (!o.body.empty() || o.method == "POST") {
-    request +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(o.body.size()) +
-        "\r\n";
+  std::string body = o.body;
+  std::vector<size_t> body_seq;
+  for (size_t at = body.find(kSeq); at != std::string::npos; at = body.find(kSeq, at)) {
+    body.replace(at, kSeq.size(), std::string(kSeqDigits, '0'));
+    body_seq.push_back(at);
+    at += kSeqDigits;
   }
-  request += "\r\n" + o.body;
+  RequestTemplate tmpl;
+  tmpl.text = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n";
+  if (!o.header.empty()) tmpl.text += o.header + "\r\n";
+  if (!body.empty() || o.method == "POST") {
+    tmpl.text +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  tmpl.text += "\r\n";
+  for (size_t at : body_seq) tmpl.seq_at.push_back(tmpl.text.size() + at);
+  tmpl.text += body;
+  // Unique across runs against one server: seconds since the epoch (mod 10^4) lead the number.
+  const std::uint64_t run_prefix =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count() %
+                                 10000) *
+      1'000'000'000'000ULL;
 
   auto start = Clock::now();
   auto measure_from = start + std::chrono::duration_cast<Clock::duration>(
@@ -250,8 +299,9 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int t = 0; t < o.threads; ++t) {
     int n = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
-    threads.emplace_back(RunThread, std::cref(o), n, std::cref(request), measure_from, stop_at,
-                         std::ref(results[static_cast<size_t>(t)]));
+    const std::uint64_t seq_base = run_prefix + static_cast<std::uint64_t>(t) * 10'000'000'000ULL;
+    threads.emplace_back(RunThread, std::cref(o), n, std::cref(tmpl), seq_base, measure_from,
+                         stop_at, std::ref(results[static_cast<size_t>(t)]));
   }
   for (auto& t : threads) t.join();
 

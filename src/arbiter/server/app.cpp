@@ -9,6 +9,9 @@
 
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
+#include "arbiter/grants/grants.h"
+#include "arbiter/grants/intent_token.h"
+#include "arbiter/grants/sqlite_grant_store.h"
 #include "arbiter/identity/key_ring.h"
 #include "arbiter/identity/registry.h"
 #include "arbiter/identity/sqlite_identity_store.h"
@@ -19,7 +22,9 @@
 #include "arbiter/routing/grants.h"
 #include "arbiter/routing/service.h"
 #include "arbiter/server/auth.h"
+#include "arbiter/server/case_grants.h"
 #include "arbiter/server/dispatcher.h"
+#include "arbiter/server/evidence_committer.h"
 #include "arbiter/server/health.h"
 #include "arbiter/server/identity_api.h"
 #include "arbiter/server/ledger_api.h"
@@ -83,12 +88,18 @@ struct App::Impl {
   Health health;
   std::unique_ptr<Logger> logger;
   std::unique_ptr<ledger::Ledger> ledger;
+  // The ledger's only writer while serving: group commit of evidence (evidence_committer.h).
+  std::unique_ptr<EvidenceCommitter> committer;
   std::unique_ptr<LedgerEvidenceSink> evidence;
   std::unique_ptr<routing::PackStore> packs;
-  // Not yet durable: case keys and grants live in memory until the routing/grants integration
-  // moves them to the store (see docs/SERVER.md, "Served today").
+  // Not yet durable: case keys live in memory until routing's durable stores land.
   routing::InMemoryCaseKeyStore case_keys;
-  std::unique_ptr<routing::InMemoryGrantIssuer> grant_issuer;
+  // Case grants and intent tokens: the grants module on <data>/arbiter.db, behind routing's
+  // GrantIssuer (case_grants.h).
+  std::unique_ptr<grants::GrantStore> grant_store;
+  std::unique_ptr<grants::GrantService> grant_service;
+  std::unique_ptr<grants::IntentTokenService> intent_tokens;
+  std::unique_ptr<CaseGrants> grant_issuer;
   // Sensitivity scanner and the duplicate index over open cases (in memory: rebuilt as cases are
   // routed after a start).
   routing::CaseSignals case_signals;
@@ -155,13 +166,33 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   impl->ledger = std::move(*opened);
 
   // Routing: the policy pack in force, decisions and the case lifecycle; evidence into the ledger.
-  impl->evidence = std::make_unique<LedgerEvidenceSink>(impl->ledger.get());
+  ARBITER_TRY(impl->committer, EvidenceCommitter::Start(impl->ledger.get()));
+  impl->evidence = std::make_unique<LedgerEvidenceSink>(impl->ledger.get(), impl->committer.get());
   impl->packs = std::make_unique<routing::PackStore>(impl->evidence.get(), clock);
   if (!config.pack_dir.empty()) {
     auto loaded = impl->packs->Load(config.pack_dir, routing::Actor{"system", "arbiter serve"});
     if (!loaded) return loaded.error().WithContext("pack `" + config.pack_dir + "`");
+    if (loaded->evidence_index) {
+      ARBITER_RETURN_IF_ERROR(
+          impl->committer->WaitDurable(*loaded->evidence_index, kMaxIntegrationWait));
+    }
   }
-  impl->grant_issuer = std::make_unique<routing::InMemoryGrantIssuer>(clock);
+  auto grants_db = store::SqliteDb::Open(fs::path(impl->data_dir) / "arbiter.db");
+  if (!grants_db) return grants_db.error().WithContext("store");
+  auto grant_store = grants::CreateSqliteGrantStore(std::move(*grants_db));
+  if (!grant_store) return grant_store.error().WithContext("grant store");
+  impl->grant_store = std::move(*grant_store);
+  ARBITER_TRY(impl->grant_service,
+              grants::GrantService::Create(*impl->grant_store, clock, impl->random));
+  grants::IntentTokenOptions intent_options;
+  intent_options.issuer = impl->registry->options().issuer;
+  ARBITER_TRY(impl->intent_tokens,
+              grants::IntentTokenService::Create(*impl->grant_store, *impl->grant_service,
+                                                 *impl->keys, clock, impl->random, intent_options));
+  impl->grant_issuer = std::make_unique<CaseGrants>(
+      CaseGrantsDeps{impl->grant_service.get(), impl->intent_tokens.get(),
+                     impl->identity_store.get(), &clock},
+      config.intent_audience);
   routing::ServiceDeps deps;
   deps.packs = impl->packs.get();
   deps.sink = impl->evidence.get();
@@ -174,10 +205,15 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   ARBITER_RETURN_IF_ERROR(AddHealthRoutes(impl->router, &impl->health, &impl->metrics));
   ARBITER_RETURN_IF_ERROR(AddLedgerRoutes(impl->router, impl->ledger.get()));
   ARBITER_RETURN_IF_ERROR(AddIdentityRoutes(impl->router, identity_services));
-  ARBITER_RETURN_IF_ERROR(AddRoutingRoutes(
-      impl->router, RoutingServices{impl->routing.get(), impl->packs.get(), impl->ledger.get(),
-                                    config.pack_dir, &impl->metrics}));
+  RoutingServices routing_services{impl->routing.get(), impl->packs.get(), impl->ledger.get(),
+                                   config.pack_dir, &impl->metrics};
+  routing_services.committer = impl->committer.get();
+  routing_services.grants = impl->grant_issuer.get();
+  routing_services.max_source_bytes = config.server.limits.max_body_bytes;
+  routing_services.max_json_depth = config.max_json_depth;
+  ARBITER_RETURN_IF_ERROR(AddRoutingRoutes(impl->router, routing_services));
   ARBITER_RETURN_IF_ERROR(AddLedgerMetrics(impl->metrics, impl->ledger.get()));
+  impl->health.AddReadinessCheck("evidence", [c = impl->committer.get()] { return c->health(); });
   impl->health.AddReadinessCheck("data", [dir = impl->data_dir] {
     std::error_code e;
     return fs::is_directory(dir, e) ? Status::Ok()
@@ -217,7 +253,9 @@ void App::Shutdown() {
   if (!impl_ || !impl_->http) return;
   impl_->health.SetDraining();
   impl_->http->Shutdown();
-  // After the last request: integrates what was acknowledged and stops the integrator.
+  // After the last request: commits what is queued, then integrates what was acknowledged and
+  // stops the integrator.
+  if (impl_->committer) impl_->committer->Stop();
   if (impl_->ledger) impl_->ledger->Close();
 }
 

@@ -85,6 +85,11 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view sou
       if (config.ledger_origin.empty()) return r.Error(node, k, "must not be empty");
     } else if (k == "trust_domain") {
       ARBITER_RETURN_IF_ERROR(r.String(node, k, config.trust_domain));
+    } else if (k == "intent_audience") {
+      ARBITER_RETURN_IF_ERROR(r.String(node, k, config.intent_audience));
+      if (config.intent_audience.empty() || config.intent_audience.size() > 256) {
+        return r.Error(node, k, "must be 1-256 characters");
+      }
     } else if (k == "threads") {
       std::int64_t v = 0;
       ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 0, 256, v));

@@ -12,6 +12,7 @@
 //   access_log = "-"                 # "-" (stderr), "off", or a file path
 //   ledger_origin = "arbiter.local/ledger"   # the checkpoint origin line and key name
 //   trust_domain = "arbiter.local"           # SPIFFE trust domain of agent identities
+//   intent_audience = "tools"                # `aud` of intent tokens (the downstream tools)
 //   [limits]
 //   max_body_bytes = 1048576
 //   max_header_bytes = 16384
@@ -43,6 +44,8 @@ struct ServeConfig {
   std::string ledger_origin = "arbiter.local/ledger";
   // The SPIFFE trust domain of agent instances: spiffe://<trust_domain>/agent/<workload>/<id>.
   std::string trust_domain = "arbiter.local";
+  // The `aud` of intent tokens: the downstream tools that introspect them.
+  std::string intent_audience = "tools";
 };
 
 // Parses TOML text. `source` names the file in errors ("arbiter.toml:3:1: unknown key `lisen`");

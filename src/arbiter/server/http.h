@@ -16,6 +16,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,12 @@ struct HttpResponse {
   std::vector<HttpHeader> headers;  // extra headers; the transport sets Content-Length and Date
   std::string body;
   std::string error_code;  // set by ErrorResponse, for logs and metrics; not sent
+  // When set, the transport calls it once with a completion and sends the response only after the
+  // completion has run: unchanged on OK, else as ErrorResponse(status). This is how writes are
+  // acknowledged only once their evidence is durable without blocking an I/O thread
+  // (EvidenceCommitter). Callers without a transport (tests of the Dispatcher) may call it
+  // themselves.
+  std::function<void(std::function<void(Status)>)> defer;
 };
 
 // An API error: the HTTP status, a stable code, a message and the field at fault.

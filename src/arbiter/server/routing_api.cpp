@@ -3,13 +3,19 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <algorithm>
+#include <deque>
 #include <memory>
+#include <mutex>
 
 #include "arbiter/cedar/value.h"
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/json.h"
+#include "arbiter/identity/token_error.h"
 #include "arbiter/routing/router.h"
 #include "arbiter/server/ledger_api.h"
+#include "arbiter/signals/sensitivity.h"
+#include "arbiter/sources/adapters.h"
 #include "arbiter/sources/case.h"
 
 namespace arbiter::server {
@@ -78,7 +84,7 @@ boost::json::value EvidenceIndex(const std::optional<std::uint64_t>& index) {
 
 // `?wait=integrated`: adds the receipt of `index` to `out` (or answers 503 when integration does
 // not finish within kMaxIntegrationWait).
-std::optional<HttpResponse> MaybeWait(RequestContext& ctx, ledger::Ledger* ledger,
+std::optional<HttpResponse> MaybeWait(RequestContext& ctx, const RoutingServices& s,
                                       const std::optional<std::uint64_t>& index,
                                       boost::json::object& out) {
   auto wait = ctx.request().QueryParam("wait");
@@ -88,7 +94,11 @@ std::optional<HttpResponse> MaybeWait(RequestContext& ctx, ledger::Ledger* ledge
                          "query.wait");
   }
   if (!index) return std::nullopt;
-  auto receipt = ledger->WaitForReceipt(*index, kMaxIntegrationWait);
+  if (s.committer != nullptr) {
+    Status durable = s.committer->WaitDurable(*index, kMaxIntegrationWait);
+    if (!durable.ok()) return ErrorResponse(durable);
+  }
+  auto receipt = s.ledger->WaitForReceipt(*index, kMaxIntegrationWait);
   if (!receipt) return ErrorResponse(receipt.error());
   out["receipt"] = ReceiptToJson(*receipt);
   return std::nullopt;
@@ -132,14 +142,164 @@ Result<boost::json::object> OptionalObjectBody(RequestContext& ctx) {
   return ctx.JsonObjectBody();
 }
 
+// Writes that answer only once their evidence is durable: the handler runs, and when it enqueued
+// evidence the transport holds the response until the committer has it on disk.
+Handler Durable(EvidenceCommitter* committer, Handler handler) {
+  if (committer == nullptr) return handler;
+  return [committer, handler = std::move(handler)](RequestContext& ctx) {
+    RequestEvidence::Begin();
+    HttpResponse r = handler(ctx);
+    if (auto last = RequestEvidence::Last()) {
+      r.defer = [committer, index = *last](std::function<void(Status)> done) {
+        committer->OnDurable(index, std::move(done));
+      };
+    }
+    return r;
+  };
+}
+
+// The content of routed cases, for the agent's minimised view (routing keeps its own copy but does
+// not expose it). Bounded: the oldest cases are forgotten first; Shred forgets a case at once.
+class CaseContents {
+ public:
+  void Put(const sources::Case& c) {
+    auto copy = std::make_shared<const sources::Case>(c);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, inserted] = cases_.insert_or_assign(c.id, std::move(copy));
+    if (inserted) order_.push_back(c.id);
+    while (cases_.size() > kMaxViewCases && !order_.empty()) {
+      cases_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  std::shared_ptr<const sources::Case> Get(std::string_view id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cases_.find(id);
+    return it == cases_.end() ? nullptr : it->second;
+  }
+  void Forget(std::string_view id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = cases_.find(id); it != cases_.end()) cases_.erase(it);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const sources::Case>, std::less<>> cases_;
+  std::deque<std::string> order_;  // may name forgotten cases; erase of a missing key is a no-op
+};
+
+struct Redacted {
+  std::string text;
+  signals::ScanResult scan;
+};
+
+Redacted RedactText(std::string_view text) {
+  Redacted r;
+  r.scan = signals::ScanText(text);
+  r.text = signals::Redact(text, r.scan.spans);
+  return r;
+}
+
+// What the agent holding the grant sees: the conversation with personal data and secrets
+// replaced by markers, the routing-relevant attributes, and no customer identifier, source
+// attributes or AI classification.
+boost::json::object MinimisedView(const sources::Case& c, const routing::CaseSnapshot& snap,
+                                  const grants::CaseGrant& grant) {
+  boost::json::object o;
+  o["case_id"] = c.id;
+  o["source"] = c.source;
+  o["state"] = routing::CaseStateName(snap.state);
+  signals::Level level = signals::Level::kPublic;
+  std::array<std::uint32_t, signals::kKindCount> counts{};
+  auto add = [&](std::string_view text) {
+    Redacted r = RedactText(text);
+    level = std::max(level, r.scan.level);
+    for (size_t k = 0; k < counts.size(); ++k) counts[k] += r.scan.counts[k];
+    return std::move(r.text);
+  };
+  o["subject"] = add(c.subject);
+  o["body"] = add(c.body);
+  boost::json::array messages;
+  for (const auto& m : c.messages) {
+    boost::json::object mo;
+    mo["author"] = m.author;
+    mo["text"] = add(m.text);
+    if (!m.at.empty()) mo["at"] = m.at;
+    messages.push_back(std::move(mo));
+  }
+  o["messages"] = std::move(messages);
+  o["language"] = c.language;
+  o["channel"] = c.channel;
+  o["priority"] = sources::PriorityName(c.priority);
+  o["severity"] = c.severity ? boost::json::value(*c.severity) : boost::json::value(nullptr);
+  o["category"] = c.category;
+  boost::json::object customer;
+  customer["tier"] = c.customer.tier;
+  o["customer"] = std::move(customer);
+  boost::json::object kinds;
+  std::uint64_t redactions = 0;
+  for (signals::Kind k : signals::kAllKinds) {
+    auto n = counts[static_cast<size_t>(k)];
+    if (n == 0) continue;
+    kinds[signals::KindName(k)] = n;
+    redactions += n;
+  }
+  boost::json::object sensitivity;
+  sensitivity["level"] = signals::LevelName(level);
+  sensitivity["kinds"] = std::move(kinds);
+  o["sensitivity"] = std::move(sensitivity);
+  o["redactions"] = redactions;
+  boost::json::object g;
+  g["id"] = grant.id;
+  g["expires_at"] = grant.expires_at;
+  o["grant"] = std::move(g);
+  return o;
+}
+
+HttpResponse NoGrants() {
+  return ErrorResponse(503, "unavailable", "case grants are not configured on this server");
+}
+
+// Routes a converted or native case and answers 201 with the decision (shared by POST /v1/cases
+// and POST /v1/sources/{source}).
+HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const Counters& counters,
+                            CaseContents& contents, const sources::Case& c,
+                            const routing::ComputedSignals& given) {
+  auto routed = s.service->RouteCase(c, given, ActorOf(*ctx.principal()));
+  if (!routed) return ErrorResponse(routed.error());
+  if (s.grants != nullptr) contents.Put(c);
+  counters.Count(routed->decision);
+  boost::json::object o;
+  o["case_id"] = c.id;
+  o["decision"] = routing::RoutingDecisionToJson(routed->decision);
+  o["evidence_index"] = EvidenceIndex(routed->evidence_index);
+  if (auto r = MaybeWait(ctx, s, routed->evidence_index, o)) return *r;
+  return JsonResponse(201, o);
+}
+
+std::optional<HttpResponse> OptionalStringField(const boost::json::object& body,
+                                                std::string_view key, std::string& out) {
+  auto v = GetOptionalString(body, key, "body");
+  if (!v) return ErrorResponse(v.error());
+  if (*v) out = std::string(**v);
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::uint64_t> LedgerEvidenceSink::Append(std::string_view canonical_json) {
+  if (committer_ != nullptr) return committer_->Enqueue(std::string(canonical_json));
   return ledger_->Append(AsBytes(canonical_json));
 }
 
 Status AddRoutingRoutes(Router& router, RoutingServices s) {
   auto counters = std::make_shared<Counters>();
+  auto contents = std::make_shared<CaseContents>();
+  // Every write answers once its evidence is durable.
+  auto add = [&router, committer = s.committer](HttpMethod method, std::string_view pattern,
+                                                Access access, Handler handler) {
+    return router.Add(method, pattern, access, Durable(committer, std::move(handler)));
+  };
   if (s.metrics != nullptr) {
     ARBITER_TRY(counters->decisions,
                 s.metrics->AddCounter("arbiter_decisions_total",
@@ -153,7 +313,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
   }
 
   ARBITER_RETURN_IF_ERROR(
-      router.Add(HttpMethod::kPost, "/v1/route", Access::kAuthenticated, [s](RequestContext& ctx) {
+      add(HttpMethod::kPost, "/v1/route", Access::kAuthenticated, [s](RequestContext& ctx) {
         auto bundle = s.packs->Current();
         if (!bundle) return NoPack();
         auto in = ReadCase(ctx);
@@ -167,24 +327,110 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
-      HttpMethod::kPost, "/v1/cases", Access::kAuthenticated, [s, counters](RequestContext& ctx) {
+  ARBITER_RETURN_IF_ERROR(add(HttpMethod::kPost, "/v1/cases", Access::kAuthenticated,
+                              [s, counters, contents](RequestContext& ctx) {
+                                if (!s.packs->Current()) return NoPack();
+                                auto in = ReadCase(ctx);
+                                if (!in) return ErrorResponse(in.error());
+                                return RouteAndAnswer(ctx, s, *counters, *contents, in->c,
+                                                      in->signals);
+                              }));
+
+  ARBITER_RETURN_IF_ERROR(add(
+      HttpMethod::kPost, "/v1/sources/{source}", Access::kAuthenticated,
+      [s, counters, contents](RequestContext& ctx) {
         if (!s.packs->Current()) return NoPack();
-        auto in = ReadCase(ctx);
-        if (!in) return ErrorResponse(in.error());
-        auto routed = s.service->RouteCase(in->c, in->signals, ActorOf(*ctx.principal()));
-        if (!routed) return ErrorResponse(routed.error());
-        counters->Count(routed->decision);
-        boost::json::object o;
-        o["case_id"] = in->c.id;
-        o["decision"] = routing::RoutingDecisionToJson(routed->decision);
-        o["evidence_index"] = EvidenceIndex(routed->evidence_index);
-        if (auto r = MaybeWait(ctx, s.ledger, routed->evidence_index, o)) return *r;
-        return JsonResponse(201, o);
+        std::string_view source = ctx.PathParam("source");
+        const auto& known = sources::SupportedSources();
+        if (std::find(known.begin(), known.end(), source) == known.end()) {
+          return ErrorResponse(404, "not_found",
+                               "source `" + std::string(source.substr(0, 64)) +
+                                   "` is not one of zendesk, jira, servicenow, freshdesk, email",
+                               "path.source");
+        }
+        if (ctx.request().body.empty()) {
+          return ErrorResponse(400, "invalid_argument", "body: the source payload is empty",
+                               "body");
+        }
+        sources::ConvertLimits limits;
+        limits.max_bytes = s.max_source_bytes;
+        limits.max_json_depth = s.max_json_depth;
+        auto c = sources::ConvertPayload(source, ctx.request().body, limits);
+        if (!c) {
+          ApiError e = ApiErrorFromStatus(c.error());
+          if (e.http_status == 500) return ErrorResponse(c.error());
+          return ErrorResponse(400, "invalid_argument", c.error().message(), "body");
+        }
+        return RouteAndAnswer(ctx, s, *counters, *contents, *c, {});
+      }));
+
+  ARBITER_RETURN_IF_ERROR(add(
+      HttpMethod::kGet, "/v1/cases/{id}/view", Access::kAgent, [s, contents](RequestContext& ctx) {
+        if (s.grants == nullptr) return NoGrants();
+        std::string_view id = ctx.PathParam("id");
+        auto snap = s.service->Get(id);
+        if (!snap) {
+          return ErrorResponse(404, "not_found", "case `" + std::string(id) + "` is not known");
+        }
+        auto grant = s.grants->ActiveGrantFor(id, ctx.principal()->id);
+        if (!grant) {
+          if (grant.error().code() == StatusCode::kUnauthenticated ||
+              grant.error().code() == StatusCode::kPermissionDenied) {
+            return ErrorResponse(403, "permission_denied",
+                                 "`" + ctx.principal()->id +
+                                     "` does not hold an active grant for case `" +
+                                     std::string(id) + "`: " + grant.error().message());
+          }
+          return ErrorResponse(grant.error());
+        }
+        auto content = contents->Get(id);
+        if (!content) {
+          return ErrorResponse(404, "not_found",
+                               "the content of case `" + std::string(id) +
+                                   "` was erased or is no longer held by this server");
+        }
+        return JsonResponse(200, MinimisedView(*content, *snap, *grant));
       }));
 
   ARBITER_RETURN_IF_ERROR(
-      router.Add(HttpMethod::kGet, "/v1/cases/{id}", Access::kHuman, [s](RequestContext& ctx) {
+      add(HttpMethod::kPost, "/v1/intents/introspect", Access::kAuthenticated,
+          [s](RequestContext& ctx) {
+            if (s.grants == nullptr) return NoGrants();
+            auto body = ctx.JsonObjectBody();
+            if (!body) return ErrorResponse(body.error());
+            auto token = GetString(*body, "token", "body");
+            if (!token) return ErrorResponse(token.error());
+            std::string audience, case_id, action, params_sha256;
+            if (auto r = OptionalStringField(*body, "audience", audience)) return *r;
+            if (auto r = OptionalStringField(*body, "case_id", case_id)) return *r;
+            if (auto r = OptionalStringField(*body, "action", action)) return *r;
+            if (auto r = OptionalStringField(*body, "params_sha256", params_sha256)) return *r;
+            grants::IntentExpectations expect;
+            expect.audience = audience;
+            expect.case_id = case_id;
+            expect.action = action;
+            expect.params_sha256 = params_sha256;
+            const boost::json::value* params = body->if_contains("params");
+            if (params != nullptr && !params->is_null()) {
+              if (!params->is_object()) {
+                return ErrorResponse(400, "invalid_argument", "body.params: expected an object",
+                                     "body.params");
+              }
+              expect.params = params;
+            }
+            auto claims = s.grants->Introspect(*token, expect);
+            if (!claims) {
+              // RFC 7662: a token that is not active is a 200 {"active": false, ...}.
+              if (identity::TokenErrorOf(claims.error())) {
+                return JsonResponse(200, grants::InactiveIntrospectionJson(claims.error()));
+              }
+              return ErrorResponse(claims.error());
+            }
+            return JsonResponse(200, claims->ToJson());
+          }));
+
+  ARBITER_RETURN_IF_ERROR(
+      add(HttpMethod::kGet, "/v1/cases/{id}", Access::kHuman, [s](RequestContext& ctx) {
         auto snap = s.service->Get(ctx.PathParam("id"));
         if (!snap) {
           return ErrorResponse(404, "not_found",
@@ -193,23 +439,30 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         return JsonResponse(200, SnapshotJson(*snap));
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
-      HttpMethod::kPost, "/v1/cases/{id}/claim", Access::kAgent, [s](RequestContext& ctx) {
+  ARBITER_RETURN_IF_ERROR(
+      add(HttpMethod::kPost, "/v1/cases/{id}/claim", Access::kAgent, [s](RequestContext& ctx) {
         auto agent = AgentUid(*ctx.principal());
         if (!agent) return ErrorResponse(agent.error());
         auto claimed = s.service->Claim(ctx.PathParam("id"), *agent, ActorOf(*ctx.principal()));
         if (!claimed) return ErrorResponse(claimed.error());
+        std::int64_t expires_at = claimed->grant.expires_at_micros / 1'000'000;
+        if (s.grants != nullptr) {
+          // The grant routing asked for is the workload's; the caller's instance now holds it.
+          auto bound = s.grants->BindClaim(claimed->grant.grant_id, ctx.principal()->id);
+          if (!bound) return ErrorResponse(bound.error());
+          expires_at = bound->expires_at;
+        }
         boost::json::object o;
         o["case_id"] = ctx.PathParam("id");
         o["grant_id"] = claimed->grant.grant_id;
-        o["expires_at"] = claimed->grant.expires_at_micros / 1'000'000;
+        o["expires_at"] = expires_at;
         o["evidence_index"] = EvidenceIndex(claimed->evidence_index);
-        if (auto r = MaybeWait(ctx, s.ledger, claimed->evidence_index, o)) return *r;
+        if (auto r = MaybeWait(ctx, s, claimed->evidence_index, o)) return *r;
         return JsonResponse(200, o);
       }));
 
   ARBITER_RETURN_IF_ERROR(
-      router.Add(HttpMethod::kPost, "/v1/intents", Access::kAgent, [s](RequestContext& ctx) {
+      add(HttpMethod::kPost, "/v1/intents", Access::kAgent, [s](RequestContext& ctx) {
         auto body = ctx.JsonObjectBody();
         if (!body) return ErrorResponse(body.error());
         auto case_id = GetString(*body, "case_id", "body");
@@ -226,6 +479,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         }
         auto agent = AgentUid(*ctx.principal());
         if (!agent) return ErrorResponse(agent.error());
+        if (s.grants != nullptr) s.grants->RememberParams(*case_id, params);
         auto result =
             s.service->RequestIntent(*case_id, *agent, *action, params, ActorOf(*ctx.principal()));
         if (!result) return ErrorResponse(result.error());
@@ -233,12 +487,12 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!result->request_id.empty()) o["intent_id"] = result->request_id;
         if (!result->intent_token.empty()) o["token"] = result->intent_token;
         o["evidence_index"] = EvidenceIndex(result->evidence_index);
-        if (auto r = MaybeWait(ctx, s.ledger, result->evidence_index, o)) return *r;
+        if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
-      HttpMethod::kPost, "/v1/cases/{id}/approve", Access::kHuman, [s](RequestContext& ctx) {
+  ARBITER_RETURN_IF_ERROR(
+      add(HttpMethod::kPost, "/v1/cases/{id}/approve", Access::kHuman, [s](RequestContext& ctx) {
         auto body = ctx.JsonObjectBody();
         if (!body) return ErrorResponse(body.error());
         auto intent_id = GetString(*body, "intent_id", "body");
@@ -259,12 +513,12 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           }
           o["intent"] = std::move(intent);
         }
-        if (auto r = MaybeWait(ctx, s.ledger, approved->evidence_index, o)) return *r;
+        if (auto r = MaybeWait(ctx, s, approved->evidence_index, o)) return *r;
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
-      HttpMethod::kPost, "/v1/cases/{id}/override", Access::kHuman, [s](RequestContext& ctx) {
+  ARBITER_RETURN_IF_ERROR(
+      add(HttpMethod::kPost, "/v1/cases/{id}/override", Access::kHuman, [s](RequestContext& ctx) {
         auto body = ctx.JsonObjectBody();
         if (!body) return ErrorResponse(body.error());
         auto route_name = GetString(*body, "route", "body");
@@ -288,11 +542,11 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         }
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), result->evidence_index);
         o["reasons"] = routing::ReasonsToJson(result->decision.reasons);
-        if (auto r = MaybeWait(ctx, s.ledger, result->evidence_index, o)) return *r;
+        if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
+  ARBITER_RETURN_IF_ERROR(add(
       HttpMethod::kPost, "/v1/cases/{id}/escalate", Access::kAuthenticated,
       [s](RequestContext& ctx) {
         auto body = OptionalObjectBody(ctx);
@@ -305,11 +559,11 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
             s.service->Escalate(ctx.PathParam("id"), *queue, *reason, ActorOf(*ctx.principal()));
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
-        if (auto r = MaybeWait(ctx, s.ledger, *index, o)) return *r;
+        if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
+  ARBITER_RETURN_IF_ERROR(add(
       HttpMethod::kPost, "/v1/cases/{id}/close", Access::kAuthenticated, [s](RequestContext& ctx) {
         auto body = OptionalObjectBody(ctx);
         if (!body) return ErrorResponse(body.error());
@@ -318,12 +572,12 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         auto index = s.service->Close(ctx.PathParam("id"), *resolution, ActorOf(*ctx.principal()));
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
-        if (auto r = MaybeWait(ctx, s.ledger, *index, o)) return *r;
+        if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
-      HttpMethod::kPost, "/v1/cases/{id}/outcomes", Access::kHuman, [s](RequestContext& ctx) {
+  ARBITER_RETURN_IF_ERROR(
+      add(HttpMethod::kPost, "/v1/cases/{id}/outcomes", Access::kHuman, [s](RequestContext& ctx) {
         auto body = ctx.JsonObjectBody();
         if (!body) return ErrorResponse(body.error());
         auto kind_name = GetString(*body, "kind", "body");
@@ -345,12 +599,12 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
             s.service->RecordOutcome(ctx.PathParam("id"), *kind, score, ActorOf(*ctx.principal()));
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
-        if (auto r = MaybeWait(ctx, s.ledger, *index, o)) return *r;
+        if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(
-      HttpMethod::kPost, "/v1/admin/policy/reload", Access::kAdmin, [s](RequestContext& ctx) {
+  ARBITER_RETURN_IF_ERROR(
+      add(HttpMethod::kPost, "/v1/admin/policy/reload", Access::kAdmin, [s](RequestContext& ctx) {
         if (s.pack_dir.empty()) {
           return ErrorResponse(409, "failed_precondition",
                                "no pack directory configured; start with --pack DIR");
@@ -364,14 +618,15 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         return JsonResponse(200, o);
       }));
 
-  ARBITER_RETURN_IF_ERROR(router.Add(HttpMethod::kDelete, "/v1/admin/cases/{id}/personal-data",
-                                     Access::kAdmin, [s](RequestContext& ctx) {
-                                       Status st = s.service->Shred(ctx.PathParam("id"));
-                                       if (!st.ok()) return ErrorResponse(st);
-                                       HttpResponse r;
-                                       r.status = 204;
-                                       return r;
-                                     }));
+  ARBITER_RETURN_IF_ERROR(add(HttpMethod::kDelete, "/v1/admin/cases/{id}/personal-data",
+                              Access::kAdmin, [s, contents](RequestContext& ctx) {
+                                Status st = s.service->Shred(ctx.PathParam("id"));
+                                if (!st.ok()) return ErrorResponse(st);
+                                contents->Forget(ctx.PathParam("id"));
+                                HttpResponse r;
+                                r.status = 204;
+                                return r;
+                              }));
   return Status::Ok();
 }
 

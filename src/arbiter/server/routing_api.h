@@ -18,19 +18,25 @@
 #include "arbiter/routing/bundle.h"
 #include "arbiter/routing/evidence.h"
 #include "arbiter/routing/service.h"
+#include "arbiter/server/case_grants.h"
+#include "arbiter/server/evidence_committer.h"
 #include "arbiter/server/metrics.h"
 #include "arbiter/server/router.h"
 
 namespace arbiter::server {
 
-// Evidence records go into the ledger; Append returns once the record is durable (acknowledged).
+// Evidence records go into the ledger. Without a committer Append returns once the record is
+// durable; with one it returns the record's index at once and the routing endpoints hold their
+// responses until the record is durable (see evidence_committer.h).
 class LedgerEvidenceSink final : public routing::EvidenceSink {
  public:
-  explicit LedgerEvidenceSink(ledger::Ledger* ledger) : ledger_(ledger) {}
+  explicit LedgerEvidenceSink(ledger::Ledger* ledger, EvidenceCommitter* committer = nullptr)
+      : ledger_(ledger), committer_(committer) {}
   Result<std::uint64_t> Append(std::string_view canonical_json) override;
 
  private:
   ledger::Ledger* ledger_;
+  EvidenceCommitter* committer_;
 };
 
 // Borrowed; must outlive the router.
@@ -42,10 +48,21 @@ struct RoutingServices {
   // When set: arbiter_decisions_total{route,queue} and
   // arbiter_decision_policies_total{policy,effect} count the decisions the API makes.
   MetricsRegistry* metrics = nullptr;
+  // When set, responses that wrote evidence are sent once it is durable (group commit).
+  EvidenceCommitter* committer = nullptr;
+  // When set: grants bound to the claiming instance, GET /v1/cases/{id}/view and
+  // POST /v1/intents/introspect (both 503 without it).
+  CaseGrants* grants = nullptr;
+  size_t max_source_bytes = 1u << 20;  // payloads of POST /v1/sources/{source}
+  size_t max_json_depth = 64;
 };
 
-// Registers POST /v1/route, POST /v1/cases, GET /v1/cases/{id}, POST /v1/cases/{id}/claim,
-// POST /v1/intents, POST /v1/cases/{id}/{approve,override,escalate,close,outcomes},
+// Cases whose content the view endpoint keeps (oldest forgotten first).
+inline constexpr size_t kMaxViewCases = 1u << 20;
+
+// Registers POST /v1/route, POST /v1/cases, POST /v1/sources/{source}, GET /v1/cases/{id},
+// GET /v1/cases/{id}/view, POST /v1/cases/{id}/claim, POST /v1/intents,
+// POST /v1/intents/introspect, POST /v1/cases/{id}/{approve,override,escalate,close,outcomes},
 // POST /v1/admin/policy/reload and DELETE /v1/admin/cases/{id}/personal-data. Without a loaded
 // pack they answer 503.
 Status AddRoutingRoutes(Router& router, RoutingServices services);

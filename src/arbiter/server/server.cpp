@@ -2,6 +2,8 @@
 // connection, on its own strand; handlers run synchronously on the I/O threads.
 #include "arbiter/server/server.h"
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -50,6 +52,22 @@ struct Connection {
   std::uint64_t id = 0;
   std::string remote;
 };
+
+// Calls `defer` with a completion and suspends the coroutine until the completion runs (on any
+// thread); resumes on the coroutine's own executor with the completion's status.
+asio::awaitable<Status> AwaitDeferred(
+    const std::function<void(std::function<void(Status)>)>& defer) {
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Status)>(
+      [&defer](auto handler) {
+        auto ex = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        defer([shared, ex](Status s) {
+          asio::post(ex,
+                     [shared, s = std::move(s)]() mutable { std::move (*shared)(std::move(s)); });
+        });
+      },
+      asio::use_awaitable);
+}
 
 std::string Endpoint(const tcp::endpoint& ep) {
   const auto addr = ep.address();
@@ -377,6 +395,11 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
     request.body = std::move(req.body());
 
     HttpResponse response = dispatcher->Dispatch(request);
+    if (response.defer) {
+      // Parked, not blocking the thread, until the handler's writes are durable.
+      Status durable = co_await AwaitDeferred(response.defer);
+      if (!durable.ok()) response = ErrorResponse(durable);
+    }
     const bool keep = keep_alive && !draining.load();
     if (!co_await Write(conn, response, version, keep, head)) co_return;
     if (!keep) co_return;

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Issue 9's load target, side by side in one run: `POST /v1/cases` on the assembled service
+# (arbiter_bench_app: the App that `arbiter serve` runs, examples/support pack, evidence fsynced
+# before each response) against the transport
+# ceiling (a minimal Beast server answering a fixed 200) and an Express server making the same Cedar
+# decision with @cedar-policy/cedar-wasm. Rounds are interleaved (A B C, A B C, ...) so that the
+# machine's noise hits every server alike; the summary prints the median of the rounds.
+#
+#   bench/server/run_decisions.sh [BUILD_DIR] [DURATION_S] [CONNECTIONS] [ROUNDS]
+#
+# Needs, in BUILD_DIR (Release): bench/server/arbiter_bench_app, bench/server/arbiter_http_load,
+# bench/server/arbiter_bench_fixed200; and the npm packages in BUILD_DIR/npm-server (installed
+# here when missing: npm install --prefix BUILD_DIR/npm-server express @cedar-policy/cedar-wasm).
+# Every server listens on 127.0.0.1 only and is stopped by its PID.
+set -euo pipefail
+
+BUILD=${1:-build/rel}
+DURATION=${2:-5}
+CONNS=${3:-64}
+ROUNDS=${4:-3}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+LOAD="$BUILD/bench/server/arbiter_http_load"
+NPM="$BUILD/npm-server"
+TMP=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ ! -d "$NPM/node_modules/@cedar-policy/cedar-wasm" ] || [ ! -d "$NPM/node_modules/express" ]; then
+  mkdir -p "$NPM"
+  npm install --prefix "$NPM" express @cedar-policy/cedar-wasm >&2 ||
+    { echo "npm install into $NPM failed" >&2; exit 1; }
+fi
+
+# start_server FIRST_LINE_FILTER CMD...: runs CMD in the background (SERVER_PID) and waits (up to
+# 60 s: wasm compilation on a loaded machine is slow) for the address on its stdout.
+start_server() {
+  local filter=$1
+  shift
+  : > "$TMP/out"
+  "$@" > "$TMP/out" 2> "$TMP/err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    if [ -s "$TMP/out" ]; then break; fi
+    sleep 0.1
+  done
+  ADDR=$(head -n1 "$TMP/out" | $filter)
+  if [ -z "$ADDR" ]; then echo "server did not start: $*" >&2; cat "$TMP/err" >&2; exit 1; fi
+}
+stop_server() {
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" || true
+  SERVER_PID=""
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# The routine case of the examples (stays with AI); `{seq}` makes each request a new case.
+BODY='{"id":"L-{seq}","source":"native","subject":"Where is my order?","body":"The tracking page has not changed for five days.","customer":{"id":"cust-1","tier":"standard"},"language":"en","priority":"low","severity":4,"category":"shipping","channel":"web","ai":{"confidence":0.89}}'
+TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+
+run() {  # run LABEL ADDRESS ARGS...
+  local label=$1 addr=$2
+  shift 2
+  "$LOAD" --target "$addr" --connections "$CONNS" --duration "$DURATION" --warmup 1 --label "$label" "$@" | tee -a "$TMP/results.jsonl"
+}
+
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), duration ${DURATION}s, ${CONNS} connections, ${ROUNDS} rounds" >&2
+
+for round in $(seq 1 "$ROUNDS"); do
+  start_server cat "$BUILD/bench/server/arbiter_bench_fixed200" --threads 2
+  run "beast-fixed-200" "$ADDR" --path /
+  stop_server
+
+  DATA="$TMP/data-$round"
+  start_server cat "$BUILD/bench/server/arbiter_bench_app" --pack "$SRC/examples/support" \
+    --data "$DATA" --threads 2 --access-log off
+  ADMIN=$(cat "$DATA/admin.token")
+  run "arbiter-post-cases-durable" "$ADDR" --method POST --path /v1/cases \
+    --header "Authorization: Bearer $ADMIN" --body "$BODY"
+  stop_server
+
+  PORT=$(free_port)
+  start_server cat env NODE_PATH="$NPM/node_modules" node "$SRC/bench/server/express_cedar_server.js" \
+    --pack "$SRC/examples/support" --token "$TOKEN" --port "$PORT" --workers 2
+  run "express-cedar-wasm" "$ADDR" --method POST --path /v1/cases \
+    --header "Authorization: Bearer $TOKEN" --body "$BODY"
+  stop_server
+done
+
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+python3 - "$TMP/results.jsonl" <<'EOF'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+labels = []
+for r in rows:
+    if r["label"] not in labels: labels.append(r["label"])
+med = {}
+for label in labels:
+    rs = [r for r in rows if r["label"] == label]
+    med[label] = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "non_2xx", "errors")}
+    med[label]["runs"] = len(rs)
+    med[label]["rps_runs"] = [round(r["rps"]) for r in rs]
+base = med.get("beast-fixed-200", {}).get("rps")
+arb = med.get("arbiter-post-cases-durable", {}).get("rps")
+print("| server | median req/s | runs (req/s) | p50 ms | p99 ms | non-2xx | vs fixed-200 | Arbiter vs it |")
+print("|---|---:|---|---:|---:|---:|---:|---:|")
+for label in labels:
+    m = med[label]
+    ratio = m["rps"] / base if base else float("nan")
+    vs = arb / m["rps"] if arb and m["rps"] else float("nan")
+    print(f"| {label} | {m['rps']:.0f} | {m['rps_runs']} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {m['non_2xx']:.0f} | {ratio:.2f} | {vs:.2f} |")
+EOF

@@ -1,0 +1,103 @@
+// Group commit of evidence for the HTTP API: handlers queue records without waiting for the disk,
+// and their responses leave only once the records are durable.
+//
+// The committer is the ledger's only writer while it runs. Enqueue assigns the record the next
+// ledger index at once (so routing can put the index in its case history while it holds its case
+// lock, without holding it across an fsync) and queues it; one committer thread writes everything
+// queued with Ledger::AppendBatch (one transaction, one fsync) and then completes the waiters of
+// those indices. Many concurrent requests therefore share one fsync, and I/O threads never block
+// on the disk: the transport parks the response (HttpResponse::defer) until OnDurable fires.
+//
+//   ARBITER_TRY(auto committer, EvidenceCommitter::Start(ledger.get()));
+//   ARBITER_TRY(std::uint64_t index, committer->Enqueue(record));   // not yet durable
+//   committer->OnDurable(index, [](Status s) { /* send the response, or 503 when !s.ok() */ });
+//   ARBITER_RETURN_IF_ERROR(committer->WaitDurable(index, std::chrono::seconds(5)));
+//
+// Acknowledged means durable: a caller learns an index only from a response sent after the
+// committer has seen the ledger acknowledge it. If an append fails, the committer fails every
+// waiter and every later Enqueue with the error (kUnavailable) and readiness turns false: the
+// server then answers 503 rather than decide without evidence.
+//
+// RequestEvidence is the per-request bookkeeping: the evidence sink notes, on the calling thread,
+// the highest index a handler enqueued, so the routing endpoints know what to wait for.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "arbiter/common/status.h"
+#include "arbiter/ledger/ledger.h"
+
+namespace arbiter::server {
+
+struct CommitterStats {
+  std::uint64_t enqueued = 0;
+  std::uint64_t durable = 0;
+  std::uint64_t batches = 0;
+};
+
+class EvidenceCommitter {
+ public:
+  // `ledger` must outlive the committer; nothing else may append to it while the committer runs.
+  static Result<std::unique_ptr<EvidenceCommitter>> Start(ledger::Ledger* ledger);
+  ~EvidenceCommitter();  // Stop()
+  EvidenceCommitter(const EvidenceCommitter&) = delete;
+  EvidenceCommitter& operator=(const EvidenceCommitter&) = delete;
+
+  // Queues `entry` (at most ledger::kMaxEntrySize bytes) and returns the index it will have.
+  Result<std::uint64_t> Enqueue(std::string entry);
+  // Calls `done` once entry `index` is durable (OK) or can no longer become so (the error): from
+  // the committer thread, or at once on the calling thread when that is already known.
+  void OnDurable(std::uint64_t index, std::function<void(Status)> done);
+  // Blocks until entry `index` is durable; kUnavailable after `timeout` or on failure.
+  Status WaitDurable(std::uint64_t index, std::chrono::milliseconds timeout);
+
+  // OK while appends succeed.
+  Status health() const;
+  CommitterStats Stats() const;
+
+  // Commits what is queued, completes its waiters and stops the thread; later Enqueue calls fail.
+  // Idempotent.
+  void Stop();
+
+ private:
+  explicit EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index);
+  void Run();
+  void CompleteUpTo(std::uint64_t durable, std::unique_lock<std::mutex>& lock);
+  void FailAll(const Status& status, std::unique_lock<std::mutex>& lock);
+
+  ledger::Ledger* ledger_;
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable durable_cv_;
+  std::vector<std::string> queue_;
+  std::uint64_t next_index_;  // index of the next Enqueue
+  std::uint64_t durable_;     // entries below this index are durable
+  std::multimap<std::uint64_t, std::function<void(Status)>> waiters_;
+  Status failed_;
+  bool stopping_ = false;
+  std::uint64_t batches_ = 0;
+  std::uint64_t base_;  // next_index_ at start
+  std::thread thread_;
+};
+
+// Per-request bookkeeping on the calling thread (see above).
+class RequestEvidence {
+ public:
+  // Forgets what earlier requests on this thread enqueued.
+  static void Begin();
+  static void Note(std::uint64_t index);
+  // The highest index noted since Begin().
+  static std::optional<std::uint64_t> Last();
+};
+
+}  // namespace arbiter::server
