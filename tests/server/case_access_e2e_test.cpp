@@ -39,6 +39,12 @@ class CaseAccessE2eTest : public ::testing::Test {
   void SetUp() override {
     std::string tmpl = (fs::temp_directory_path() / "arbiter_case_access_XXXXXX").string();
     dir_ = ::mkdtemp(tmpl.data());
+    StartApp();
+    alice_ = NewUser("alice", "supervisor");
+    bob_ = NewUser("bob", "agent");
+  }
+  // Starts the server on dir_ (again, after app_.reset(), for a restart).
+  void StartApp() {
     ServeConfig c;
     c.server.listen = "127.0.0.1:0";
     c.server.threads = 2;
@@ -52,8 +58,6 @@ class CaseAccessE2eTest : public ::testing::Test {
     port_ = static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
     std::ifstream in(app_->admin_token_path());
     std::getline(in, admin_);
-    alice_ = NewUser("alice", "supervisor");
-    bob_ = NewUser("bob", "agent");
   }
   void TearDown() override {
     app_.reset();
@@ -267,6 +271,40 @@ TEST_F(CaseAccessE2eTest, IntentTokensAreSingleUseAndDieWithTheCase) {
   ExpectError(Call("POST", "/v1/intents/introspect", bob_, R"({"token":"x","params":[1]})"), 400,
               "invalid_argument");
   EXPECT_EQ(Call("POST", "/v1/intents/introspect", "", check).status, 401);
+}
+
+// Cases, their holder, content and grants live in <data>/arbiter.db: after a restart the agent
+// that claimed a case still holds it, sees its view and gets intent tokens; conflicts still hold.
+TEST_F(CaseAccessE2eTest, ARestartKeepsCasesClaimsAndViews) {
+  ASSERT_EQ(Call("POST", "/v1/cases", bob_, kCase).status, 201);
+  std::string agent = Agent("refund-agent-1");
+  std::string other = Agent("refund-agent-1");
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-V/claim", agent).status, 200);
+  RawResponse before = Call("GET", "/v1/cases/CASE-V", alice_);
+  ASSERT_EQ(before.status, 200) << before.body;
+
+  app_.reset();
+  StartApp();
+
+  RawResponse after = Call("GET", "/v1/cases/CASE-V", alice_);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(Json(after).at("state"), Json(before).at("state"));
+  EXPECT_EQ(Json(after).at("evidence"), Json(before).at("evidence"));
+  RawResponse view = Call("GET", "/v1/cases/CASE-V/view", agent);
+  ASSERT_EQ(view.status, 200) << view.body;
+  EXPECT_EQ(Json(view).at("body").as_string(), "Please write to [EMAIL] about the parcel.");
+  EXPECT_EQ(Call("POST", "/v1/cases/CASE-V/claim", other).status, 409);
+  EXPECT_EQ(Call("POST", "/v1/cases", bob_, kCase).status, 409);
+  std::string token = AllowedToken(agent, R"({"amount_cents":2500})");
+  ASSERT_FALSE(token.empty());
+  EXPECT_TRUE(Introspect(bob_, R"({"token":")" + token + R"("})").at("active").as_bool());
+
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-V/close", alice_, R"({"resolution":"done"})").status, 200);
+  app_.reset();
+  StartApp();
+  EXPECT_EQ(Call("POST", "/v1/cases/CASE-V/close", alice_, R"({"resolution":"again"})").status,
+            409);
+  ExpectError(Call("GET", "/v1/cases/CASE-V/view", agent), 403, "permission_denied");
 }
 
 TEST_F(CaseAccessE2eTest, ConcurrentWritesAreAcknowledgedDurableInOneLedger) {

@@ -21,6 +21,7 @@
 #include "arbiter/routing/evidence.h"
 #include "arbiter/routing/grants.h"
 #include "arbiter/routing/service.h"
+#include "arbiter/routing/sqlite_case_store.h"
 #include "arbiter/server/auth.h"
 #include "arbiter/server/case_grants.h"
 #include "arbiter/server/dispatcher.h"
@@ -92,16 +93,17 @@ struct App::Impl {
   std::unique_ptr<EvidenceCommitter> committer;
   std::unique_ptr<LedgerEvidenceSink> evidence;
   std::unique_ptr<routing::PackStore> packs;
-  // Not yet durable: case keys live in memory until routing's durable stores land.
-  routing::InMemoryCaseKeyStore case_keys;
+  // Cases, their lifecycle, pending intents and per-case keys, on <data>/arbiter.db (WAL,
+  // synchronous=NORMAL: survives kill -9; docs/ROUTING.md "Persistence"). Outlives `routing`.
+  std::unique_ptr<routing::SqliteRoutingStore> routing_store;
   // Case grants and intent tokens: the grants module on <data>/arbiter.db, behind routing's
   // GrantIssuer (case_grants.h).
   std::unique_ptr<grants::GrantStore> grant_store;
   std::unique_ptr<grants::GrantService> grant_service;
   std::unique_ptr<grants::IntentTokenService> intent_tokens;
   std::unique_ptr<CaseGrants> grant_issuer;
-  // Sensitivity scanner and the duplicate index over open cases (in memory: rebuilt as cases are
-  // routed after a start).
+  // Sensitivity scanner and the duplicate index over open cases (in memory: RoutingService::Open
+  // puts the open cases back on start).
   routing::CaseSignals case_signals;
   std::unique_ptr<routing::RoutingService> routing;
   SecureRandom random;
@@ -193,14 +195,25 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
       CaseGrantsDeps{impl->grant_service.get(), impl->intent_tokens.get(),
                      impl->identity_store.get(), &clock},
       config.intent_audience);
+  store::SqliteOptions routing_db_options;
+  routing_db_options.durability = store::Durability::kNormal;
+  auto routing_db =
+      store::SqliteDb::Open(fs::path(impl->data_dir) / "arbiter.db", routing_db_options);
+  if (!routing_db) return routing_db.error().WithContext("store");
+  auto routing_store = routing::SqliteRoutingStore::Open(std::move(*routing_db));
+  if (!routing_store) return routing_store.error().WithContext("case store");
+  impl->routing_store = std::move(*routing_store);
   routing::ServiceDeps deps;
   deps.packs = impl->packs.get();
   deps.sink = impl->evidence.get();
-  deps.keys = &impl->case_keys;
+  deps.keys = impl->routing_store.get();
+  deps.cases = impl->routing_store.get();
   deps.grants = impl->grant_issuer.get();
   deps.signals = &impl->case_signals;
   deps.clock = &clock;
-  impl->routing = std::make_unique<routing::RoutingService>(deps);
+  auto routing_service = routing::RoutingService::Open(deps);
+  if (!routing_service) return routing_service.error().WithContext("cases");
+  impl->routing = std::move(*routing_service);
 
   ARBITER_RETURN_IF_ERROR(AddHealthRoutes(impl->router, &impl->health, &impl->metrics));
   ARBITER_RETURN_IF_ERROR(AddLedgerRoutes(impl->router, impl->ledger.get()));

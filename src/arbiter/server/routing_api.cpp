@@ -4,7 +4,6 @@
 #include <boost/json/object.hpp>
 
 #include <algorithm>
-#include <deque>
 #include <memory>
 #include <mutex>
 
@@ -158,36 +157,6 @@ Handler Durable(EvidenceCommitter* committer, Handler handler) {
   };
 }
 
-// The content of routed cases, for the agent's minimised view (routing keeps its own copy but does
-// not expose it). Bounded: the oldest cases are forgotten first; Shred forgets a case at once.
-class CaseContents {
- public:
-  void Put(const sources::Case& c) {
-    auto copy = std::make_shared<const sources::Case>(c);
-    std::lock_guard<std::mutex> lock(mu_);
-    auto [it, inserted] = cases_.insert_or_assign(c.id, std::move(copy));
-    if (inserted) order_.push_back(c.id);
-    while (cases_.size() > kMaxViewCases && !order_.empty()) {
-      cases_.erase(order_.front());
-      order_.pop_front();
-    }
-  }
-  std::shared_ptr<const sources::Case> Get(std::string_view id) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cases_.find(id);
-    return it == cases_.end() ? nullptr : it->second;
-  }
-  void Forget(std::string_view id) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = cases_.find(id); it != cases_.end()) cases_.erase(it);
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const sources::Case>, std::less<>> cases_;
-  std::deque<std::string> order_;  // may name forgotten cases; erase of a missing key is a no-op
-};
-
 struct Redacted {
   std::string text;
   signals::ScanResult scan;
@@ -263,11 +232,9 @@ HttpResponse NoGrants() {
 // Routes a converted or native case and answers 201 with the decision (shared by POST /v1/cases
 // and POST /v1/sources/{source}).
 HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const Counters& counters,
-                            CaseContents& contents, const sources::Case& c,
-                            const routing::ComputedSignals& given) {
+                            const sources::Case& c, const routing::ComputedSignals& given) {
   auto routed = s.service->RouteCase(c, given, ActorOf(*ctx.principal()));
   if (!routed) return ErrorResponse(routed.error());
-  if (s.grants != nullptr) contents.Put(c);
   counters.Count(routed->decision);
   boost::json::object o;
   o["case_id"] = c.id;
@@ -294,7 +261,6 @@ Result<std::uint64_t> LedgerEvidenceSink::Append(std::string_view canonical_json
 
 Status AddRoutingRoutes(Router& router, RoutingServices s) {
   auto counters = std::make_shared<Counters>();
-  auto contents = std::make_shared<CaseContents>();
   // Every write answers once its evidence is durable.
   auto add = [&router, committer = s.committer](HttpMethod method, std::string_view pattern,
                                                 Access access, Handler handler) {
@@ -328,17 +294,16 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
       }));
 
   ARBITER_RETURN_IF_ERROR(add(HttpMethod::kPost, "/v1/cases", Access::kAuthenticated,
-                              [s, counters, contents](RequestContext& ctx) {
+                              [s, counters](RequestContext& ctx) {
                                 if (!s.packs->Current()) return NoPack();
                                 auto in = ReadCase(ctx);
                                 if (!in) return ErrorResponse(in.error());
-                                return RouteAndAnswer(ctx, s, *counters, *contents, in->c,
-                                                      in->signals);
+                                return RouteAndAnswer(ctx, s, *counters, in->c, in->signals);
                               }));
 
   ARBITER_RETURN_IF_ERROR(add(
       HttpMethod::kPost, "/v1/sources/{source}", Access::kAuthenticated,
-      [s, counters, contents](RequestContext& ctx) {
+      [s, counters](RequestContext& ctx) {
         if (!s.packs->Current()) return NoPack();
         std::string_view source = ctx.PathParam("source");
         const auto& known = sources::SupportedSources();
@@ -361,11 +326,11 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           if (e.http_status == 500) return ErrorResponse(c.error());
           return ErrorResponse(400, "invalid_argument", c.error().message(), "body");
         }
-        return RouteAndAnswer(ctx, s, *counters, *contents, *c, {});
+        return RouteAndAnswer(ctx, s, *counters, *c, {});
       }));
 
-  ARBITER_RETURN_IF_ERROR(add(
-      HttpMethod::kGet, "/v1/cases/{id}/view", Access::kAgent, [s, contents](RequestContext& ctx) {
+  ARBITER_RETURN_IF_ERROR(
+      add(HttpMethod::kGet, "/v1/cases/{id}/view", Access::kAgent, [s](RequestContext& ctx) {
         if (s.grants == nullptr) return NoGrants();
         std::string_view id = ctx.PathParam("id");
         auto snap = s.service->Get(id);
@@ -383,11 +348,10 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           }
           return ErrorResponse(grant.error());
         }
-        auto content = contents->Get(id);
+        // The case as routing keeps it (durably); text and customer are cleared once shredded.
+        auto content = s.service->CaseOf(id);
         if (!content) {
-          return ErrorResponse(404, "not_found",
-                               "the content of case `" + std::string(id) +
-                                   "` was erased or is no longer held by this server");
+          return ErrorResponse(404, "not_found", "case `" + std::string(id) + "` is not known");
         }
         return JsonResponse(200, MinimisedView(*content, *snap, *grant));
       }));
@@ -619,10 +583,9 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
       }));
 
   ARBITER_RETURN_IF_ERROR(add(HttpMethod::kDelete, "/v1/admin/cases/{id}/personal-data",
-                              Access::kAdmin, [s, contents](RequestContext& ctx) {
+                              Access::kAdmin, [s](RequestContext& ctx) {
                                 Status st = s.service->Shred(ctx.PathParam("id"));
                                 if (!st.ok()) return ErrorResponse(st);
-                                contents->Forget(ctx.PathParam("id"));
                                 HttpResponse r;
                                 r.status = 204;
                                 return r;

@@ -57,9 +57,6 @@ struct RoutingServices {
   size_t max_json_depth = 64;
 };
 
-// Cases whose content the view endpoint keeps (oldest forgotten first).
-inline constexpr size_t kMaxViewCases = 1u << 20;
-
 // Registers POST /v1/route, POST /v1/cases, POST /v1/sources/{source}, GET /v1/cases/{id},
 // GET /v1/cases/{id}/view, POST /v1/cases/{id}/claim, POST /v1/intents,
 // POST /v1/intents/introspect, POST /v1/cases/{id}/{approve,override,escalate,close,outcomes},
