@@ -260,8 +260,7 @@ int RunConformance(const std::string& root, const std::vector<std::string>& file
 }
 
 void AddCedarCommands(CLI::App& app, CommandContext& ctx) {
-  auto* cedar = app.add_subcommand("cedar", "Cedar policies: parse, authorize, conformance");
-  cedar->require_subcommand(1);
+  auto* cedar = SharedSubcommand(app, "cedar", "Cedar policies: parse, authorize, conformance");
 
   auto* check = cedar->add_subcommand("check-parse",
                                       "Parse a policy set (and optionally a "

@@ -43,13 +43,7 @@ int RunTranslate(const TranslateOptions& o) {
 }
 
 void AddCedarSchemaCommands(CLI::App& app, CommandContext& ctx) {
-  CLI::App* cedar = nullptr;
-  try {
-    cedar = app.get_subcommand("cedar");
-  } catch (const CLI::OptionNotFound&) {
-    cedar = app.add_subcommand("cedar", "Cedar policies");
-    cedar->require_subcommand(1);
-  }
+  CLI::App* cedar = SharedSubcommand(app, "cedar", "Cedar policies");
   auto* translate = cedar->add_subcommand(
       "translate-schema",
       "Translate a schema between the cedar (.cedarschema) and JSON formats; exit 0, or 1 with "

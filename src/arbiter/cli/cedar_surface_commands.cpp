@@ -119,13 +119,7 @@ int RunFormat(const FormatCommandOptions& o) {
 }
 
 void AddCedarSurfaceCommands(CLI::App& app, CommandContext& ctx) {
-  CLI::App* cedar = nullptr;
-  try {
-    cedar = app.get_subcommand("cedar");
-  } catch (const CLI::OptionNotFound&) {
-    cedar = app.add_subcommand("cedar", "Cedar policies");
-    cedar->require_subcommand(1);
-  }
+  CLI::App* cedar = SharedSubcommand(app, "cedar", "Cedar policies");
   auto* translate = cedar->add_subcommand(
       "translate-policy",
       "Translate a policy set between Cedar text and Cedar's JSON policy format (EST)");

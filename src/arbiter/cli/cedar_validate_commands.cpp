@@ -89,13 +89,7 @@ int RunValidate(const ValidateOptions& o) {
 }
 
 void AddCedarToolCommands(CLI::App& app, CommandContext& ctx) {
-  CLI::App* cedar = nullptr;
-  try {
-    cedar = app.get_subcommand("cedar");
-  } catch (const CLI::OptionNotFound&) {
-    cedar = app.add_subcommand("cedar", "Cedar policies");
-    cedar->require_subcommand(1);
-  }
+  CLI::App* cedar = SharedSubcommand(app, "cedar", "Cedar policies");
   auto* validate = cedar->add_subcommand(
       "validate",
       "Strictly validate (typecheck) a policy set against a schema; exit 0 valid, 2 invalid, "

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +37,11 @@ struct CommandGroup {
 
 // All registered groups, sorted by name.
 std::vector<CommandGroup> RegisteredCommandGroups();
+
+// The subcommand `name` of `app`, added (requiring a subcommand of its own) when no group has
+// added it yet. Lets several groups share one command word, e.g. `cedar validate` and
+// `cedar format` registered from different files.
+CLI::App* SharedSubcommand(CLI::App& app, const std::string& name, const std::string& description);
 
 struct CommandGroupRegistrar {
   CommandGroupRegistrar(std::string_view name, AddCommandsFn add);
