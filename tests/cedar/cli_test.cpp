@@ -33,7 +33,9 @@ RunResult RunCli(const std::string& args) {
 class CedarCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = arbiter::testing::BuildDir() / "cedar-cli-test";
+    // One folder per test: ctest runs the tests of this fixture in parallel processes.
+    dir_ = arbiter::testing::BuildDir() / "cedar-cli-test" /
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::create_directories(dir_);
     Write("p.cedar",
           "@id(\"admins\") permit(principal in Group::\"admins\", action, resource);\n"

@@ -406,7 +406,9 @@ std::string ReadFile(const std::filesystem::path& p) {
 class CedarSurfaceCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = arbiter::testing::BuildDir() / "cedar-surface-cli-test";
+    // One folder per test: ctest runs the tests of this fixture in parallel processes.
+    dir_ = arbiter::testing::BuildDir() / "cedar-surface-cli-test" /
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::create_directories(dir_);
     Write("p.cedar",
           "@id(\"admins\")\npermit(principal in Group::\"admins\",action,resource)"
