@@ -8,26 +8,16 @@
 #include <fstream>
 #include <string>
 
+#include "support/run_command.h"
 #include "support/shared_data.h"
 
 namespace {
 
 #ifdef ARBITER_CLI_PATH
-struct RunResult {
-  int exit_code;
-  std::string out;
-};
+using RunResult = arbiter::testing::CommandResult;
 
 RunResult RunCli(const std::string& args) {
-  std::string cmd = std::string(ARBITER_CLI_PATH) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  EXPECT_NE(f, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  int status = f ? pclose(f) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return arbiter::testing::RunCommand(std::string(ARBITER_CLI_PATH) + " " + args);
 }
 
 class CedarCli : public ::testing::Test {

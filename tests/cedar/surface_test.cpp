@@ -17,6 +17,7 @@
 #include "arbiter/cedar/policy_json.h"
 #include "arbiter/cedar/policy_set.h"
 #include "arbiter/common/json.h"
+#include "support/run_command.h"
 #include "support/shared_data.h"
 #include "surface_util.h"
 
@@ -379,21 +380,10 @@ TEST(CedarFormat, RoundTripsConformanceFiles) {
 }
 
 #ifdef ARBITER_CLI_PATH
-struct RunResult {
-  int exit_code;
-  std::string out;
-};
+using RunResult = arbiter::testing::CommandResult;
 
 RunResult RunCli(const std::string& args) {
-  std::string cmd = std::string(ARBITER_CLI_PATH) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  EXPECT_NE(f, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  int status = f ? pclose(f) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return arbiter::testing::RunCommand(std::string(ARBITER_CLI_PATH) + " " + args);
 }
 
 std::string ReadFile(const std::filesystem::path& p) {

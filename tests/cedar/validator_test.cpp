@@ -12,6 +12,8 @@
 #include <map>
 #include <string>
 
+#include "support/run_command.h"
+
 namespace arbiter::cedar {
 namespace {
 
@@ -382,20 +384,10 @@ permit(principal == ?principal, action, resource) when { principal.nope };
 }
 
 #ifdef ARBITER_CLI_PATH
-struct CliRun {
-  int status;
-  std::string out;
-};
+using CliRun = arbiter::testing::CommandResult;
 
 CliRun RunCli(const std::string& args) {
-  std::string cmd = std::string(ARBITER_CLI_PATH) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  int status = f ? pclose(f) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return arbiter::testing::RunCommand(std::string(ARBITER_CLI_PATH) + " " + args);
 }
 
 TEST(ValidatorCli, ExitStatusAndOutput) {
@@ -415,23 +407,23 @@ TEST(ValidatorCli, ExitStatusAndOutput) {
   std::string unmatched = write("scope.cedar", "permit(principal is Team, action, resource);");
 
   CliRun ok = RunCli("cedar validate --policies " + good + " --schema " + schema);
-  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
   EXPECT_NE(ok.out.find("validation passed"), std::string::npos) << ok.out;
 
   CliRun fail = RunCli("cedar validate --policies " + bad + " --schema " + schema);
-  EXPECT_EQ(fail.status, 2) << fail.out;
+  EXPECT_EQ(fail.exit_code, 2) << fail.out;
   EXPECT_NE(fail.out.find("typo at 2:44: attribute `agee` not found on `User`"), std::string::npos)
       << fail.out;
 
   CliRun json = RunCli("cedar validate --json --policies " + bad + " --schema " + schema);
-  EXPECT_EQ(json.status, 2);
+  EXPECT_EQ(json.exit_code, 2);
   EXPECT_NE(json.out.find("\"valid\":false"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find("\"policyId\":\"typo\""), std::string::npos) << json.out;
 
-  EXPECT_EQ(RunCli("cedar validate --policies " + unmatched + " --schema " + schema).status, 2);
+  EXPECT_EQ(RunCli("cedar validate --policies " + unmatched + " --schema " + schema).exit_code, 2);
   CliRun v13 =
       RunCli("cedar validate --cedar-version 4.13 --policies " + unmatched + " --schema " + schema);
-  EXPECT_EQ(v13.status, 0) << v13.out;
+  EXPECT_EQ(v13.exit_code, 0) << v13.out;
   EXPECT_NE(v13.out.find("warning:"), std::string::npos) << v13.out;
 
   // Template links, in Cedar's templateLinks JSON.
@@ -445,25 +437,25 @@ TEST(ValidatorCli, ExitStatusAndOutput) {
   std::string missing_slot = write("missing.json", R"([{"templateId": "t", "newId": "l3"}])");
   CliRun linked = RunCli("cedar validate --policies " + tmpl + " --schema " + schema + " --links " +
                          good_links);
-  EXPECT_EQ(linked.status, 0) << linked.out;
+  EXPECT_EQ(linked.exit_code, 0) << linked.out;
   CliRun bad_link =
       RunCli("cedar validate --policies " + tmpl + " --schema " + schema + " --links " + bad_links);
-  EXPECT_EQ(bad_link.status, 2) << bad_link.out;
+  EXPECT_EQ(bad_link.exit_code, 2) << bad_link.out;
   EXPECT_NE(bad_link.out.find("l2 at 1:1: unable to find an applicable action"), std::string::npos)
       << bad_link.out;
   CliRun unlinkable = RunCli("cedar validate --policies " + tmpl + " --schema " + schema +
                              " --links " + missing_slot);
-  EXPECT_EQ(unlinkable.status, 1) << unlinkable.out;
+  EXPECT_EQ(unlinkable.exit_code, 1) << unlinkable.out;
   EXPECT_NE(unlinkable.out.find("link `l3`: template `t` has a `?principal` slot"),
             std::string::npos)
       << unlinkable.out;
 
   CliRun missing =
       RunCli("cedar validate --policies " + (dir / "none.cedar").string() + " --schema " + schema);
-  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.out.find("cannot read"), std::string::npos) << missing.out;
   CliRun badschema = RunCli("cedar validate --policies " + good + " --schema " + good);
-  EXPECT_EQ(badschema.status, 1) << badschema.out;
+  EXPECT_EQ(badschema.exit_code, 1) << badschema.out;
   std::filesystem::remove_all(dir);
 }
 #endif

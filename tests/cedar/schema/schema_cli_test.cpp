@@ -14,6 +14,8 @@
 #include "arbiter/cedar/schema_json.h"
 #include "schema/schema_dump.h"
 
+#include "support/run_command.h"
+
 namespace arbiter::cedar {
 namespace {
 
@@ -32,20 +34,10 @@ namespace App {
 }
 )";
 
-struct CliResult {
-  int status;
-  std::string out;
-};
+using CliResult = arbiter::testing::CommandResult;
 
 CliResult RunCli(const std::string& args) {
-  std::string cmd = std::string(ARBITER_CLI_PATH) + " " + args + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  int rc = pclose(f);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+  return arbiter::testing::RunCommand(std::string(ARBITER_CLI_PATH) + " " + args);
 }
 
 TEST(CedarSchemaCli, TranslateSchemaBothWays) {
@@ -59,34 +51,34 @@ TEST(CedarSchemaCli, TranslateSchemaBothWays) {
   }
   auto to_json = RunCli("cedar translate-schema --direction cedar-to-json " +
                         (dir / "s.cedarschema").string());
-  ASSERT_EQ(to_json.status, 0) << to_json.out;
+  ASSERT_EQ(to_json.exit_code, 0) << to_json.out;
   EXPECT_EQ(to_json.out, *CedarSchemaToJson(kKitchenSink, "x"));
   { std::ofstream(dir / "s.json") << to_json.out; }
   auto to_cedar =
       RunCli("cedar translate-schema --direction json-to-cedar - < " + (dir / "s.json").string());
-  ASSERT_EQ(to_cedar.status, 0) << to_cedar.out;
+  ASSERT_EQ(to_cedar.exit_code, 0) << to_cedar.out;
   auto reparsed = ParseCedarSchema(to_cedar.out, "back");
   ASSERT_TRUE(reparsed.has_value()) << reparsed.error().message();
   EXPECT_EQ(DumpSchema(*reparsed), DumpSchema(*ParseSchema(kKitchenSink)));
 
   auto bad =
       RunCli("cedar translate-schema --direction json-to-cedar " + (dir / "bad.json").string());
-  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("$[\"\"].entityTypes.E.shape: undeclared type `Int`"), std::string::npos)
       << bad.out;
   EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 1) << bad.out;
   auto wrong = RunCli("cedar translate-schema --direction sideways " + (dir / "s.json").string());
-  EXPECT_EQ(wrong.status, 1);
+  EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_NE(wrong.out.find("`--direction` must be"), std::string::npos) << wrong.out;
   auto missing =
       RunCli("cedar translate-schema --direction cedar-to-json " + (dir / "nope").string());
-  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.out.find("cannot read"), std::string::npos);
   // A JSON schema is accepted wherever a schema is loaded.
   { std::ofstream(dir / "p.cedar") << "permit(principal, action, resource);"; }
   auto check = RunCli("cedar check-parse --policies " + (dir / "p.cedar").string() + " --schema " +
                       (dir / "s.json").string());
-  EXPECT_EQ(check.status, 0) << check.out;
+  EXPECT_EQ(check.exit_code, 0) << check.out;
   std::filesystem::remove_all(dir);
 }
 
