@@ -604,7 +604,7 @@ class EstReader {
     Pop("attr");
     std::unique_ptr<Expr> result;
     for (size_t i = 0; i < path.size(); ++i) {
-      auto base = Clone(*left);
+      auto base = internal::CloneExpr(*left);
       for (size_t k = 0; k < i; ++k) {
         auto g = Make(ExprKind::kGetAttr);
         g->name = path[k];
@@ -624,18 +624,6 @@ class EstReader {
       }
     }
     return result;
-  }
-
-  static std::unique_ptr<Expr> Clone(const Expr& e) {
-    auto c = Make(e.kind);
-    c->var = e.var;
-    c->fn = e.fn;
-    c->lit = e.lit;
-    c->name = e.name;
-    c->keys = e.keys;
-    c->pattern = e.pattern;
-    for (const auto& k : e.kids) c->kids.push_back(Clone(*k));
-    return c;
   }
 
   // [{"Literal": "ab"}, "Wildcard", …], normalised as the Cedar parser does: adjacent literals

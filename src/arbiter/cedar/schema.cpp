@@ -38,17 +38,13 @@ std::string Qualify(const std::string& ns, const std::string& name) {
   return ns.empty() ? name : ns + "::" + name;
 }
 
-class SchemaParser {
+class SchemaParser : private internal::TokenCursor {
  public:
   SchemaParser(std::string_view src, std::string_view source_name, const SchemaOptions& options)
-      : src_(src), source_name_(source_name), options_(options) {}
+      : TokenCursor(source_name), src_(src), options_(options) {}
 
   bool Parse() {
-    toks_ = internal::Tokenize(src_);
-    if (toks_.back().kind == TokKind::kError) {
-      Fail(toks_.back(), std::string(toks_.back().text));
-      return false;
-    }
+    if (!Start(src_)) return false;
     while (Peek().kind != TokKind::kEof) {
       Annotations annotations;
       if (!ParseAnnotations(&annotations)) return false;
@@ -76,7 +72,7 @@ class SchemaParser {
     return true;
   }
 
-  Status error() const { return error_; }
+  using TokenCursor::error;
   SchemaSyntax syntax;
 
  private:
@@ -89,40 +85,7 @@ class SchemaParser {
     }
     syntax.namespaces.push_back({ns, std::move(annotations)});
   }
-  const Token& Peek(size_t ahead = 0) const {
-    return toks_[std::min(pos_ + ahead, toks_.size() - 1)];
-  }
-  const Token& Next() {
-    const Token& t = toks_[pos_];
-    if (pos_ + 1 < toks_.size()) ++pos_;
-    return t;
-  }
-  bool IsPunct(std::string_view p) const {
-    return Peek().kind == TokKind::kPunct && Peek().text == p;
-  }
-  bool IsIdent(std::string_view s) const {
-    return Peek().kind == TokKind::kIdent && Peek().text == s;
-  }
-  static std::string Describe(const Token& t) {
-    if (t.kind == TokKind::kEof) return "end of input";
-    if (t.kind == TokKind::kStr) return "string literal";
-    return "`" + std::string(t.text) + "`";
-  }
   static SyntaxLoc Loc(const Token& t) { return SyntaxLoc{t.line, t.column, {}}; }
-  void Fail(const Token& t, const std::string& msg) {
-    if (!error_.ok()) return;
-    std::string where = source_name_.empty() ? "" : std::string(source_name_) + ":";
-    error_ = Status::InvalidArgument(where + std::to_string(t.line) + ":" +
-                                     std::to_string(t.column) + ": " + msg);
-  }
-  bool Expect(std::string_view p) {
-    if (!IsPunct(p)) {
-      Fail(Peek(), "expected `" + std::string(p) + "`, found " + Describe(Peek()));
-      return false;
-    }
-    Next();
-    return true;
-  }
   bool ParseString(std::string* out) {
     const Token& t = Peek();
     if (t.kind != TokKind::kStr) {
@@ -405,12 +368,8 @@ class SchemaParser {
 
   std::unique_ptr<TypeExpr> ParseType(size_t depth) {
     if (depth > options_.max_depth) {
-      if (error_.ok()) {
-        error_ = Status::ResourceExhausted(
-            std::string(source_name_.empty() ? "" : std::string(source_name_) + ":") +
-            std::to_string(Peek().line) + ":" + std::to_string(Peek().column) +
-            ": type nests deeper than " + std::to_string(options_.max_depth));
-      }
+      Fail(Peek(), "type nests deeper than " + std::to_string(options_.max_depth),
+           StatusCode::kResourceExhausted);
       return nullptr;
     }
     auto t = std::make_unique<TypeExpr>();
@@ -462,11 +421,7 @@ class SchemaParser {
   }
 
   std::string_view src_;
-  std::string_view source_name_;
   const SchemaOptions& options_;
-  std::vector<Token> toks_;
-  size_t pos_ = 0;
-  Status error_;
 };
 
 // The offset of the first byte that is not part of valid UTF-8, or npos.

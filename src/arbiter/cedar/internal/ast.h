@@ -175,4 +175,7 @@ bool LookupExtFn(std::string_view name, ExtFn* fn, bool* method, int* args);
 // Parses `Type::"id"` (possibly namespaced).
 Result<EntityUid> ParseUidLiteral(std::string_view text);
 
+// A deep copy of `e`, spans included.
+std::unique_ptr<Expr> CloneExpr(const Expr& e);
+
 }  // namespace arbiter::cedar::internal

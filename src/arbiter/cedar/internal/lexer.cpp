@@ -255,4 +255,45 @@ bool Unescape(std::string_view raw, bool pattern, std::string* out, std::vector<
   return true;
 }
 
+bool TokenCursor::Start(std::string_view src) {
+  toks_ = Tokenize(src);
+  pos_ = 0;
+  if (toks_.back().kind != TokKind::kError) return true;
+  Fail(toks_.back(), std::string(toks_.back().text));
+  return false;
+}
+
+std::string TokenCursor::Describe(const Token& t) {
+  switch (t.kind) {
+    case TokKind::kEof: return "end of input";
+    case TokKind::kStr: return "string literal";
+    default: return "`" + std::string(t.text) + "`";
+  }
+}
+
+void TokenCursor::Fail(const Token& t, const std::string& msg, StatusCode code) {
+  if (!error_.ok()) return;
+  std::string where = source_name_.empty() ? "" : std::string(source_name_) + ":";
+  error_ =
+      Status(code, where + std::to_string(t.line) + ":" + std::to_string(t.column) + ": " + msg);
+}
+
+bool TokenCursor::Expect(std::string_view p) {
+  if (!IsPunct(p)) {
+    Fail(Peek(), "expected `" + std::string(p) + "`, found " + Describe(Peek()));
+    return false;
+  }
+  Next();
+  return true;
+}
+
+bool TokenCursor::ExpectIdent(std::string_view s) {
+  if (!IsIdent(s)) {
+    Fail(Peek(), "expected `" + std::string(s) + "`, found " + Describe(Peek()));
+    return false;
+  }
+  Next();
+  return true;
+}
+
 }  // namespace arbiter::cedar::internal

@@ -2,12 +2,14 @@
 // literals (kept raw; see Unescape), punctuation, `//` comments. Tracks line and column.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "arbiter/cedar/internal/ast.h"
+#include "arbiter/common/status.h"
 
 namespace arbiter::cedar::internal {
 
@@ -29,5 +31,53 @@ std::vector<Token> Tokenize(std::string_view src);
 // `error` set on a bad escape.
 bool Unescape(std::string_view raw, bool pattern, std::string* out, std::vector<PatternPart>* parts,
               std::string* error);
+
+// The token stream a recursive-descent parser walks, with the first error it reports. Shared by
+// the policy and schema parsers so both read tokens and word errors the same way:
+// `<source>:<line>:<column>: <message>`, and only the first error is kept.
+//
+//   class MyParser : private TokenCursor {
+//     bool Parse() { if (!Start(src)) return false; return Expect("{"); }
+//   };
+class TokenCursor {
+ protected:
+  explicit TokenCursor(std::string_view source_name) : source_name_(source_name) {}
+
+  // Tokenizes `src`; false (with the lexer's error recorded) when it does not lex.
+  bool Start(std::string_view src);
+
+  const Token& Peek(size_t ahead = 0) const {
+    return toks_[std::min(pos_ + ahead, toks_.size() - 1)];
+  }
+  const Token& Next() {
+    const Token& t = toks_[pos_];
+    if (pos_ + 1 < toks_.size()) ++pos_;
+    return t;
+  }
+  bool IsPunct(std::string_view p, size_t ahead = 0) const {
+    const Token& t = Peek(ahead);
+    return t.kind == TokKind::kPunct && t.text == p;
+  }
+  bool IsIdent(std::string_view s, size_t ahead = 0) const {
+    const Token& t = Peek(ahead);
+    return t.kind == TokKind::kIdent && t.text == s;
+  }
+  // How a token reads in an error message: `text`, "string literal" or "end of input".
+  static std::string Describe(const Token& t);
+  // Records `msg` at `t` unless an error is already recorded (kResourceExhausted for limits).
+  void Fail(const Token& t, const std::string& msg, StatusCode code = StatusCode::kInvalidArgument);
+  // Consumes punctuation `p` / keyword `s`, or fails with "expected `p`, found ...".
+  bool Expect(std::string_view p);
+  bool ExpectIdent(std::string_view s);
+
+  const Status& error() const { return error_; }
+
+  std::vector<Token> toks_;
+  size_t pos_ = 0;
+
+ private:
+  std::string_view source_name_;
+  Status error_;
+};
 
 }  // namespace arbiter::cedar::internal

@@ -68,20 +68,16 @@ std::unique_ptr<Expr> Binary(ExprKind kind, std::unique_ptr<Expr> a, std::unique
   return e;
 }
 
-class Parser {
+class Parser : private TokenCursor {
  public:
   Parser(std::string_view src, std::string_view source_name, const PolicySetOptions& options)
-      : src_(src), source_name_(source_name), options_(options) {}
+      : TokenCursor(source_name), src_(src), options_(options) {}
 
   Status ParseAll(std::vector<ParsedPolicy>* out) {
-    toks_ = Tokenize(src_);
-    if (toks_.back().kind == TokKind::kError) {
-      Fail(toks_.back(), std::string(toks_.back().text));
-      return error_;
-    }
+    if (!Start(src_)) return error();
     while (Peek().kind != TokKind::kEof) {
       ParsedPolicy p;
-      if (!ParsePolicy(&p)) return error_;
+      if (!ParsePolicy(&p)) return error();
       out->push_back(std::move(p));
     }
     return Status::Ok();
@@ -89,11 +85,7 @@ class Parser {
 
   // Parses the whole input as a single entity uid literal.
   bool ParseOnlyUid(EntityUid* uid) {
-    toks_ = Tokenize(src_);
-    if (toks_.back().kind == TokKind::kError) {
-      Fail(toks_.back(), std::string(toks_.back().text));
-      return false;
-    }
+    if (!Start(src_)) return false;
     if (!ParseEntityLiteral(uid)) return false;
     if (Peek().kind != TokKind::kEof) {
       Fail(Peek(), "unexpected " + Describe(Peek()) + " after the entity uid");
@@ -102,26 +94,9 @@ class Parser {
     return true;
   }
 
-  const Status& error() const { return error_; }
+  using TokenCursor::error;
 
  private:
-  const Token& Peek(size_t ahead = 0) const {
-    size_t i = std::min(pos_ + ahead, toks_.size() - 1);
-    return toks_[i];
-  }
-  const Token& Next() {
-    const Token& t = toks_[pos_];
-    if (pos_ + 1 < toks_.size()) ++pos_;
-    return t;
-  }
-  bool IsPunct(std::string_view p, size_t ahead = 0) const {
-    const Token& t = Peek(ahead);
-    return t.kind == TokKind::kPunct && t.text == p;
-  }
-  bool IsIdent(std::string_view s, size_t ahead = 0) const {
-    const Token& t = Peek(ahead);
-    return t.kind == TokKind::kIdent && t.text == s;
-  }
   // The byte offset just past the last consumed token.
   std::uint32_t LastEnd() const {
     if (pos_ == 0) return 0;
@@ -136,37 +111,6 @@ class Parser {
       e->end = LastEnd();
     }
     return e;
-  }
-
-  static std::string Describe(const Token& t) {
-    switch (t.kind) {
-      case TokKind::kEof: return "end of input";
-      case TokKind::kStr: return "string literal";
-      default: return "`" + std::string(t.text) + "`";
-    }
-  }
-  void Fail(const Token& t, const std::string& msg) {
-    if (error_.ok()) {
-      std::string where = source_name_.empty() ? "" : std::string(source_name_) + ":";
-      error_ = Status::InvalidArgument(where + std::to_string(t.line) + ":" +
-                                       std::to_string(t.column) + ": " + msg);
-    }
-  }
-  bool Expect(std::string_view p) {
-    if (!IsPunct(p)) {
-      Fail(Peek(), "expected `" + std::string(p) + "`, found " + Describe(Peek()));
-      return false;
-    }
-    Next();
-    return true;
-  }
-  bool ExpectIdent(std::string_view s) {
-    if (!IsIdent(s)) {
-      Fail(Peek(), "expected `" + std::string(s) + "`, found " + Describe(Peek()));
-      return false;
-    }
-    Next();
-    return true;
   }
 
   bool ParsePolicy(ParsedPolicy* p) {
@@ -398,14 +342,8 @@ class Parser {
   }
 
   void FailDepth() {
-    {
-      if (error_.ok()) {
-        std::string where = source_name_.empty() ? "" : std::string(source_name_) + ":";
-        error_ = Status::ResourceExhausted(
-            where + std::to_string(Peek().line) + ":" + std::to_string(Peek().column) +
-            ": expression nests deeper than " + std::to_string(options_.max_depth));
-      }
-    }
+    Fail(Peek(), "expression nests deeper than " + std::to_string(options_.max_depth),
+         StatusCode::kResourceExhausted);
   }
 
   std::unique_ptr<Expr> ParseExpr() {
@@ -560,21 +498,6 @@ class Parser {
       return Spanned(std::move(e), begin);
     }
     return lhs;
-  }
-
-  static std::unique_ptr<Expr> CloneExpr(const Expr& e) {
-    auto c = std::make_unique<Expr>();
-    c->kind = e.kind;
-    c->var = e.var;
-    c->fn = e.fn;
-    c->lit = e.lit;
-    c->name = e.name;
-    c->keys = e.keys;
-    c->pattern = e.pattern;
-    c->begin = e.begin;
-    c->end = e.end;
-    for (const auto& k : e.kids) c->kids.push_back(CloneExpr(*k));
-    return c;
   }
 
   std::unique_ptr<Expr> ParseAdd() {
@@ -968,12 +891,8 @@ class Parser {
   }
 
   std::string_view src_;
-  std::string_view source_name_;
   const PolicySetOptions& options_;
-  std::vector<Token> toks_;
-  size_t pos_ = 0;
   size_t depth_ = 0;
-  Status error_;
 };
 
 }  // namespace
@@ -1009,6 +928,21 @@ SourceSpan LocateSpan(const PolicyAst& ast, std::uint32_t begin, std::uint32_t e
   span.begin = begin;
   span.end = end;
   return span;
+}
+
+std::unique_ptr<Expr> CloneExpr(const Expr& e) {
+  auto c = std::make_unique<Expr>();
+  c->kind = e.kind;
+  c->var = e.var;
+  c->fn = e.fn;
+  c->lit = e.lit;
+  c->name = e.name;
+  c->keys = e.keys;
+  c->pattern = e.pattern;
+  c->begin = e.begin;
+  c->end = e.end;
+  for (const auto& k : e.kids) c->kids.push_back(CloneExpr(*k));
+  return c;
 }
 
 Result<EntityUid> ParseUidLiteral(std::string_view text) {
