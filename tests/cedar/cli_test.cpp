@@ -120,6 +120,54 @@ TEST_F(CedarCli, BatchKeepsOrderAndReportsBadLines) {
   EXPECT_EQ(lines[4], R"({"error":"line 5: request line is longer than 1048576 bytes"})");
 }
 
+// The JSON policy format is read wherever Cedar text is, and gives the same decisions.
+TEST_F(CedarCli, PoliciesInTheJsonFormatDecideTheSame) {
+  auto json = RunCli("cedar translate-policy --direction cedar-to-json " + P("p.cedar"));
+  ASSERT_EQ(json.exit_code, 0) << json.out;
+  Write("p.json", json.out);
+  std::string request =
+      " --principal 'User::\"alice\"' --action 'Action::\"view\"' --resource 'Doc::\"d\"' "
+      "--context " +
+      P("ctx_yes.json") + " --json";
+  auto from_text = RunCli("cedar authorize " + Common() + request);
+  auto from_json = RunCli("cedar authorize --policies " + P("p.json") + " --entities " +
+                          P("e.json") + " --schema " + P("s.cedarschema") + request);
+  EXPECT_EQ(from_json.exit_code, 2) << from_json.out;
+  EXPECT_EQ(from_json.out, from_text.out);
+  auto check = RunCli("cedar check-parse --policies " + P("p.json"));
+  EXPECT_EQ(check.out, "ok: 3 policies\n");
+  auto valid = RunCli("cedar validate --policies " + P("p.json") + " --schema " +
+                      P("s.cedarschema") + " --json");
+  EXPECT_EQ(valid.exit_code, 2) << valid.out;  // `broken` reads an attribute User lacks
+  EXPECT_NE(valid.out.find("\"policyId\":\"broken\""), std::string::npos) << valid.out;
+  Write("bad.json", R"({"staticPolicies": {"x": {"effect": "maybe"}}})");
+  auto bad = RunCli("cedar authorize --policies " + P("bad.json") + request);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("bad.json"), std::string::npos) << bad.out;
+}
+
+// Template links: a linked policy takes part in the decision; without the links it does not.
+TEST_F(CedarCli, AuthorizeAppliesTemplateLinks) {
+  Write("t.cedar", "@id(\"viewers\") permit(principal == ?principal, action, resource);\n");
+  Write("links.json",
+        R"([{"templateId": "viewers", "newId": "bob-views",
+             "values": {"?principal": {"type": "User", "id": "bob"}}}])");
+  std::string request =
+      " --entities " + P("e.json") +
+      " --principal 'User::\"bob\"' --action 'Action::\"view\"' --resource 'Doc::\"d\"' --json";
+  auto linked = RunCli("cedar authorize --policies " + P("t.cedar") + " --links " +
+                       P("links.json") + request);
+  EXPECT_EQ(linked.exit_code, 0) << linked.out;
+  EXPECT_EQ(linked.out, "{\"decision\":\"allow\",\"reason\":[\"bob-views\"],\"errors\":[]}\n");
+  auto unlinked = RunCli("cedar authorize --policies " + P("t.cedar") + request);
+  EXPECT_EQ(unlinked.exit_code, 2) << unlinked.out;
+  Write("bad-links.json", R"([{"templateId": "nope", "newId": "x", "values": {}}])");
+  auto bad = RunCli("cedar authorize --policies " + P("t.cedar") + " --links " +
+                    P("bad-links.json") + request);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("bad-links.json"), std::string::npos) << bad.out;
+}
+
 TEST_F(CedarCli, Conformance) {
   ARBITER_REQUIRE_SHARED(root, "conformance/cedar");
   auto r =

@@ -20,6 +20,7 @@
 #include "arbiter/cedar/schema.h"
 #include "arbiter/cli/command_registry.h"
 #include "arbiter/cli/input.h"
+#include "arbiter/cli/policy_input.h"
 #include "arbiter/common/json.h"
 
 namespace arbiter::cli {
@@ -57,6 +58,7 @@ int BadInput(const std::string& message) {
 
 struct AuthorizeOptions {
   std::string policies;
+  std::string links;
   std::string entities;
   std::string schema;
   std::string principal, action, resource;
@@ -75,8 +77,7 @@ struct Inputs {
 
 Result<Inputs> LoadInputs(const AuthorizeOptions& o) {
   Inputs in;
-  ARBITER_TRY(std::string ptext, ReadInput(o.policies, kMaxInputFile));
-  ARBITER_TRY(cedar::PolicySet ps, cedar::ParsePolicySet(ptext, o.policies));
+  ARBITER_TRY(cedar::PolicySet ps, LoadPolicySet({o.policies, o.links, kMaxInputFile}));
   in.policies = std::move(ps);
   if (!o.schema.empty()) {
     ARBITER_TRY(std::string stext, ReadInput(o.schema, kMaxInputFile));
@@ -211,11 +212,9 @@ int RunAuthorize(const AuthorizeOptions& o) {
   return resp->decision == cedar::Decision::kAllow ? 0 : 2;
 }
 
-int RunCheckParse(const std::string& policies, const std::string& schema,
+int RunCheckParse(const PolicyInput& policies, const std::string& schema,
                   const std::string& entities) {
-  auto ptext = ReadInput(policies, kMaxInputFile);
-  if (!ptext) return BadInput(ptext.error().message());
-  auto ps = cedar::ParsePolicySet(*ptext, policies);
+  auto ps = LoadPolicySet(policies);
   if (!ps) return BadInput(ps.error().message());
   std::optional<cedar::Schema> s;
   if (!schema.empty()) {
@@ -265,11 +264,12 @@ void AddCedarCommands(CLI::App& app, CommandContext& ctx) {
   auto* check = cedar->add_subcommand("check-parse",
                                       "Parse a policy set (and optionally a "
                                       "schema and entities); exit 1 on error");
-  auto check_policies = std::make_shared<std::string>();
+  auto check_policies = std::make_shared<PolicyInput>();
   auto check_schema = std::make_shared<std::string>();
   auto check_entities = std::make_shared<std::string>();
-  check->add_option("--policies", *check_policies, "Cedar policy file")->required();
-  check->add_option("--schema", *check_schema, "Cedar schema (.cedarschema)");
+  check->add_option("--policies", check_policies->policies, kPoliciesHelp)->required();
+  check->add_option("--links", check_policies->links, kLinksHelp);
+  check->add_option("--schema", *check_schema, kSchemaHelp);
   check->add_option("--entities", *check_entities, "entities JSON");
   check->callback([&ctx, check_policies, check_schema, check_entities] {
     ctx.exit_code = RunCheckParse(*check_policies, *check_schema, *check_entities);
@@ -281,10 +281,11 @@ void AddCedarCommands(CLI::App& app, CommandContext& ctx) {
       "(one JSON result line per request; exit 0 unless the policies, schema or entities are "
       "bad)");
   auto ao = std::make_shared<AuthorizeOptions>();
-  authz->add_option("--policies", ao->policies, "Cedar policy file")->required();
+  authz->add_option("--policies", ao->policies, kPoliciesHelp)->required();
+  authz->add_option("--links", ao->links, kLinksHelp);
   authz->add_option("--entities", ao->entities, "entities JSON (default: none)");
   authz->add_option("--schema", ao->schema,
-                    "Cedar schema: entities and context are parsed with it and requests "
+                    "schema (either format): entities and context are parsed with it and requests "
                     "validated against it");
   authz->add_option("--principal", ao->principal, "principal uid, e.g. User::\"alice\"");
   authz->add_option("--action", ao->action, "action uid, e.g. Action::\"view\"");

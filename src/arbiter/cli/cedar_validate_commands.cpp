@@ -16,6 +16,7 @@
 #include "arbiter/cedar/validator.h"
 #include "arbiter/cli/command_registry.h"
 #include "arbiter/cli/input.h"
+#include "arbiter/cli/policy_input.h"
 
 namespace arbiter::cli {
 namespace {
@@ -52,19 +53,8 @@ int RunValidate(const ValidateOptions& o) {
   }
   if (o.level && *o.level < 0) return fail("`--level` must be at least 0");
   vopts.max_level = o.level;
-  auto ptext = ReadInput(o.policies, kMaxInputFile);
-  if (!ptext) return fail(ptext.error().message());
-  auto policies = cedar::ParsePolicySet(*ptext, o.policies);
+  auto policies = LoadPolicySet({o.policies, o.links, kMaxInputFile});
   if (!policies) return fail(policies.error().message());
-  if (!o.links.empty()) {
-    auto ltext = ReadInput(o.links, kMaxInputFile);
-    if (!ltext) return fail(ltext.error().message());
-    auto links = cedar::ParseTemplateLinksJson(*ltext, o.links);
-    if (!links) return fail(links.error().message());
-    auto linked = cedar::LinkTemplates(*policies, *links);
-    if (!linked) return fail(o.links + ": " + linked.error().message());
-    policies = std::move(linked);
-  }
   auto stext = ReadInput(o.schema, kMaxInputFile);
   if (!stext) return fail(stext.error().message());
   auto schema = cedar::ParseSchema(*stext, o.schema);
@@ -95,11 +85,9 @@ void AddCedarToolCommands(CLI::App& app, CommandContext& ctx) {
       "Strictly validate (typecheck) a policy set against a schema; exit 0 valid, 2 invalid, "
       "1 bad input");
   auto o = std::make_shared<ValidateOptions>();
-  validate->add_option("--policies", o->policies, "Cedar policy file")->required();
-  validate->add_option("--schema", o->schema, "Cedar schema (.cedarschema)")->required();
-  validate->add_option("--links", o->links,
-                       "template links as JSON: [{templateId, newId, values}] or an object with "
-                       "`templateLinks`");
+  validate->add_option("--policies", o->policies, kPoliciesHelp)->required();
+  validate->add_option("--schema", o->schema, kSchemaHelp)->required();
+  validate->add_option("--links", o->links, kLinksHelp);
   validate->add_option("--level", o->level,
                        "level validation: the most entity dereferences allowed");
   validate->add_option("--cedar-version", o->version,
