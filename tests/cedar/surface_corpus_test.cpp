@@ -44,6 +44,15 @@ std::string RoundTrip(const std::string& text, const std::string& name, bool nar
     d = PolicySetDiff(*set, *reparsed, /*ignore_ids=*/true);
     if (!d.empty()) return name + ": format changed the policies: " + d;
     if (FormatPolicySet(*reparsed, o) != once) return name + ": format is not idempotent";
+    // With comments kept (what `arbiter cedar format` prints): idempotent, same policies.
+    std::string kept = FormatPolicySource(text, *set, o);
+    auto kept_set = ParsePolicySet(kept, name);
+    if (!kept_set.has_value()) return name + ": comment-keeping format does not parse";
+    d = PolicySetDiff(*set, *kept_set, /*ignore_ids=*/true);
+    if (!d.empty()) return name + ": comment-keeping format changed the policies: " + d;
+    if (FormatPolicySource(kept, *kept_set, o) != kept) {
+      return name + ": comment-keeping format is not idempotent";
+    }
     for (const Policy& p : set->policies()) {
       if (FormatPolicy(*back->Find(p.id()), o) != FormatPolicy(p, o)) {
         return name + ": json-to-cedar differs from format for `" + p.id() + "`";

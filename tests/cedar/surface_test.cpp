@@ -165,6 +165,56 @@ TEST(CedarFormat, RoundTripsHandWrittenPolicies) {
       "&& duration(\"1d\").toDays() == 1 && 2 * -3 - 4 + 5 > -6 };");
 }
 
+// `arbiter cedar format` keeps comments: a formatter that dropped them would lose a policy
+// author's notes on --write.
+std::string FormatSource(const std::string& text) {
+  return FormatPolicySource(text, MustParse(text));
+}
+
+TEST(CedarFormat, KeepsComments) {
+  std::string text =
+      "// Routing policies.\n"
+      "// Owner: trust & safety.\n"
+      "\n\n"
+      "// Fraud goes to people.   \n"
+      "@id(\"fraud\") forbid(principal,action,resource) when {context.fraud};  // see RB-12\n"
+      "@id(\"ok\")\n"
+      "permit(principal, action, resource) when {\n"
+      "  // only in business hours\n"
+      "  context.open\n"
+      "};\n"
+      "permit(principal,action,resource);\n"
+      "// end of file\n";
+  std::string formatted = FormatSource(text);
+  EXPECT_EQ(formatted,
+            "// Routing policies.\n"
+            "// Owner: trust & safety.\n"
+            "\n"
+            "// Fraud goes to people.\n"
+            "@id(\"fraud\")\n"
+            "forbid (principal, action, resource)\n"
+            "when { context.fraud }; // see RB-12\n"
+            "\n"
+            "@id(\"ok\")\n"
+            "permit(principal, action, resource) when {\n"
+            "  // only in business hours\n"
+            "  context.open\n"
+            "};\n"
+            "\n"
+            "permit (principal, action, resource);\n"
+            "\n"
+            "// end of file\n");
+  EXPECT_EQ(PolicySetDiff(MustParse(text), MustParse(formatted), /*ignore_ids=*/true), "");
+  EXPECT_EQ(FormatSource(formatted), formatted);
+  // Without comments it is the plain formatter.
+  std::string plain = "permit(principal,action,resource);";
+  EXPECT_EQ(FormatSource(plain), FormatPolicySet(MustParse(plain)));
+  // A comment-only file, and `//` inside a string, which is no comment.
+  EXPECT_EQ(FormatSource("  // nothing yet  \n"), "// nothing yet\n");
+  std::string url = "permit(principal,action,resource) when { context.u == \"http://x\" };";
+  EXPECT_EQ(FormatSource(url), FormatPolicySet(MustParse(url)));
+}
+
 TEST(CedarPolicyJson, ParsesEveryNodeKind) {
   const char* json = R"({
     "staticPolicies": {

@@ -1,11 +1,13 @@
 #include "arbiter/cedar/format.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "arbiter/cedar/internal/ast.h"
+#include "arbiter/cedar/internal/lexer.h"
 #include "arbiter/cedar/internal/surface.h"
 
 namespace arbiter::cedar {
@@ -544,6 +546,88 @@ std::string FormatPolicySet(const PolicySet& set, const FormatOptions& options) 
     if (p.is_linked()) continue;  // a link has no Cedar text; its template is printed
     if (!out.empty()) out += "\n";
     out += FormatPolicy(p, options) + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+// The comments of one gap between policies (or before the first / after the last), printed one
+// per line; a blank line in the source between two of them is kept as one blank line.
+void AppendComments(std::string_view text, const std::vector<internal::CommentSpan>& comments,
+                    size_t from, size_t to, std::string* out) {
+  for (size_t k = from; k < to; ++k) {
+    if (k > from) {
+      std::string_view between =
+          text.substr(comments[k - 1].end, comments[k].begin - comments[k - 1].end);
+      if (std::count(between.begin(), between.end(), '\n') > 1) *out += "\n";
+    }
+    std::string_view c = text.substr(comments[k].begin, comments[k].end - comments[k].begin);
+    while (!c.empty() && (c.back() == ' ' || c.back() == '\t' || c.back() == '\r')) {
+      c.remove_suffix(1);
+    }
+    *out += c;
+    *out += "\n";
+  }
+}
+
+bool NewlineIn(std::string_view text, size_t begin, size_t end) {
+  return text.substr(begin, end - begin).find('\n') != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string FormatPolicySource(std::string_view text, const PolicySet& set,
+                               const FormatOptions& options) {
+  std::vector<internal::CommentSpan> comments;
+  internal::Tokenize(text, &comments);
+  std::vector<const Policy*> policies;
+  for (const Policy& p : set.policies()) {
+    if (!p.is_linked()) policies.push_back(&p);
+  }
+  std::sort(policies.begin(), policies.end(),
+            [](const Policy* a, const Policy* b) { return a->span().begin < b->span().begin; });
+  std::string out;
+  size_t next = 0;      // the first comment not yet printed
+  size_t prev_end = 0;  // where the previous policy ended
+  for (const Policy* p : policies) {
+    const SourceSpan& span = p->span();
+    // A comment on the line where the previous policy ends stays on that line.
+    if (!out.empty() && next < comments.size() && comments[next].begin < span.begin &&
+        !NewlineIn(text, prev_end, comments[next].begin)) {
+      out.pop_back();
+      out += " ";
+      AppendComments(text, comments, next, next + 1, &out);
+      ++next;
+    }
+    size_t leading = next;
+    while (leading < comments.size() && comments[leading].begin < span.begin) ++leading;
+    if (!out.empty()) out += "\n";
+    AppendComments(text, comments, next, leading, &out);
+    next = leading;
+    size_t inside = next;
+    while (inside < comments.size() && comments[inside].begin < span.end) ++inside;
+    if (inside > next) {
+      // Comments inside a policy cannot be placed in a new layout: the policy stays as written.
+      out += text.substr(span.begin, span.end - span.begin);
+      next = inside;
+    } else {
+      out += FormatPolicy(*p, options);
+    }
+    out += "\n";
+    prev_end = span.end;
+  }
+  if (next < comments.size()) {
+    if (!out.empty() && !NewlineIn(text, prev_end, comments[next].begin)) {
+      out.pop_back();
+      out += " ";
+      AppendComments(text, comments, next, next + 1, &out);
+      ++next;
+    }
+    if (next < comments.size()) {
+      if (!out.empty()) out += "\n";
+      AppendComments(text, comments, next, comments.size(), &out);
+    }
   }
   return out;
 }

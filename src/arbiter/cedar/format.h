@@ -13,12 +13,14 @@
 //
 // Contract (tested on the whole conformance corpus): the output re-parses to the same ASTs — the
 // same policies, in order, with the same annotations — and formatting the output again changes
-// nothing. Comments are not kept (the AST has none), `has a.b` is printed as the conjunction it
+// nothing. FormatPolicySet knows no comments (the AST has none); FormatPolicySource keeps them.
+// `has a.b` is printed as the conjunction it
 // means, and valid extension constructors are printed in canonical form (`decimal("1.5")`).
 #pragma once
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "arbiter/cedar/policy_set.h"
 
@@ -33,5 +35,12 @@ std::string FormatPolicy(const Policy& policy, const FormatOptions& options = {}
 // All policies in order, separated by blank lines, ending with a newline ("" for an empty set).
 // Template-linked policies are left out: Cedar text has no links (their templates are printed).
 std::string FormatPolicySet(const PolicySet& set, const FormatOptions& options = {});
+// The same for the policies parsed from `text` (`set` = ParsePolicySet(text)), keeping its `//`
+// comments: those between policies are printed above the policy that follows them (one per line,
+// a blank line between groups kept), one on the line where a policy ends stays after its `;`, and
+// a policy with a comment inside it is printed as written. Formatting the output again changes
+// nothing, and it re-parses to the same policies.
+std::string FormatPolicySource(std::string_view text, const PolicySet& set,
+                               const FormatOptions& options = {});
 
 }  // namespace arbiter::cedar

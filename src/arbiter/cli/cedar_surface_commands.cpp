@@ -102,7 +102,7 @@ int RunFormat(const FormatCommandOptions& o) {
   if (!set) return fail(set.error().message());
   cedar::FormatOptions fopts;
   fopts.width = o.width;
-  std::string formatted = cedar::FormatPolicySet(*set, fopts);
+  std::string formatted = cedar::FormatPolicySource(*text, *set, fopts);
   if (o.check) {
     if (formatted == *text) return 0;
     std::cerr << "arbiter cedar format: `" << SourceName(o.policies) << "` is not formatted\n";

@@ -33,7 +33,7 @@ void AppendUtf8(std::string* out, std::uint32_t cp) {
 
 }  // namespace
 
-std::vector<Token> Tokenize(std::string_view src) {
+std::vector<Token> Tokenize(std::string_view src, std::vector<CommentSpan>* comments) {
   std::vector<Token> toks;
   std::uint32_t line = 1;
   size_t line_start = 0;
@@ -57,7 +57,11 @@ std::vector<Token> Tokenize(std::string_view src) {
       } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
         ++i;
       } else if (c == '/' && i + 1 < src.size() && src[i + 1] == '/') {
+        size_t begin = i;
         while (i < src.size() && src[i] != '\n') ++i;
+        if (comments) {
+          comments->push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(i)});
+        }
       } else {
         break;
       }

@@ -23,8 +23,15 @@ struct Token {
   std::uint32_t offset = 0;
 };
 
+// A `//` comment's bytes in its source: [begin, end), the newline excluded.
+struct CommentSpan {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+
 // Splits all of `src` into tokens (ending with kEof, or kError with `text` describing the problem).
-std::vector<Token> Tokenize(std::string_view src);
+// With `comments`, the comments skipped on the way are appended to it, in order.
+std::vector<Token> Tokenize(std::string_view src, std::vector<CommentSpan>* comments = nullptr);
 
 // Decodes a raw string body. With `pattern`, `\*` is a literal star and an unescaped `*` is a
 // wildcard (parts are appended to `parts`); otherwise the text goes to `out`. Returns false with
