@@ -147,10 +147,20 @@ TEST_F(IdentityE2eTest, AgentsAttestAndActUnderTheirSvid) {
   ASSERT_EQ(renewed.status, 200) << renewed.body;
   EXPECT_EQ(Json(renewed).at("spiffe_id").as_string(), spiffe);
 
-  // Revoking the instance stops its SVIDs at once.
+  // Revoking the instance stops its SVIDs at once, even those the server has verified before
+  // and keeps in its cache of verified SVIDs (authenticated, then refused by the route: 403).
+  std::string renewed_svid(Json(renewed).at("svid").as_string());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Call("GET", "/v1/admin/workloads", svid).status, 403);
+    EXPECT_EQ(Call("GET", "/v1/admin/workloads", renewed_svid).status, 403);
+  }
   std::string instance = spiffe.substr(spiffe.rfind('/') + 1);
   EXPECT_EQ(Call("DELETE", "/v1/admin/instances/triage/" + instance, admin_).status, 204);
-  std::string renewed_svid(Json(renewed).at("svid").as_string());
+  for (const std::string& cached : {svid, renewed_svid}) {
+    RawResponse refused = Call("GET", "/v1/admin/workloads", cached);
+    EXPECT_EQ(refused.status, 401) << refused.body;
+    EXPECT_NE(refused.body.find("revoked"), std::string::npos) << refused.body;
+  }
   boost::json::object proof2{
       {"proof", *identity::SignProof(*key, identity::RenewalProofMessage(renewed_svid))}};
   RawResponse revoked =
