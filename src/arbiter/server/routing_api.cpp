@@ -443,7 +443,14 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         }
         auto agent = AgentUid(*ctx.principal());
         if (!agent) return ErrorResponse(agent.error());
-        if (s.grants != nullptr) s.grants->RememberParams(*case_id, params);
+        if (s.grants != nullptr) {
+          Status remembered = s.grants->RememberParams(*case_id, params);
+          if (!remembered.ok()) {
+            ApiError e = ApiErrorFromStatus(remembered);
+            if (remembered.code() == StatusCode::kInvalidArgument) e.field = "body.params";
+            return ErrorResponse(e);
+          }
+        }
         auto result =
             s.service->RequestIntent(*case_id, *agent, *action, params, ActorOf(*ctx.principal()));
         if (!result) return ErrorResponse(result.error());
@@ -585,6 +592,10 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
   ARBITER_RETURN_IF_ERROR(add(HttpMethod::kDelete, "/v1/admin/cases/{id}/personal-data",
                               Access::kAdmin, [s](RequestContext& ctx) {
                                 Status st = s.service->Shred(ctx.PathParam("id"));
+                                // Intent parameters can carry personal data too.
+                                if (st.ok() && s.grants != nullptr) {
+                                  st = s.grants->ForgetCase(ctx.PathParam("id"));
+                                }
                                 if (!st.ok()) return ErrorResponse(st);
                                 HttpResponse r;
                                 r.status = 204;
