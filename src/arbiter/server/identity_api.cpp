@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include "arbiter/common/json.h"
 #include "arbiter/identity/spiffe_id.h"
@@ -336,7 +337,7 @@ Status AddIdentityRoutes(Router& router, IdentityServices s) {
         o["roles"] = Strings(user->roles);
         o["token"] = token->token;
         o["token_id"] = token->id;
-        return JsonResponse(201, o);
+        return JsonResponse(201, std::move(o));
       }));
   return Status::Ok();
 }

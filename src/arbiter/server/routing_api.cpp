@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "arbiter/cedar/value.h"
 #include "arbiter/common/bytes.h"
@@ -241,7 +242,7 @@ HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const
   o["decision"] = routing::RoutingDecisionToJson(routed->decision);
   o["evidence_index"] = EvidenceIndex(routed->evidence_index);
   if (auto r = MaybeWait(ctx, s, routed->evidence_index, o)) return *r;
-  return JsonResponse(201, o);
+  return JsonResponse(201, std::move(o));
 }
 
 std::optional<HttpResponse> OptionalStringField(const boost::json::object& body,
@@ -290,7 +291,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         o["case_id"] = in->c.id;
         o["decision"] = routing::RoutingDecisionToJson(d);
         o["dry_run"] = true;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(HttpMethod::kPost, "/v1/cases", Access::kAuthenticated,
@@ -422,7 +423,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         o["expires_at"] = expires_at;
         o["evidence_index"] = EvidenceIndex(claimed->evidence_index);
         if (auto r = MaybeWait(ctx, s, claimed->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -459,7 +460,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!result->intent_token.empty()) o["token"] = result->intent_token;
         o["evidence_index"] = EvidenceIndex(result->evidence_index);
         if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -485,7 +486,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           o["intent"] = std::move(intent);
         }
         if (auto r = MaybeWait(ctx, s, approved->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -514,7 +515,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), result->evidence_index);
         o["reasons"] = routing::ReasonsToJson(result->decision.reasons);
         if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(
@@ -531,7 +532,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
         if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(
@@ -544,7 +545,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
         if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -571,7 +572,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
         if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -586,7 +587,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         o["pack"] = s.pack_dir;
         o["bundle_hash"] = loaded->bundle->hash();
         o["evidence_index"] = EvidenceIndex(loaded->evidence_index);
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(HttpMethod::kDelete, "/v1/admin/cases/{id}/personal-data",
