@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app_fixture.h"
 #include "arbiter/common/crypto.h"
 #include "arbiter/identity/registry.h"
 #include "arbiter/ledger/verify.h"
@@ -35,84 +36,12 @@ constexpr const char* kCase =
     R"("customer":{"id":"cust-42","tier":"standard"},"language":"en","priority":"low",)"
     R"("severity":4,"category":"shipping","channel":"web","ai":{"confidence":0.89}})";
 
-class CaseAccessE2eTest : public ::testing::Test {
+class CaseAccessE2eTest : public testing::AppE2eTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "arbiter_case_access_XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    StartApp();
+    AppE2eTest::SetUp();
     alice_ = NewUser("alice", "supervisor");
     bob_ = NewUser("bob", "agent");
-  }
-  // Starts the server on dir_ (again, after app_.reset(), for a restart).
-  void StartApp(EvidenceAck ack = EvidenceAck::kFsync) {
-    ServeConfig c;
-    c.evidence_ack = ack;
-    c.server.listen = "127.0.0.1:0";
-    c.server.threads = 2;
-    c.data_dir = dir_;
-    c.access_log = "off";
-    c.pack_dir = (arbiter::testing::SourceDir() / "examples/support").string();
-    auto app = App::Start(c);
-    ASSERT_TRUE(app.has_value()) << app.error().ToString();
-    app_ = std::move(*app);
-    std::string a = app_->address();
-    port_ = static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
-    std::ifstream in(app_->admin_token_path());
-    std::getline(in, admin_);
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-
-  RawResponse Call(std::string method, std::string target, std::string token,
-                   std::string body = {}) {
-    std::string headers = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
-    auto r = Fetch(port_, method, target, body, headers);
-    EXPECT_TRUE(r.has_value()) << method << " " << target;
-    return r.value_or(RawResponse{});
-  }
-  static boost::json::object Json(const RawResponse& r) {
-    auto v = boost::json::parse(r.body);
-    return v.is_object() ? v.as_object() : boost::json::object{};
-  }
-  static void ExpectError(const RawResponse& r, int status, std::string_view code) {
-    EXPECT_EQ(r.status, status) << r.body;
-    auto e = Json(r).at("error").as_object();
-    EXPECT_EQ(e.at("code").as_string(), code) << r.body;
-    EXPECT_FALSE(e.at("message").as_string().empty());
-    EXPECT_TRUE(e.contains("field"));
-  }
-  std::string NewUser(const std::string& name, const std::string& role) {
-    RawResponse r = Call("POST", "/v1/admin/users", admin_,
-                         R"({"name":")" + name + R"(","roles":[")" + role + R"("]})");
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(Json(r).at("token").as_string());
-  }
-  // Registers `workload` once, then attests one instance per call; returns its SVID.
-  std::string Agent(const std::string& workload) {
-    std::string join;
-    RawResponse reg = Call(
-        "POST", "/v1/admin/workloads", admin_,
-        R"({"name":")" + workload +
-            R"(","owner":"support-automation","risk_tier":"medium","intents":["reply","refund"]})");
-    if (reg.status == 201) {
-      join = std::string(Json(reg).at("join_token").as_string());
-    } else {
-      RawResponse more =
-          Call("POST", "/v1/admin/join-tokens", admin_, R"({"workload":")" + workload + R"("})");
-      EXPECT_EQ(more.status, 201) << more.body;
-      join = std::string(Json(more).at("join_token").as_string());
-    }
-    auto key = EcdsaP256PrivateKey::Generate();
-    boost::json::object body;
-    body["join_token"] = join;
-    body["public_key"] = boost::json::parse(identity::AgentPublicJwk(*key));
-    body["proof"] = *identity::SignProof(*key, identity::AttestationProofMessage(join));
-    RawResponse att = Call("POST", "/v1/attest", "", boost::json::serialize(body));
-    EXPECT_EQ(att.status, 200) << att.body;
-    return std::string(Json(att).at("svid").as_string());
   }
   std::string AllowedToken(const std::string& agent, const std::string& params) {
     RawResponse r = Call("POST", "/v1/intents", agent,
@@ -128,10 +57,7 @@ class CaseAccessE2eTest : public ::testing::Test {
     return Json(r);
   }
 
-  std::string dir_;
-  std::unique_ptr<App> app_;
-  std::uint16_t port_ = 0;
-  std::string admin_, alice_, bob_;
+  std::string alice_, bob_;
 };
 
 TEST_F(CaseAccessE2eTest, EachSourceEndpointRoutesItsPayload) {
@@ -400,7 +326,8 @@ TEST_F(CaseAccessE2eTest, MetricsCountActiveGrants) {
 // before the fsync; the ledger still verifies and receipts still come (after the fsync).
 TEST_F(CaseAccessE2eTest, WrittenAcknowledgementKeepsTheLedgerWhole) {
   app_.reset();
-  StartApp(EvidenceAck::kWritten);
+  evidence_ack_ = EvidenceAck::kWritten;
+  StartApp();
   std::uint64_t last = 0;
   for (int i = 0; i < 5; ++i) {
     std::string body = kCase;
