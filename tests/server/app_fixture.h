@@ -45,8 +45,10 @@ class AppE2eTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // The configuration StartApp uses; tests adjust it before a (re)start.
-  ServeConfig Config() const {
+  virtual ~AppE2eTest() = default;
+  // The configuration StartApp uses: the example pack, 2 threads, no access log. Tests override
+  // it, or set evidence_ack_ before a (re)start.
+  virtual ServeConfig Config() const {
     ServeConfig c;
     c.server.listen = "127.0.0.1:0";
     c.server.threads = 2;
