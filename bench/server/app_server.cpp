@@ -3,6 +3,7 @@
 // serves until SIGINT/SIGTERM; the admin credential is in <data>/admin.token.
 //
 //   arbiter_bench_app --pack examples/support --data /tmp/d [--threads N] [--access-log FILE|off]
+//                     [--evidence-ack fsync|written]
 #include <pthread.h>
 #include <signal.h>
 
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "arbiter/server/app.h"
+#include "arbiter/server/config.h"
 
 int main(int argc, char** argv) {
   arbiter::server::ServeConfig config;
@@ -22,6 +24,14 @@ int main(int argc, char** argv) {
     if (a == "--access-log") config.access_log = argv[i + 1];
     if (a == "--pack") config.pack_dir = argv[i + 1];
     if (a == "--data") config.data_dir = argv[i + 1];
+    if (a == "--evidence-ack") {
+      auto ack = arbiter::server::ParseEvidenceAck(argv[i + 1]);
+      if (!ack) {
+        std::cerr << "arbiter_bench_app: " << ack.error().message() << "\n";
+        return 1;
+      }
+      config.evidence_ack = *ack;
+    }
   }
   sigset_t stop;
   sigemptyset(&stop);

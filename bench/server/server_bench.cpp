@@ -1,13 +1,22 @@
 // Google Benchmark micro-benchmarks of the server's hot path without the network: routing,
-// metrics updates and a full Dispatch (route match, handler, metrics, request id).
+// metrics updates, a full Dispatch (route match, handler, metrics, request id), and authentication
+// of a person's API token and an agent's JWT-SVID, with and without the in-memory caches.
 #include <benchmark/benchmark.h>
 
 #include <boost/json/object.hpp>
 
+#include "arbiter/common/clock.h"
+#include "arbiter/common/crypto.h"
+#include "arbiter/identity/key_ring.h"
+#include "arbiter/identity/registry.h"
+#include "arbiter/identity/sqlite_identity_store.h"
+#include "arbiter/identity/users.h"
 #include "arbiter/server/dispatcher.h"
 #include "arbiter/server/health.h"
+#include "arbiter/server/identity_api.h"
 #include "arbiter/server/metrics.h"
 #include "arbiter/server/router.h"
+#include "arbiter/store/sqlite.h"
 
 namespace arbiter::server {
 namespace {
@@ -121,6 +130,66 @@ void BM_RenderMetrics(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_RenderMetrics);
+
+// People and one agent instance on an in-memory identity store, as `arbiter serve` wires them.
+struct Identities {
+  Identities(bool cache) : svids(SystemClock::Get()) {
+    store = std::move(
+        *identity::CreateSqliteIdentityStore(std::move(*store::SqliteDb::OpenInMemory())));
+    keys = std::move(*identity::KeyRing::Create(*store, SystemClock::Get()));
+    registry = std::move(
+        *identity::WorkloadRegistry::Create(*store, *keys, SystemClock::Get(), random, {}));
+    identity::UserDirectoryOptions user_options;
+    user_options.cache_ttl_seconds = cache ? 5 : 0;
+    users = std::move(
+        *identity::UserDirectory::Create(*store, SystemClock::Get(), random, user_options));
+    api_token = (*users->EnsureBootstrapAdmin())->token;
+    identity::WorkloadSpec spec{"triage", "support", "low", {"reply"}, 3600};
+    auto join = registry->RegisterWorkload(spec, "admin");
+    auto key = EcdsaP256PrivateKey::Generate();
+    auto proof = identity::SignProof(*key, identity::AttestationProofMessage(join->token));
+    svid = registry->Attest(join->token, identity::AgentPublicJwk(*key), *proof)->svid;
+    auth = std::make_unique<IdentityAuthenticator>(
+        IdentityServices{registry.get(), users.get(), keys.get(), cache ? &svids : nullptr});
+  }
+  HttpRequest Request(const std::string& token) const {
+    HttpRequest r;
+    r.method = HttpMethod::kPost;
+    r.headers.push_back({"authorization", "Bearer " + token});
+    return r;
+  }
+  SecureRandom random;
+  VerifiedSvidCache svids;
+  std::unique_ptr<identity::IdentityStore> store;
+  std::unique_ptr<identity::KeyRing> keys;
+  std::unique_ptr<identity::WorkloadRegistry> registry;
+  std::unique_ptr<identity::UserDirectory> users;
+  std::unique_ptr<IdentityAuthenticator> auth;
+  std::string api_token, svid;
+};
+
+// Arg 0: every request reads the store (and verifies the SVID); 1: the caches of `arbiter serve`.
+void BM_AuthenticateApiToken(benchmark::State& state) {
+  Identities ids(state.range(0) != 0);
+  HttpRequest request = ids.Request(ids.api_token);
+  for (auto _ : state) {
+    auto who = ids.auth->Authenticate(request);
+    if (!who) state.SkipWithError(who.error().ToString().c_str());
+    benchmark::DoNotOptimize(who);
+  }
+}
+BENCHMARK(BM_AuthenticateApiToken)->Arg(0)->Arg(1);
+
+void BM_AuthenticateSvid(benchmark::State& state) {
+  Identities ids(state.range(0) != 0);
+  HttpRequest request = ids.Request(ids.svid);
+  for (auto _ : state) {
+    auto who = ids.auth->Authenticate(request);
+    if (!who) state.SkipWithError(who.error().ToString().c_str());
+    benchmark::DoNotOptimize(who);
+  }
+}
+BENCHMARK(BM_AuthenticateSvid)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace arbiter::server

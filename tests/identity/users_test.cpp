@@ -85,5 +85,59 @@ TEST_F(UsersTest, RolesDisableAndValidation) {
   EXPECT_EQ(list->size(), 1u);
 }
 
+TEST_F(UsersTest, AuthenticationIsCachedAndRevocationIsSeenAtOnce) {
+  ASSERT_TRUE(users_->CreateUser("ann", {"agent"}));
+  auto t = users_->IssueApiToken("ann", "x");
+  ASSERT_TRUE(t);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(users_->Authenticate(t->token));
+  EXPECT_EQ(users_->cache_misses(), 1u);
+  EXPECT_EQ(users_->cache_hits(), 2u);
+  // Through the directory, a revocation drops the cache: refused on the very next request.
+  ASSERT_TRUE(users_->RevokeApiToken(t->id).ok());
+  EXPECT_EQ(users_->Authenticate(t->token).error().code(), StatusCode::kUnauthenticated);
+  // A failure is never cached: a wrong token always goes to the store.
+  EXPECT_EQ(users_->Authenticate(t->token).error().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(users_->cache_hits(), 2u);
+}
+
+TEST_F(UsersTest, ARevocationByAnotherWriterIsSeenWithinTheTtl) {
+  ASSERT_TRUE(users_->CreateUser("ann", {"agent"}));
+  auto t = users_->IssueApiToken("ann", "x");
+  ASSERT_TRUE(users_->Authenticate(t->token));
+  // Another process revokes in the shared database, bypassing this directory.
+  ASSERT_TRUE(store_->RevokeApiToken(t->id, clock_.NowSeconds()).ok());
+  clock_.AdvanceSeconds(UserDirectoryOptions{}.cache_ttl_seconds - 1);
+  EXPECT_TRUE(users_->Authenticate(t->token));  // still within the documented staleness bound
+  clock_.AdvanceSeconds(1);
+  auto refused = users_->Authenticate(t->token);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("revoked"), std::string::npos);
+}
+
+TEST_F(UsersTest, ACachedTokenStillExpiresOnTheSecond) {
+  ASSERT_TRUE(users_->CreateUser("ann", {"agent"}));
+  auto t = users_->IssueApiToken("ann", "x", 3);
+  ASSERT_TRUE(users_->Authenticate(t->token));
+  clock_.AdvanceSeconds(2);
+  ASSERT_TRUE(users_->Authenticate(t->token));  // from the cache
+  clock_.AdvanceSeconds(1);
+  EXPECT_EQ(users_->Authenticate(t->token).error().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(UsersTest, ACacheTtlOfZeroReadsTheStoreEveryTime) {
+  UserDirectoryOptions options;
+  options.cache_ttl_seconds = 0;
+  auto users = std::move(*UserDirectory::Create(*store_, clock_, random_, options));
+  ASSERT_TRUE(users->CreateUser("ann", {"agent"}));
+  auto t = users->IssueApiToken("ann", "x");
+  ASSERT_TRUE(users->Authenticate(t->token));
+  ASSERT_TRUE(store_->RevokeApiToken(t->id, clock_.NowSeconds()).ok());
+  EXPECT_EQ(users->Authenticate(t->token).error().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(users->cache_hits(), 0u);
+  options.cache_ttl_seconds = -1;
+  EXPECT_EQ(UserDirectory::Create(*store_, clock_, random_, options).error().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace arbiter::identity

@@ -119,6 +119,9 @@ data = "d"
 pack = "/abs/pack"
 threads = 3
 access_log = "off"
+evidence_ack = "written"
+evidence_sync_interval_ms = 50
+auth_cache_ttl_ms = 0
 [limits]
 max_body_bytes = 2048
 max_header_bytes = 4096
@@ -137,6 +140,10 @@ shutdown_grace_ms = 5
   EXPECT_EQ(c->pack_dir, "/abs/pack");
   EXPECT_EQ(c->server.threads, 3);
   EXPECT_EQ(c->access_log, "off");
+  EXPECT_EQ(c->evidence_ack, EvidenceAck::kWritten);
+  EXPECT_EQ(c->evidence_sync_interval, 50ms);
+  EXPECT_EQ(c->auth_cache_ttl, 0ms);
+  EXPECT_EQ(ParseServeConfig("", "a.toml")->evidence_ack, EvidenceAck::kFsync);
   EXPECT_EQ(c->server.limits.max_body_bytes, 2048u);
   EXPECT_EQ(c->server.limits.max_header_bytes, 4096u);
   EXPECT_EQ(c->max_json_depth, 10u);
@@ -155,6 +162,10 @@ TEST(ServeConfigTest, ReportsErrorsWithLocations) {
   };
   std::vector<Case> cases = {
       {"lisen = \"x\"\n", "a.toml:1:1: unknown key `lisen`"},
+      {"evidence_ack = \"async\"\n",
+       "a.toml:1:16: `evidence_ack` must be `fsync` or `written`, not `async`"},
+      {"evidence_sync_interval_ms = 0\n",
+       "a.toml:1:29: `evidence_sync_interval_ms` must be between 1 and 10000"},
       {"threads = \"two\"\n", "a.toml:1:11: `threads` expected an integer"},
       {"[limits]\nmax_connections = 0\n",
        "a.toml:2:19: `max_connections` must be between 1 and 1000000"},
@@ -246,6 +257,61 @@ TEST_F(ServeCommandTest, PrintsItsAddressServesAndStopsOnSigterm) {
   EXPECT_EQ(r->status, 200);
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   EXPECT_EQ(WaitExit(pid, 10s), 0);
+  ::close(out);
+}
+
+// `--evidence-ack written`: a case acknowledged before the server is killed with SIGKILL is there
+// after a restart, with its evidence in the ledger (the write-ahead log survives the process).
+TEST_F(ServeCommandTest, WrittenAcknowledgementSurvivesKillNine) {
+  TempDir dir;
+  const std::string data = dir.path() + "/d";
+  const std::string pack = (arbiter::testing::SourceDir() / "examples/support").string();
+  auto start = [&](int& out) {
+    pid_t pid = Spawn({"serve", "--listen", "127.0.0.1:0", "--data", data, "--pack", pack,
+                       "--access-log", "off", "--evidence-ack", "written", "--json"},
+                      out);
+    std::string line = ReadLine(out, 20s);
+    EXPECT_FALSE(line.empty()) << "no startup line from arbiter serve";
+    auto summary = boost::json::parse(line.empty() ? "{}" : line).as_object();
+    EXPECT_EQ(summary.contains("evidence_ack") ? std::string(summary.at("evidence_ack").as_string())
+                                               : std::string(),
+              "written");
+    std::string address =
+        summary.contains("listen") ? std::string(summary.at("listen").as_string()) : ":0";
+    return std::make_pair(pid, PortOf(address));
+  };
+  int out = -1;
+  auto [pid, port] = start(out);
+  ASSERT_GT(pid, 0);
+  const std::string auth = "Authorization: Bearer " + ReadFile(data + "/admin.token") + "\r\n";
+  std::vector<std::uint64_t> indices;
+  for (int i = 0; i < 20; ++i) {
+    std::string body = R"({"id":"K-)" + std::to_string(i) +
+                       R"(","source":"native","subject":"Where is my order?","body":"late",)"
+                       R"("customer":{"id":"c1","tier":"standard"},"language":"en",)"
+                       R"("priority":"low","severity":4,"category":"shipping","channel":"web",)"
+                       R"("ai":{"confidence":0.89}})";
+    auto r = Fetch(port, "POST", "/v1/cases", body, auth);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    indices.push_back(boost::json::parse(r->body).at("evidence_index").to_number<std::uint64_t>());
+  }
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);  // at once: no drain, no final checkpoint
+  EXPECT_EQ(WaitExit(pid, 10s), 128 + SIGKILL);
+  ::close(out);
+
+  auto [pid2, port2] = start(out);
+  ASSERT_GT(pid2, 0);
+  for (int i = 0; i < 20; ++i) {
+    auto c = Fetch(port2, "GET", "/v1/cases/K-" + std::to_string(i), {}, auth);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->status, 200) << "K-" << i << ": " << c->body;
+    auto e = Fetch(port2, "GET", "/v1/ledger/entries/" + std::to_string(indices[i]));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->status, 200) << "evidence " << indices[i] << ": " << e->body;
+  }
+  ASSERT_EQ(::kill(pid2, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(pid2, 10s), 0);
   ::close(out);
 }
 

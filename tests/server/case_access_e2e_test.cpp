@@ -13,10 +13,12 @@
 #include <sstream>
 #include <thread>
 
+#include "app_fixture.h"
 #include "arbiter/common/crypto.h"
 #include "arbiter/identity/registry.h"
 #include "arbiter/ledger/verify.h"
 #include "arbiter/server/app.h"
+#include "arbiter/store/sqlite.h"
 #include "support/shared_data.h"
 #include "test_client.h"
 
@@ -34,83 +36,12 @@ constexpr const char* kCase =
     R"("customer":{"id":"cust-42","tier":"standard"},"language":"en","priority":"low",)"
     R"("severity":4,"category":"shipping","channel":"web","ai":{"confidence":0.89}})";
 
-class CaseAccessE2eTest : public ::testing::Test {
+class CaseAccessE2eTest : public testing::AppE2eTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "arbiter_case_access_XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    StartApp();
+    AppE2eTest::SetUp();
     alice_ = NewUser("alice", "supervisor");
     bob_ = NewUser("bob", "agent");
-  }
-  // Starts the server on dir_ (again, after app_.reset(), for a restart).
-  void StartApp() {
-    ServeConfig c;
-    c.server.listen = "127.0.0.1:0";
-    c.server.threads = 2;
-    c.data_dir = dir_;
-    c.access_log = "off";
-    c.pack_dir = (arbiter::testing::SourceDir() / "examples/support").string();
-    auto app = App::Start(c);
-    ASSERT_TRUE(app.has_value()) << app.error().ToString();
-    app_ = std::move(*app);
-    std::string a = app_->address();
-    port_ = static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
-    std::ifstream in(app_->admin_token_path());
-    std::getline(in, admin_);
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-
-  RawResponse Call(std::string method, std::string target, std::string token,
-                   std::string body = {}) {
-    std::string headers = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
-    auto r = Fetch(port_, method, target, body, headers);
-    EXPECT_TRUE(r.has_value()) << method << " " << target;
-    return r.value_or(RawResponse{});
-  }
-  static boost::json::object Json(const RawResponse& r) {
-    auto v = boost::json::parse(r.body);
-    return v.is_object() ? v.as_object() : boost::json::object{};
-  }
-  static void ExpectError(const RawResponse& r, int status, std::string_view code) {
-    EXPECT_EQ(r.status, status) << r.body;
-    auto e = Json(r).at("error").as_object();
-    EXPECT_EQ(e.at("code").as_string(), code) << r.body;
-    EXPECT_FALSE(e.at("message").as_string().empty());
-    EXPECT_TRUE(e.contains("field"));
-  }
-  std::string NewUser(const std::string& name, const std::string& role) {
-    RawResponse r = Call("POST", "/v1/admin/users", admin_,
-                         R"({"name":")" + name + R"(","roles":[")" + role + R"("]})");
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(Json(r).at("token").as_string());
-  }
-  // Registers `workload` once, then attests one instance per call; returns its SVID.
-  std::string Agent(const std::string& workload) {
-    std::string join;
-    RawResponse reg = Call(
-        "POST", "/v1/admin/workloads", admin_,
-        R"({"name":")" + workload +
-            R"(","owner":"support-automation","risk_tier":"medium","intents":["reply","refund"]})");
-    if (reg.status == 201) {
-      join = std::string(Json(reg).at("join_token").as_string());
-    } else {
-      RawResponse more =
-          Call("POST", "/v1/admin/join-tokens", admin_, R"({"workload":")" + workload + R"("})");
-      EXPECT_EQ(more.status, 201) << more.body;
-      join = std::string(Json(more).at("join_token").as_string());
-    }
-    auto key = EcdsaP256PrivateKey::Generate();
-    boost::json::object body;
-    body["join_token"] = join;
-    body["public_key"] = boost::json::parse(identity::AgentPublicJwk(*key));
-    body["proof"] = *identity::SignProof(*key, identity::AttestationProofMessage(join));
-    RawResponse att = Call("POST", "/v1/attest", "", boost::json::serialize(body));
-    EXPECT_EQ(att.status, 200) << att.body;
-    return std::string(Json(att).at("svid").as_string());
   }
   std::string AllowedToken(const std::string& agent, const std::string& params) {
     RawResponse r = Call("POST", "/v1/intents", agent,
@@ -126,10 +57,7 @@ class CaseAccessE2eTest : public ::testing::Test {
     return Json(r);
   }
 
-  std::string dir_;
-  std::unique_ptr<App> app_;
-  std::uint16_t port_ = 0;
-  std::string admin_, alice_, bob_;
+  std::string alice_, bob_;
 };
 
 TEST_F(CaseAccessE2eTest, EachSourceEndpointRoutesItsPayload) {
@@ -305,6 +233,118 @@ TEST_F(CaseAccessE2eTest, ARestartKeepsCasesClaimsAndViews) {
   EXPECT_EQ(Call("POST", "/v1/cases/CASE-V/close", alice_, R"({"resolution":"again"})").status,
             409);
   ExpectError(Call("GET", "/v1/cases/CASE-V/view", agent), 403, "permission_denied");
+}
+
+// An intent pending approval keeps its parameters in the server's table: after a restart the
+// supervisor approves it and the agent's token binds the parameters it asked with.
+TEST_F(CaseAccessE2eTest, AnIntentPendingApprovalSurvivesARestart) {
+  ASSERT_EQ(Call("POST", "/v1/cases", bob_, kCase).status, 201);
+  std::string agent = Agent("refund-agent-1");
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-V/claim", agent).status, 200);
+  RawResponse asked =
+      Call("POST", "/v1/intents", agent,
+           R"({"case_id":"CASE-V","action":"refund","params":{"amount_cents":50000}})");
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  ASSERT_EQ(Json(asked).at("decision").as_string(), "pending_approval") << asked.body;
+  std::string approve =
+      R"({"intent_id":")" + std::string(Json(asked).at("intent_id").as_string()) + R"("})";
+
+  app_.reset();
+  StartApp();
+
+  RawResponse approved = Call("POST", "/v1/cases/CASE-V/approve", alice_, approve);
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  auto intent = Json(approved).at("intent").as_object();
+  EXPECT_EQ(intent.at("decision").as_string(), "allow") << approved.body;
+  ASSERT_TRUE(intent.contains("token")) << approved.body;
+  std::string token(intent.at("token").as_string());
+  auto wrong = Introspect(bob_, R"({"token":")" + token + R"(","params":{"amount_cents":50001}})");
+  EXPECT_EQ(wrong.at("error").as_string(), "params_mismatch");
+  auto right = Introspect(bob_, R"({"token":")" + token +
+                                    R"(","case_id":"CASE-V","action":"refund",)"
+                                    R"("params":{"amount_cents":50000}})");
+  EXPECT_TRUE(right.at("active").as_bool()) << boost::json::serialize(right);
+}
+
+// The remembered parameters are bounded in size, and deleted when the case closes or its personal
+// data is erased (they can carry personal data).
+TEST_F(CaseAccessE2eTest, RememberedParametersAreBoundedAndErased) {
+  auto remembered = [&](std::string_view case_id) -> std::int64_t {
+    auto db = store::SqliteDb::Open(fs::path(dir_) / "arbiter.db");
+    EXPECT_TRUE(db.has_value());
+    auto q = (*db)->Prepare("SELECT count(*) FROM server_intent_params WHERE case_id = ?1");
+    EXPECT_TRUE(q.has_value());
+    q->Bind(1, case_id);
+    EXPECT_TRUE(q->Step().value_or(false));
+    return q->ColumnInt64(0);
+  };
+  ASSERT_EQ(Call("POST", "/v1/cases", bob_, kCase).status, 201);
+  std::string agent = Agent("refund-agent-1");
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-V/claim", agent).status, 200);
+  AllowedToken(agent, R"({"amount_cents":100})");
+  EXPECT_EQ(remembered("CASE-V"), 1);
+  std::string huge = R"({"case_id":"CASE-V","action":"refund","params":{"note":")" +
+                     std::string(70000, 'x') + R"("}})";
+  ExpectError(Call("POST", "/v1/intents", agent, huge), 400, "invalid_argument");
+  EXPECT_EQ(Call("DELETE", "/v1/admin/cases/CASE-V/personal-data", admin_).status, 204);
+  EXPECT_EQ(remembered("CASE-V"), 0);
+
+  std::string second = kCase;
+  second.replace(second.find("CASE-V"), 6, "CASE-W");
+  ASSERT_EQ(Call("POST", "/v1/cases", bob_, second).status, 201);
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-W/claim", agent).status, 200);
+  RawResponse asked =
+      Call("POST", "/v1/intents", agent,
+           R"({"case_id":"CASE-W","action":"refund","params":{"amount_cents":50000}})");
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  EXPECT_EQ(remembered("CASE-W"), 1);
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-W/close", alice_, R"({"resolution":"done"})").status, 200);
+  EXPECT_EQ(remembered("CASE-W"), 0);
+}
+
+// GET /metrics reports the case grants active now.
+TEST_F(CaseAccessE2eTest, MetricsCountActiveGrants) {
+  auto active = [&]() -> std::string {
+    RawResponse m = Call("GET", "/metrics", "");
+    EXPECT_EQ(m.status, 200);
+    const std::string name = "\narbiter_grants_active ";
+    size_t at = m.body.find(name);
+    if (at == std::string::npos) return "(missing)";
+    at += name.size();
+    return m.body.substr(at, m.body.find('\n', at) - at);
+  };
+  EXPECT_EQ(active(), "0");
+  ASSERT_EQ(Call("POST", "/v1/cases", bob_, kCase).status, 201);
+  std::string agent = Agent("refund-agent-1");
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-V/claim", agent).status, 200);
+  EXPECT_EQ(active(), "1");
+  ASSERT_EQ(Call("POST", "/v1/cases/CASE-V/close", alice_, R"({"resolution":"done"})").status, 200);
+  EXPECT_EQ(active(), "0");
+}
+
+// With `evidence_ack = written` a write is acknowledged once its evidence is in the ledger's log,
+// before the fsync; the ledger still verifies and receipts still come (after the fsync).
+TEST_F(CaseAccessE2eTest, WrittenAcknowledgementKeepsTheLedgerWhole) {
+  app_.reset();
+  evidence_ack_ = EvidenceAck::kWritten;
+  StartApp();
+  std::uint64_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    std::string body = kCase;
+    body.replace(body.find("CASE-V"), 6, "W-" + std::to_string(i));
+    RawResponse r = Call("POST", "/v1/cases", bob_, body);
+    ASSERT_EQ(r.status, 201) << r.body;
+    last = Json(r).at("evidence_index").to_number<std::uint64_t>();
+  }
+  RawResponse receipt =
+      Call("GET", "/v1/ledger/receipts/" + std::to_string(last) + "?wait=integrated", "");
+  EXPECT_EQ(receipt.status, 200) << receipt.body;
+  std::string ledger_dir = dir_ + "/ledger";
+  app_.reset();
+  auto report = ledger::VerifyLedgerDir(ledger_dir);
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  EXPECT_TRUE(report->ok());
+  EXPECT_GT(report->entries, last);
 }
 
 TEST_F(CaseAccessE2eTest, ConcurrentWritesAreAcknowledgedDurableInOneLedger) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app_fixture.h"
 #include "arbiter/common/clock.h"
 #include "arbiter/common/crypto.h"
 #include "arbiter/identity/jose.h"
@@ -25,43 +26,16 @@ namespace fs = std::filesystem;
 using testing::Fetch;
 using testing::RawResponse;
 
-class IdentityE2eTest : public ::testing::Test {
+class IdentityE2eTest : public testing::AppE2eTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "arbiter_identity_e2e_XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    Start();
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-  void Start() {
-    ServeConfig c;
-    c.server.listen = "127.0.0.1:0";
-    c.server.threads = 2;
-    c.data_dir = dir_;
-    c.access_log = "off";
+  // No pack: the identity endpoints need none. Another trust domain than the default.
+  ServeConfig Config() const override {
+    ServeConfig c = AppE2eTest::Config();
+    c.pack_dir.clear();
     c.trust_domain = "example.org";
-    auto app = App::Start(c);
-    ASSERT_TRUE(app.has_value()) << app.error().ToString();
-    app_ = std::move(*app);
-    std::string a = app_->address();
-    port_ = static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
-    std::ifstream in(app_->admin_token_path());
-    std::getline(in, admin_);
+    return c;
   }
-
-  RawResponse Call(std::string method, std::string target, std::string token,
-                   std::string body = {}) {
-    std::string headers = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
-    auto r = Fetch(port_, method, target, body, headers);
-    EXPECT_TRUE(r.has_value()) << method << " " << target;
-    return r.value_or(RawResponse{});
-  }
-  static boost::json::object Json(const RawResponse& r) {
-    return boost::json::parse(r.body).as_object();
-  }
+  void Start() { StartApp(); }
 
   // Registers workload `name` and attests one instance; returns the attest response.
   boost::json::object AttestAgent(const std::string& name, EcdsaP256PrivateKey& key) {
@@ -83,10 +57,6 @@ class IdentityE2eTest : public ::testing::Test {
     return Json(att);
   }
 
-  std::string dir_;
-  std::unique_ptr<App> app_;
-  std::uint16_t port_ = 0;
-  std::string admin_;
   std::string last_join_;
 };
 
@@ -147,10 +117,20 @@ TEST_F(IdentityE2eTest, AgentsAttestAndActUnderTheirSvid) {
   ASSERT_EQ(renewed.status, 200) << renewed.body;
   EXPECT_EQ(Json(renewed).at("spiffe_id").as_string(), spiffe);
 
-  // Revoking the instance stops its SVIDs at once.
+  // Revoking the instance stops its SVIDs at once, even those the server has verified before
+  // and keeps in its cache of verified SVIDs (authenticated, then refused by the route: 403).
+  std::string renewed_svid(Json(renewed).at("svid").as_string());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Call("GET", "/v1/admin/workloads", svid).status, 403);
+    EXPECT_EQ(Call("GET", "/v1/admin/workloads", renewed_svid).status, 403);
+  }
   std::string instance = spiffe.substr(spiffe.rfind('/') + 1);
   EXPECT_EQ(Call("DELETE", "/v1/admin/instances/triage/" + instance, admin_).status, 204);
-  std::string renewed_svid(Json(renewed).at("svid").as_string());
+  for (const std::string& cached : {svid, renewed_svid}) {
+    RawResponse refused = Call("GET", "/v1/admin/workloads", cached);
+    EXPECT_EQ(refused.status, 401) << refused.body;
+    EXPECT_NE(refused.body.find("revoked"), std::string::npos) << refused.body;
+  }
   boost::json::object proof2{
       {"proof", *identity::SignProof(*key, identity::RenewalProofMessage(renewed_svid))}};
   RawResponse revoked =

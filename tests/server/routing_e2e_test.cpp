@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app_fixture.h"
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
 #include "arbiter/identity/registry.h"
@@ -31,64 +32,12 @@ constexpr const char* kRoutineCase =
     R"("customer":{"id":"cust-1","tier":"standard"},"language":"en","priority":"low",)"
     R"("severity":4,"category":"shipping","channel":"web","ai":{"confidence":0.89}})";
 
-class RoutingE2eTest : public ::testing::Test {
+class RoutingE2eTest : public testing::AppE2eTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "arbiter_routing_e2e_XXXXXX").string();
-    dir_ = ::mkdtemp(tmpl.data());
-    ServeConfig c;
-    c.server.listen = "127.0.0.1:0";
-    c.server.threads = 2;
-    c.data_dir = dir_;
-    c.access_log = "off";
-    c.pack_dir = (arbiter::testing::SourceDir() / "examples/support").string();
-    auto app = App::Start(c);
-    ASSERT_TRUE(app.has_value()) << app.error().ToString();
-    app_ = std::move(*app);
-    std::string a = app_->address();
-    port_ = static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
-    std::ifstream in(app_->admin_token_path());
-    std::getline(in, admin_);
+    AppE2eTest::SetUp();
     alice_ = NewUser("alice", "supervisor");
     bob_ = NewUser("bob", "agent");
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-
-  RawResponse Call(std::string method, std::string target, std::string token,
-                   std::string body = {}) {
-    std::string headers = token.empty() ? "" : "Authorization: Bearer " + token + "\r\n";
-    auto r = Fetch(port_, method, target, body, headers);
-    EXPECT_TRUE(r.has_value()) << method << " " << target;
-    return r.value_or(RawResponse{});
-  }
-  static boost::json::object Json(const RawResponse& r) {
-    return boost::json::parse(r.body).as_object();
-  }
-  std::string NewUser(const std::string& name, const std::string& role) {
-    RawResponse r = Call("POST", "/v1/admin/users", admin_,
-                         R"({"name":")" + name + R"(","roles":[")" + role + R"("]})");
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(Json(r).at("token").as_string());
-  }
-  // An attested instance of the pack's agent `workload`; returns its SVID.
-  std::string Agent(const std::string& workload) {
-    RawResponse reg = Call(
-        "POST", "/v1/admin/workloads", admin_,
-        R"({"name":")" + workload +
-            R"(","owner":"support-automation","risk_tier":"medium","intents":["reply","refund"]})");
-    EXPECT_EQ(reg.status, 201) << reg.body;
-    std::string join(Json(reg).at("join_token").as_string());
-    auto key = EcdsaP256PrivateKey::Generate();
-    boost::json::object body;
-    body["join_token"] = join;
-    body["public_key"] = boost::json::parse(identity::AgentPublicJwk(*key));
-    body["proof"] = *identity::SignProof(*key, identity::AttestationProofMessage(join));
-    RawResponse att = Call("POST", "/v1/attest", "", boost::json::serialize(body));
-    EXPECT_EQ(att.status, 200) << att.body;
-    return std::string(Json(att).at("svid").as_string());
   }
   boost::json::object Intent(const std::string& svid, const std::string& action,
                              const std::string& params, int status = 200) {
@@ -99,10 +48,7 @@ class RoutingE2eTest : public ::testing::Test {
     return Json(r);
   }
 
-  std::string dir_;
-  std::unique_ptr<App> app_;
-  std::uint16_t port_ = 0;
-  std::string admin_, alice_, bob_;
+  std::string alice_, bob_;
 };
 
 TEST_F(RoutingE2eTest, TheWholeLifecycleIsDecidedAndRecorded) {

@@ -25,6 +25,7 @@ struct ServeFlags {
   std::string data;
   std::string listen;
   std::string access_log;
+  std::string evidence_ack;
   int threads = -1;
   bool json = false;
 };
@@ -44,6 +45,14 @@ int RunServe(const ServeFlags& flags) {
   if (!flags.pack.empty()) config.pack_dir = flags.pack;
   if (!flags.access_log.empty()) config.access_log = flags.access_log;
   if (flags.threads >= 0) config.server.threads = flags.threads;
+  if (!flags.evidence_ack.empty()) {
+    auto ack = server::ParseEvidenceAck(flags.evidence_ack);
+    if (!ack) {
+      std::cerr << "arbiter serve: --evidence-ack: " << ack.error().message() << "\n";
+      return 1;
+    }
+    config.evidence_ack = *ack;
+  }
   if (auto listen = server::ParseListenAddress(config.server.listen); !listen) {
     std::cerr << "arbiter serve: " << listen.error().message() << "\n";
     return 1;
@@ -63,6 +72,12 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
   const std::string pack = config.pack_dir.empty() ? "" : config.pack_dir;
+  const std::string ack(server::EvidenceAckName(config.evidence_ack));
+  const std::string ack_text =
+      config.evidence_ack == server::EvidenceAck::kFsync
+          ? "fsync (responses wait for the evidence fsync)"
+          : "written (responses wait for the evidence write; fsync within " +
+                std::to_string(config.evidence_sync_interval.count()) + " ms)";
   if (flags.json) {
     boost::json::object o;
     o["version"] = kVersion;
@@ -73,6 +88,7 @@ int RunServe(const ServeFlags& flags) {
     o["admin_token_file"] = (*app)->admin_token_path();
     o["ledger_origin"] = (*app)->ledger_origin();
     o["ledger_verifier_key"] = (*app)->ledger_verifier_key();
+    o["evidence_ack"] = ack;
     std::cout << ToJson(o) << std::endl;
   } else {
     std::cout << "arbiter " << kVersion << " serving\n"
@@ -82,6 +98,7 @@ int RunServe(const ServeFlags& flags) {
               << (pack.empty() ? "(none)" : pack + " (" + (*app)->pack_hash() + ")") << "\n"
               << "  ledger:      " << (*app)->ledger_origin() << "\n"
               << "  verifier key: " << (*app)->ledger_verifier_key() << "\n"
+              << "  evidence:    " << ack_text << "\n"
               << "  admin token: " << (*app)->admin_token_path()
               << " (send as `Authorization: Bearer <token>`)\n"
               << "stop with Ctrl-C or SIGTERM" << std::endl;
@@ -109,6 +126,9 @@ void AddServeCommands(CLI::App& app, CommandContext& ctx) {
                     "Address to listen on, host:port (default: 127.0.0.1:8080; port 0 picks one)");
   serve->add_option("--access-log", flags->access_log,
                     "Where JSON access logs go: - (stderr, default), off, or a file");
+  serve->add_option("--evidence-ack", flags->evidence_ack,
+                    "When a write's response leaves: fsync (default: evidence fsynced) or written "
+                    "(evidence in the ledger's log, fsynced within evidence_sync_interval_ms)");
   serve->add_option("--threads", flags->threads, "I/O threads (default: one per core)")
       ->check(CLI::Range(0, 256));
   serve->add_flag("--json", flags->json, "Print the startup summary as one JSON line on stdout");

@@ -49,8 +49,28 @@ bool AuthenticatedUser::HasRole(std::string_view role) const {
 
 Result<std::unique_ptr<UserDirectory>> UserDirectory::Create(IdentityStore& store,
                                                              const Clock& clock,
-                                                             RandomSource& random) {
-  return std::unique_ptr<UserDirectory>(new UserDirectory(store, clock, random));
+                                                             RandomSource& random,
+                                                             UserDirectoryOptions options) {
+  if (options.cache_ttl_seconds < 0) {
+    return Status::InvalidArgument("user directory: cache ttl must not be negative");
+  }
+  return std::unique_ptr<UserDirectory>(new UserDirectory(store, clock, random, options));
+}
+
+void UserDirectory::InvalidateCache() {
+  std::lock_guard lock(cache_mu_);
+  ++generation_;
+  cache_.clear();
+}
+
+std::uint64_t UserDirectory::cache_hits() const {
+  std::lock_guard lock(cache_mu_);
+  return hits_;
+}
+
+std::uint64_t UserDirectory::cache_misses() const {
+  std::lock_guard lock(cache_mu_);
+  return misses_;
 }
 
 IssuedApiToken UserDirectory::NewToken(std::string_view user, ApiTokenRecord& rec,
@@ -98,13 +118,17 @@ Status UserDirectory::SetRoles(std::string_view name, std::vector<std::string> r
   ARBITER_RETURN_IF_ERROR(ValidateRoles(roles));
   ARBITER_TRY(UserRecord u, store_.GetUser(name));
   u.roles = std::move(roles);
-  return store_.UpdateUser(u);
+  Status s = store_.UpdateUser(u);
+  InvalidateCache();
+  return s;
 }
 
 Status UserDirectory::DisableUser(std::string_view name) {
   ARBITER_TRY(UserRecord u, store_.GetUser(name));
   u.disabled = true;
-  return store_.UpdateUser(u);
+  Status s = store_.UpdateUser(u);
+  InvalidateCache();
+  return s;
 }
 
 Result<IssuedApiToken> UserDirectory::IssueApiToken(std::string_view user, std::string_view label,
@@ -120,7 +144,9 @@ Result<IssuedApiToken> UserDirectory::IssueApiToken(std::string_view user, std::
 }
 
 Status UserDirectory::RevokeApiToken(std::string_view token_id) {
-  return store_.RevokeApiToken(token_id, clock_.NowSeconds());
+  Status s = store_.RevokeApiToken(token_id, clock_.NowSeconds());
+  InvalidateCache();
+  return s;
 }
 
 Result<std::vector<ApiTokenRecord>> UserDirectory::ListApiTokens(std::string_view user) const {
@@ -131,7 +157,42 @@ Result<AuthenticatedUser> UserDirectory::Authenticate(std::string_view token) co
   if (token.size() > 256 || !token.starts_with(kTokenPrefix)) {
     return Status::Unauthenticated("api token is not an arbiter token");
   }
-  const std::string hash = HashToken(token);
+  const Sha256Digest digest = Sha256(token);
+  std::string key(reinterpret_cast<const char*>(digest.data()), digest.size());
+  const std::int64_t now = clock_.NowSeconds();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache_mu_);
+    generation = generation_;
+    if (options_.cache_ttl_seconds > 0) {
+      auto it = cache_.find(key);
+      if (it != cache_.end()) {
+        const CachedToken& c = it->second;
+        const bool fresh = now < c.cached_at + options_.cache_ttl_seconds && now >= c.cached_at;
+        const bool expired = c.token_expires_at != 0 && now >= c.token_expires_at;
+        if (fresh && !expired) {
+          ++hits_;
+          return c.user;
+        }
+        cache_.erase(it);  // stale, or expired (the store says which, below)
+      }
+    }
+  }
+  std::int64_t token_expires_at = 0;
+  ARBITER_TRY(AuthenticatedUser user, AuthenticateFromStore(HexEncode(digest), &token_expires_at));
+  std::lock_guard lock(cache_mu_);
+  ++misses_;
+  // A revocation that ran while the store was read bumped the generation: do not cache what it
+  // may have revoked.
+  if (options_.cache_ttl_seconds > 0 && generation == generation_) {
+    if (cache_.size() >= options_.cache_max_entries) cache_.clear();
+    cache_[std::move(key)] = CachedToken{user, token_expires_at, now};
+  }
+  return user;
+}
+
+Result<AuthenticatedUser> UserDirectory::AuthenticateFromStore(
+    const std::string& hash, std::int64_t* token_expires_at) const {
   auto rec = store_.FindApiTokenByHash(hash);
   if (!rec) {
     if (rec.error().code() == StatusCode::kNotFound) {
@@ -151,6 +212,7 @@ Result<AuthenticatedUser> UserDirectory::Authenticate(std::string_view token) co
   }
   ARBITER_TRY(UserRecord u, store_.GetUser(rec->user));
   if (u.disabled) return Status::Unauthenticated("user " + Quoted(u.name) + " is disabled");
+  *token_expires_at = rec->expires_at;
   return AuthenticatedUser{u.name, u.roles, rec->id};
 }
 

@@ -8,13 +8,21 @@
 //   if (first) std::cout << "admin token (shown once): " << first->token << "\n";
 //   ARBITER_TRY(AuthenticatedUser who, users->Authenticate(bearer_token));
 //   if (who.HasRole(kRoleSupervisor)) { ... }
+//
+// Authenticate is on every request's path, so successful lookups are cached in memory, keyed by
+// the token's SHA-256 (the secret itself is never kept). Revoking a token, disabling a user or
+// changing its roles through this directory drops the cache at once. A change made by another
+// process on the same database (none does today: only `arbiter serve` writes people and tokens) is
+// seen within `cache_ttl_seconds`. A token's own expiry is always checked exactly.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "arbiter/common/clock.h"
@@ -45,10 +53,19 @@ struct AuthenticatedUser {
   bool HasRole(std::string_view role) const;
 };
 
+struct UserDirectoryOptions {
+  // How long a successful Authenticate may be answered from memory without reading the store. 0
+  // turns the cache off. Bounds how late a revocation by another process is seen.
+  std::int64_t cache_ttl_seconds = 5;
+  // Most cached tokens; when full the cache starts over (tokens are few: one per person or tool).
+  size_t cache_max_entries = 4096;
+};
+
 class UserDirectory {
  public:
   static Result<std::unique_ptr<UserDirectory>> Create(IdentityStore& store, const Clock& clock,
-                                                       RandomSource& random);
+                                                       RandomSource& random,
+                                                       UserDirectoryOptions options = {});
 
   // When no user exists: creates `name` with role admin and returns its first token. Otherwise
   // nullopt (the token was shown when it was created and cannot be shown again).
@@ -67,18 +84,41 @@ class UserDirectory {
   Status RevokeApiToken(std::string_view token_id);
   Result<std::vector<ApiTokenRecord>> ListApiTokens(std::string_view user) const;
 
-  // kUnauthenticated for an unknown, revoked or expired token or a disabled user.
+  // kUnauthenticated for an unknown, revoked or expired token or a disabled user. Thread-safe.
   Result<AuthenticatedUser> Authenticate(std::string_view token) const;
 
+  // Successful authentications answered from the cache / from the store (tests, metrics).
+  std::uint64_t cache_hits() const;
+  std::uint64_t cache_misses() const;
+
  private:
-  UserDirectory(IdentityStore& store, const Clock& clock, RandomSource& random)
-      : store_(store), clock_(clock), random_(random) {}
+  struct CachedToken {
+    AuthenticatedUser user;
+    std::int64_t token_expires_at = 0;  // 0: never
+    std::int64_t cached_at = 0;
+  };
+
+  UserDirectory(IdentityStore& store, const Clock& clock, RandomSource& random,
+                UserDirectoryOptions options)
+      : store_(store), clock_(clock), random_(random), options_(options) {}
   IssuedApiToken NewToken(std::string_view user, ApiTokenRecord& rec, std::string_view label,
                           std::int64_t ttl_seconds);
+  Result<AuthenticatedUser> AuthenticateFromStore(const std::string& hash,
+                                                  std::int64_t* token_expires_at) const;
+  // Drops every cached token; a lookup that started before stays out of the cache.
+  void InvalidateCache();
 
   IdentityStore& store_;
   const Clock& clock_;
   RandomSource& random_;
+  UserDirectoryOptions options_;
+
+  mutable std::mutex cache_mu_;
+  // Key: the token's raw SHA-256 digest.
+  mutable std::unordered_map<std::string, CachedToken> cache_;
+  mutable std::uint64_t generation_ = 0;  // bumped by InvalidateCache
+  mutable std::uint64_t hits_ = 0;
+  mutable std::uint64_t misses_ = 0;
 };
 
 }  // namespace arbiter::identity

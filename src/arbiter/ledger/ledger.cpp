@@ -695,6 +695,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
   }
   SqliteLedgerStoreOptions store_options;
   store_options.read_only = opts.read_only;
+  store_options.sync_appends = opts.sync_appends;
   ARBITER_TRY(auto store, OpenSqliteLedgerStore(db_path, store_options));
   ARBITER_TRY(auto stored_origin, store->GetMeta("origin"));
   if (opts.read_only) {

@@ -58,6 +58,12 @@ struct LedgerOptions {
   std::chrono::milliseconds integration_interval{20};
   // Most entries one group commit writes.
   size_t max_group_entries = 32768;
+  // true: Append returns once its entries are fsynced. false: once they are committed to the
+  // write-ahead log without an fsync (they survive a crash of the process, not a power loss);
+  // the next integration (at most `integration_interval` later under load) commits with an fsync
+  // and makes them durable. Checkpoints and receipts are always fsynced, and only ever cover
+  // fsynced entries.
+  bool sync_appends = true;
   // Opens an existing ledger for reading (verification, proofs, the CLI): no key is generated,
   // nothing is written and no integrator runs.
   bool read_only = false;

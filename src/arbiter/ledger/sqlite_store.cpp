@@ -102,6 +102,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   static Result<std::unique_ptr<LedgerStore>> Open(const std::filesystem::path& path,
                                                    const SqliteLedgerStoreOptions& options) {
     auto self = std::unique_ptr<SqliteLedgerStoreImpl>(new SqliteLedgerStoreImpl());
+    self->sync_appends_ = options.sync_appends;
     store::SqliteOptions db_options;
     db_options.durability = store::Durability::kFull;
     db_options.read_only = options.read_only;
@@ -156,7 +157,8 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
       ARBITER_TRY(auto stmt, writer_->Prepare("INSERT INTO ledger_entries VALUES (?1, ?2, ?3)"));
       insert_run_.emplace(std::move(stmt));
     }
-    return writer_->InTransaction([&]() -> Status {
+    if (!sync_appends_) ARBITER_RETURN_IF_ERROR(writer_->Exec("PRAGMA synchronous=NORMAL"));
+    Status appended = writer_->InTransaction([&]() -> Status {
       Bytes run;
       std::uint64_t run_first = first_index;
       size_t run_count = 0;
@@ -183,6 +185,11 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
       }
       return flush();
     });
+    if (!sync_appends_) {
+      Status full = writer_->Exec("PRAGMA synchronous=FULL");
+      if (appended.ok()) return full;
+    }
+    return appended;
   }
 
   Result<std::uint64_t> EntryEnd() override {
@@ -366,6 +373,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   }
 
   std::mutex writer_mu_;
+  bool sync_appends_ = true;
   std::unique_ptr<SqliteDb> writer_;
   std::optional<SqliteStatement> insert_run_;  // guarded by writer_mu_
 

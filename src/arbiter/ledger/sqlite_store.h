@@ -15,6 +15,10 @@ namespace arbiter::ledger {
 struct SqliteLedgerStoreOptions {
   int readers = 4;
   bool read_only = false;  // no schema changes; writes fail
+  // false: AppendEntries commits without an fsync (synchronous=NORMAL for that transaction: the
+  // entries survive a process crash, not a power loss) until the next Integrate, which commits
+  // with synchronous=FULL and so makes every earlier entry durable with it.
+  bool sync_appends = true;
 };
 
 class SqliteLedgerStore;

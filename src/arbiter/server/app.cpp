@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -111,6 +112,7 @@ struct App::Impl {
   std::unique_ptr<identity::KeyRing> keys;
   std::unique_ptr<identity::WorkloadRegistry> registry;
   std::unique_ptr<identity::UserDirectory> users;
+  std::unique_ptr<VerifiedSvidCache> svids;
   CompositeAuthenticator authenticator;
   Router router;
   std::unique_ptr<Dispatcher> dispatcher;
@@ -141,10 +143,18 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   ARBITER_TRY(impl->registry,
               identity::WorkloadRegistry::Create(*impl->identity_store, *impl->keys, clock,
                                                  impl->random, registry_options));
-  ARBITER_TRY(impl->users,
-              identity::UserDirectory::Create(*impl->identity_store, clock, impl->random));
+  identity::UserDirectoryOptions user_options;
+  // The directory's clock counts seconds: a TTL under one second still caches, for at most 1 s.
+  user_options.cache_ttl_seconds =
+      config.auth_cache_ttl.count() == 0
+          ? 0
+          : std::max<std::int64_t>(1, config.auth_cache_ttl.count() / 1000);
+  ARBITER_TRY(impl->users, identity::UserDirectory::Create(*impl->identity_store, clock,
+                                                           impl->random, user_options));
   ARBITER_RETURN_IF_ERROR(EnsureAdminTokenFile(*impl->users, impl->admin_token_path));
-  IdentityServices identity_services{impl->registry.get(), impl->users.get(), impl->keys.get()};
+  impl->svids = std::make_unique<VerifiedSvidCache>(clock);
+  IdentityServices identity_services{impl->registry.get(), impl->users.get(), impl->keys.get(),
+                                     impl->svids.get()};
   impl->authenticator.Add(std::make_shared<IdentityAuthenticator>(identity_services));
 
   if (config.access_log == "off") {
@@ -158,6 +168,12 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   ledger::LedgerOptions ledger_options;
   ledger_options.data_dir = fs::path(impl->data_dir) / "ledger";
   ledger_options.origin = config.ledger_origin;
+  if (config.evidence_ack == EvidenceAck::kWritten) {
+    // Appends are acknowledged once in the write-ahead log; each integration commits with an
+    // fsync, so the interval between integrations bounds how long evidence waits for the disk.
+    ledger_options.sync_appends = false;
+    ledger_options.integration_interval = config.evidence_sync_interval;
+  }
   fs::create_directories(ledger_options.data_dir, ec);
   if (ec) {
     return Status::Unavailable("data: cannot create `" + ledger_options.data_dir.string() +
@@ -191,12 +207,17 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   ARBITER_TRY(impl->intent_tokens,
               grants::IntentTokenService::Create(*impl->grant_store, *impl->grant_service,
                                                  *impl->keys, clock, impl->random, intent_options));
-  impl->grant_issuer = std::make_unique<CaseGrants>(
-      CaseGrantsDeps{impl->grant_service.get(), impl->intent_tokens.get(),
-                     impl->identity_store.get(), &clock},
-      config.intent_audience);
   store::SqliteOptions routing_db_options;
   routing_db_options.durability = store::Durability::kNormal;
+  // The server's own tables (remembered intent parameters), like routing's: survive kill -9.
+  auto server_db =
+      store::SqliteDb::Open(fs::path(impl->data_dir) / "arbiter.db", routing_db_options);
+  if (!server_db) return server_db.error().WithContext("store");
+  ARBITER_TRY(
+      impl->grant_issuer,
+      CaseGrants::Create(CaseGrantsDeps{impl->grant_service.get(), impl->intent_tokens.get(),
+                                        impl->identity_store.get(), &clock},
+                         config.intent_audience, std::move(*server_db)));
   auto routing_db =
       store::SqliteDb::Open(fs::path(impl->data_dir) / "arbiter.db", routing_db_options);
   if (!routing_db) return routing_db.error().WithContext("store");
@@ -226,6 +247,13 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   routing_services.max_json_depth = config.max_json_depth;
   ARBITER_RETURN_IF_ERROR(AddRoutingRoutes(impl->router, routing_services));
   ARBITER_RETURN_IF_ERROR(AddLedgerMetrics(impl->metrics, impl->ledger.get()));
+  ARBITER_TRY(auto* active_grants,
+              impl->metrics.AddGauge("arbiter_grants_active",
+                                     "Case grants active now (not expired, revoked or ended)."));
+  impl->metrics.AddCollector(
+      [grants = impl->grant_issuer.get(), gauge = &active_grants->WithLabels({})] {
+        if (auto n = grants->ActiveGrants()) gauge->Set(static_cast<double>(*n));
+      });
   impl->health.AddReadinessCheck("evidence", [c = impl->committer.get()] { return c->health(); });
   impl->health.AddReadinessCheck("data", [dir = impl->data_dir] {
     std::error_code e;

@@ -10,11 +10,15 @@
 //   - IssueIntentToken looks up the grant's holder and mints for that instance. Routing hands over
 //     only the parameters' digest, so the intent handler first records the parameters with
 //     RememberParams; the token binds params_sha256 of the real parameters, as the grants module
-//     documents, so a tool can check them offline too;
+//     documents, so a tool can check them offline too. The parameters are kept in the server's
+//     own table `server_intent_params` of <data>/arbiter.db, so that an intent pending approval
+//     can still be approved after a restart; bounded (kMaxRememberedParams*), and deleted when the
+//     case leaves the AI (RevokeCase) or its personal data is erased (ForgetCase);
 //   - RevokeCase revokes the case's grants, which makes every outstanding intent token inactive.
 //
-//   CaseGrants grants({grant_service, intent_service, identity_store, &clock}, "tools");
-//   RoutingService routing({..., .grants = &grants, ...});
+//   ARBITER_TRY(auto grants, CaseGrants::Create({grant_service, intent_service, identity_store,
+//                                                &clock}, "tools", std::move(db)));
+//   RoutingService routing({..., .grants = grants.get(), ...});
 //   // POST /v1/cases/{id}/claim, after routing's Claim:
 //   ARBITER_TRY(grants::CaseGrant g, grants.BindClaim(claimed.grant.grant_id, principal.id));
 //   // POST /v1/intents/introspect:
@@ -26,8 +30,9 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +43,7 @@
 #include "arbiter/identity/identity_store.h"
 #include "arbiter/identity/registry.h"
 #include "arbiter/routing/grants.h"
+#include "arbiter/store/sqlite.h"
 
 namespace arbiter::server {
 
@@ -48,16 +54,20 @@ struct CaseGrantsDeps {
   const Clock* clock = nullptr;
 };
 
-// Most parameter sets remembered per case, and most cases with remembered parameters; past either
-// bound the oldest are forgotten (an intent whose parameters were forgotten is refused with
-// kFailedPrecondition and may be asked again).
+// Most parameter sets remembered per case, and in all; past either bound the oldest are forgotten
+// (an intent whose parameters were forgotten is refused with kFailedPrecondition and may be asked
+// again). One parameter set is at most kMaxIntentParamsBytes of canonical JSON.
 inline constexpr size_t kMaxRememberedParamsPerCase = 256;
-inline constexpr size_t kMaxCasesWithParams = 100000;
+inline constexpr size_t kMaxRememberedParams = 100000;
+inline constexpr size_t kMaxIntentParamsBytes = 65536;
 
 class CaseGrants final : public routing::GrantIssuer {
  public:
-  // `audience`: the `aud` of intent tokens (the downstream tools), 1-256 printable ascii.
-  CaseGrants(CaseGrantsDeps deps, std::string audience);
+  // `audience`: the `aud` of intent tokens (the downstream tools), 1-256 printable ascii. `db`:
+  // where remembered intent parameters live (the server's tables of <data>/arbiter.db, or an
+  // in-memory database in tests); its schema is migrated here (module `server`).
+  static Result<std::unique_ptr<CaseGrants>> Create(CaseGrantsDeps deps, std::string audience,
+                                                    std::unique_ptr<store::SqliteDb> db);
 
   // routing::GrantIssuer.
   Result<routing::CaseGrant> IssueCaseGrant(const routing::CaseGrantRequest& request) override;
@@ -74,7 +84,15 @@ class CaseGrants final : public routing::GrantIssuer {
   Result<grants::CaseGrant> ActiveGrantFor(std::string_view case_id,
                                            std::string_view spiffe_id) const;
   // Records the parameters of an intent the caller is about to ask for (see above).
-  void RememberParams(std::string_view case_id, const boost::json::object& params);
+  // kInvalidArgument when they are over kMaxIntentParamsBytes; kUnavailable when the store fails.
+  Status RememberParams(std::string_view case_id, const boost::json::object& params);
+  // Forgets every parameter set remembered for the case (its personal data is being erased).
+  Status ForgetCase(std::string_view case_id);
+  // Case grants active now (neither expired, revoked nor ended), over all cases: a count on the
+  // grants module's table (its partial index on active grants), for /metrics.
+  Result<std::uint64_t> ActiveGrants() const;
+  // Parameter sets remembered, over all cases (tests, metrics).
+  Result<std::uint64_t> RememberedParams() const;
   // Introspection (single use): see grants::IntentTokenService::Introspect. An empty
   // expect.audience means this issuer's audience.
   Result<grants::IntentClaims> Introspect(std::string_view token,
@@ -83,14 +101,15 @@ class CaseGrants final : public routing::GrantIssuer {
   const std::string& audience() const { return audience_; }
 
  private:
+  CaseGrants(CaseGrantsDeps deps, std::string audience, std::unique_ptr<store::SqliteDb> db);
+  Result<std::optional<boost::json::object>> FindParams(std::string_view case_id,
+                                                        std::string_view digest) const;
+
   CaseGrantsDeps deps_;
   std::string audience_;
-  mutable std::mutex mu_;
-  // case id → (hex SHA-256 of the canonical parameters → parameters), insertion-ordered cases.
-  std::map<std::string, std::map<std::string, boost::json::object>, std::less<>> params_;
-  std::map<std::uint64_t, std::string> params_order_;  // sequence → case id
-  std::map<std::string, std::uint64_t, std::less<>> params_seq_;
-  std::uint64_t next_seq_ = 0;
+  mutable std::mutex mu_;  // guards db_ and next_seq_
+  std::unique_ptr<store::SqliteDb> db_;
+  std::int64_t next_seq_ = 0;  // insertion order of remembered parameters
 };
 
 }  // namespace arbiter::server

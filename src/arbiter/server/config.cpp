@@ -56,6 +56,21 @@ class Reader {
 
 }  // namespace
 
+std::string_view EvidenceAckName(EvidenceAck ack) {
+  switch (ack) {
+    case EvidenceAck::kFsync: return "fsync";
+    case EvidenceAck::kWritten: return "written";
+  }
+  return "unknown";
+}
+
+Result<EvidenceAck> ParseEvidenceAck(std::string_view text) {
+  if (text == "fsync") return EvidenceAck::kFsync;
+  if (text == "written") return EvidenceAck::kWritten;
+  return Status::InvalidArgument("evidence ack `" + std::string(text) +
+                                 "` is not one of `fsync`, `written`");
+}
+
 Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view source,
                                      std::string_view base_dir) {
   toml::table root;
@@ -90,6 +105,20 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view sou
       if (config.intent_audience.empty() || config.intent_audience.size() > 256) {
         return r.Error(node, k, "must be 1-256 characters");
       }
+    } else if (k == "evidence_ack") {
+      std::string v;
+      ARBITER_RETURN_IF_ERROR(r.String(node, k, v));
+      auto ack = ParseEvidenceAck(v);
+      if (!ack) return r.Error(node, k, "must be `fsync` or `written`, not `" + v + "`");
+      config.evidence_ack = *ack;
+    } else if (k == "evidence_sync_interval_ms") {
+      std::int64_t v = 0;
+      ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 1, 10'000, v));
+      config.evidence_sync_interval = std::chrono::milliseconds(v);
+    } else if (k == "auth_cache_ttl_ms") {
+      std::int64_t v = 0;
+      ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 0, 3'600'000, v));
+      config.auth_cache_ttl = std::chrono::milliseconds(v);
     } else if (k == "threads") {
       std::int64_t v = 0;
       ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 0, 256, v));

@@ -13,6 +13,9 @@
 //   ledger_origin = "arbiter.local/ledger"   # the checkpoint origin line and key name
 //   trust_domain = "arbiter.local"           # SPIFFE trust domain of agent identities
 //   intent_audience = "tools"                # `aud` of intent tokens (the downstream tools)
+//   evidence_ack = "fsync"                   # or "written" (see EvidenceAck)
+//   evidence_sync_interval_ms = 20           # "written": fsync at most this long after a write
+//   auth_cache_ttl_ms = 5000                 # API tokens answered from memory this long
 //   [limits]
 //   max_body_bytes = 1048576
 //   max_header_bytes = 16384
@@ -25,6 +28,8 @@
 //   shutdown_grace_ms = 5000
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -32,6 +37,21 @@
 #include "arbiter/server/server.h"
 
 namespace arbiter::server {
+
+// When a write's response may leave, relative to its evidence reaching the disk.
+enum class EvidenceAck : std::uint8_t {
+  // After the evidence is fsynced in the ledger: survives a power loss. The default.
+  kFsync,
+  // After the evidence is committed to the ledger's write-ahead log without an fsync: survives a
+  // crash (kill -9) of the server, not a power loss or kernel crash, which may lose the writes of
+  // the last `evidence_sync_interval`. The ledger fsyncs within that interval (with its next
+  // checkpoint); checkpoints, receipts and `?wait=integrated` cover only fsynced evidence.
+  kWritten,
+};
+
+std::string_view EvidenceAckName(EvidenceAck ack);
+// "fsync" or "written"; kInvalidArgument naming the value otherwise.
+Result<EvidenceAck> ParseEvidenceAck(std::string_view text);
 
 struct ServeConfig {
   ServerOptions server;
@@ -46,6 +66,13 @@ struct ServeConfig {
   std::string trust_domain = "arbiter.local";
   // The `aud` of intent tokens: the downstream tools that introspect them.
   std::string intent_audience = "tools";
+  EvidenceAck evidence_ack = EvidenceAck::kFsync;
+  // The longest an acknowledged write waits for its fsync under EvidenceAck::kWritten (the
+  // ledger's integration interval).
+  std::chrono::milliseconds evidence_sync_interval{20};
+  // How long a person's API token is answered from memory after the store confirmed it; 0 reads
+  // the store on every request. Revocations through this server apply at once regardless.
+  std::chrono::milliseconds auth_cache_ttl{5000};
 };
 
 // Parses TOML text. `source` names the file in errors ("arbiter.toml:3:1: unknown key `lisen`");

@@ -13,8 +13,10 @@
 //   committer->OnDurable(index, [](Status s) { /* send the response, or 503 when !s.ok() */ });
 //   ARBITER_RETURN_IF_ERROR(committer->WaitDurable(index, std::chrono::seconds(5)));
 //
-// Acknowledged means durable: a caller learns an index only from a response sent after the
-// committer has seen the ledger acknowledge it. If an append fails, the committer fails every
+// A caller learns an index only from a response sent after the committer has seen the ledger
+// acknowledge it. How durable an acknowledged entry is depends on the ledger's
+// LedgerOptions::sync_appends (the server's `evidence_ack`): fsynced, or in the write-ahead log
+// and fsynced with the next checkpoint. "Durable" below means acknowledged by the ledger. If an append fails, the committer fails every
 // waiter and every later Enqueue with the error (kUnavailable) and readiness turns false: the
 // server then answers 503 rather than decide without evidence.
 //

@@ -2,6 +2,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <utility>
+
 #include "arbiter/common/version.h"
 
 namespace arbiter::server {
@@ -27,7 +29,7 @@ Status AddHealthRoutes(Router& router, const Health* health, const MetricsRegist
         boost::json::object o;
         o["status"] = "ok";
         o["version"] = kVersion;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
   ARBITER_RETURN_IF_ERROR(
       router.Add(HttpMethod::kGet, "/readyz", Access::kPublic, [health](RequestContext&) {
@@ -35,7 +37,7 @@ Status AddHealthRoutes(Router& router, const Health* health, const MetricsRegist
         if (!s.ok()) return ErrorResponse(s);
         boost::json::object o;
         o["status"] = "ready";
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
   ARBITER_RETURN_IF_ERROR(
       router.Add(HttpMethod::kGet, "/metrics", Access::kPublic, [metrics](RequestContext&) {

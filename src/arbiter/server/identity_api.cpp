@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include "arbiter/common/json.h"
 #include "arbiter/identity/spiffe_id.h"
@@ -98,12 +99,66 @@ HttpResponse CredentialError(const Status& s) {
 
 }  // namespace
 
+std::optional<std::string> VerifiedSvidCache::Find(const Sha256Digest& digest) {
+  const std::string_view key(reinterpret_cast<const char*>(digest.data()), digest.size());
+  const std::int64_t now = clock_.NowSeconds();
+  std::lock_guard lock(mu_);
+  auto it = by_digest_.find(std::string(key));
+  if (it == by_digest_.end()) return std::nullopt;
+  if (now >= it->second.expires_at) {
+    by_digest_.erase(it);
+    return std::nullopt;
+  }
+  ++hits_;
+  return it->second.spiffe_id;
+}
+
+std::uint64_t VerifiedSvidCache::generation() const {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
+void VerifiedSvidCache::Insert(const Sha256Digest& digest, std::string spiffe_id,
+                               std::int64_t expires_at, std::uint64_t generation) {
+  std::lock_guard lock(mu_);
+  if (generation != generation_) return;
+  if (by_digest_.size() >= max_entries_) {
+    const std::int64_t now = clock_.NowSeconds();
+    std::erase_if(by_digest_, [now](const auto& kv) { return now >= kv.second.expires_at; });
+    if (by_digest_.size() >= max_entries_) by_digest_.clear();
+  }
+  by_digest_[std::string(reinterpret_cast<const char*>(digest.data()), digest.size())] =
+      Entry{std::move(spiffe_id), expires_at};
+}
+
+void VerifiedSvidCache::Clear() {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  by_digest_.clear();
+}
+
+std::uint64_t VerifiedSvidCache::hits() const {
+  std::lock_guard lock(mu_);
+  return hits_;
+}
+
 Result<Principal> IdentityAuthenticator::Authenticate(const HttpRequest& request) const {
   ARBITER_TRY(std::string_view token, BearerToken(request));
   if (LooksLikeJws(token)) {
+    VerifiedSvidCache* cache = services_.svids;
+    if (cache == nullptr) {
+      auto agent = services_.registry->VerifySvid(token);
+      if (!agent) return Status::Unauthenticated(agent.error().message());
+      return Principal{PrincipalKind::kAgent, agent->id.ToString(), {}};
+    }
+    const Sha256Digest digest = Sha256(token);
+    if (auto id = cache->Find(digest)) return Principal{PrincipalKind::kAgent, std::move(*id), {}};
+    const std::uint64_t generation = cache->generation();
     auto agent = services_.registry->VerifySvid(token);
     if (!agent) return Status::Unauthenticated(agent.error().message());
-    return Principal{PrincipalKind::kAgent, agent->id.ToString(), {}};
+    std::string id = agent->id.ToString();
+    cache->Insert(digest, id, agent->svid_expires_at, generation);
+    return Principal{PrincipalKind::kAgent, std::move(id), {}};
   }
   auto user = services_.users->Authenticate(token);
   if (!user) return Status::Unauthenticated(user.error().message());
@@ -195,6 +250,7 @@ Status AddIdentityRoutes(Router& router, IdentityServices s) {
         std::string reason(ctx.request().QueryParam("reason").value_or("revoked by admin"));
         Status st = s.registry->RevokeWorkload(ctx.PathParam("id"),
                                                reason + " (" + ctx.principal()->id + ")");
+        if (s.svids != nullptr) s.svids->Clear();  // its instances' SVIDs: refused from now on
         if (!st.ok()) return ErrorResponse(st);
         HttpResponse r;
         r.status = 204;
@@ -239,6 +295,7 @@ Status AddIdentityRoutes(Router& router, IdentityServices s) {
                          std::string(ctx.PathParam("instance"));
         std::string reason(ctx.request().QueryParam("reason").value_or("revoked by admin"));
         Status st = s.registry->RevokeInstance(id, reason + " (" + ctx.principal()->id + ")");
+        if (s.svids != nullptr) s.svids->Clear();  // its SVIDs: refused from now on
         if (!st.ok()) return ErrorResponse(st);
         HttpResponse r;
         r.status = 204;
@@ -280,7 +337,7 @@ Status AddIdentityRoutes(Router& router, IdentityServices s) {
         o["roles"] = Strings(user->roles);
         o["token"] = token->token;
         o["token_id"] = token->id;
-        return JsonResponse(201, o);
+        return JsonResponse(201, std::move(o));
       }));
   return Status::Ok();
 }

@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 
 #include <charconv>
+#include <utility>
 
 #include "arbiter/common/bytes.h"
 
@@ -86,7 +87,7 @@ Status AddLedgerRoutes(Router& router, ledger::Ledger* ledger) {
         o["verifier_key"] = ledger->VerifierKey();
         o["tree_size"] = stats.integrated;
         o["sequenced"] = stats.sequenced;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/ledger/checkpoint", Access::kPublic,
@@ -162,7 +163,7 @@ Status AddLedgerRoutes(Router& router, ledger::Ledger* ledger) {
         }
         boost::json::object o;
         o["entries"] = std::move(entries);
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(router.Add(
@@ -218,7 +219,7 @@ Status AddLedgerRoutes(Router& router, ledger::Ledger* ledger) {
         o["leaf_hash"] = B64(proof->leaf_hash);
         o["root_hash"] = B64(proof->root);
         o["proof"] = HashArray(proof->path);
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(router.Add(
@@ -249,7 +250,7 @@ Status AddLedgerRoutes(Router& router, ledger::Ledger* ledger) {
         o["first_root"] = B64(*root1);
         o["second_root"] = B64(*root2);
         o["proof"] = HashArray(*proof);
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "arbiter/cedar/value.h"
 #include "arbiter/common/bytes.h"
@@ -241,7 +242,7 @@ HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const
   o["decision"] = routing::RoutingDecisionToJson(routed->decision);
   o["evidence_index"] = EvidenceIndex(routed->evidence_index);
   if (auto r = MaybeWait(ctx, s, routed->evidence_index, o)) return *r;
-  return JsonResponse(201, o);
+  return JsonResponse(201, std::move(o));
 }
 
 std::optional<HttpResponse> OptionalStringField(const boost::json::object& body,
@@ -290,7 +291,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         o["case_id"] = in->c.id;
         o["decision"] = routing::RoutingDecisionToJson(d);
         o["dry_run"] = true;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(HttpMethod::kPost, "/v1/cases", Access::kAuthenticated,
@@ -422,7 +423,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         o["expires_at"] = expires_at;
         o["evidence_index"] = EvidenceIndex(claimed->evidence_index);
         if (auto r = MaybeWait(ctx, s, claimed->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -443,7 +444,14 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         }
         auto agent = AgentUid(*ctx.principal());
         if (!agent) return ErrorResponse(agent.error());
-        if (s.grants != nullptr) s.grants->RememberParams(*case_id, params);
+        if (s.grants != nullptr) {
+          Status remembered = s.grants->RememberParams(*case_id, params);
+          if (!remembered.ok()) {
+            ApiError e = ApiErrorFromStatus(remembered);
+            if (remembered.code() == StatusCode::kInvalidArgument) e.field = "body.params";
+            return ErrorResponse(e);
+          }
+        }
         auto result =
             s.service->RequestIntent(*case_id, *agent, *action, params, ActorOf(*ctx.principal()));
         if (!result) return ErrorResponse(result.error());
@@ -452,7 +460,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!result->intent_token.empty()) o["token"] = result->intent_token;
         o["evidence_index"] = EvidenceIndex(result->evidence_index);
         if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -478,7 +486,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           o["intent"] = std::move(intent);
         }
         if (auto r = MaybeWait(ctx, s, approved->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -507,7 +515,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), result->evidence_index);
         o["reasons"] = routing::ReasonsToJson(result->decision.reasons);
         if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(
@@ -524,7 +532,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
         if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(
@@ -537,7 +545,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
         if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -564,7 +572,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
         if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -579,12 +587,16 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         o["pack"] = s.pack_dir;
         o["bundle_hash"] = loaded->bundle->hash();
         o["evidence_index"] = EvidenceIndex(loaded->evidence_index);
-        return JsonResponse(200, o);
+        return JsonResponse(200, std::move(o));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(HttpMethod::kDelete, "/v1/admin/cases/{id}/personal-data",
                               Access::kAdmin, [s](RequestContext& ctx) {
                                 Status st = s.service->Shred(ctx.PathParam("id"));
+                                // Intent parameters can carry personal data too.
+                                if (st.ok() && s.grants != nullptr) {
+                                  st = s.grants->ForgetCase(ctx.PathParam("id"));
+                                }
                                 if (!st.ok()) return ErrorResponse(st);
                                 HttpResponse r;
                                 r.status = 204;
