@@ -130,8 +130,10 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view sou
       for (const auto& [lkey, lnode] : *limits) {
         std::string_view lk = lkey.str();
         std::int64_t v = 0;
+        // clang 14 cannot capture a structured binding in a lambda: capture a plain reference.
+        const toml::node& limit_node = lnode;
         auto ms = [&](std::chrono::milliseconds& out) -> Status {
-          ARBITER_RETURN_IF_ERROR(r.Integer(lnode, lk, 1, kMaxMs, v));
+          ARBITER_RETURN_IF_ERROR(r.Integer(limit_node, lk, 1, kMaxMs, v));
           out = std::chrono::milliseconds(v);
           return Status::Ok();
         };
