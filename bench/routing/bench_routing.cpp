@@ -12,6 +12,7 @@
 //                       /0 no case store, /1 InMemoryCaseStore, /2 SQLite NORMAL, /3 SQLite FULL
 //   ServiceRouteCaseScanned  the same with CaseSignals computing sensitivity and duplicates
 //   ReplayLine          one JSON line parsed and decided under two bundles (what `replay` does)
+//   ReplayFile          a whole JSONL file replayed (opt-in: ARBITER_REPLAY_FILE, _PACK, _BASELINE)
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
 
@@ -335,6 +336,59 @@ void ReplayLine(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(ReplayLine);
+
+// What `arbiter replay --pack NEW --baseline OLD CASES.jsonl` does, in process and without the
+// output: every line of $ARBITER_REPLAY_FILE decided under $ARBITER_REPLAY_PACK (candidate) and
+// $ARBITER_REPLAY_BASELINE (default: the example pack). Run only when the file is set; see
+// docs/benchmarks/routing.md for the 100,000-case run.
+void ReplayFile(benchmark::State& state) {
+  const char* file = std::getenv("ARBITER_REPLAY_FILE");
+  const char* pack = std::getenv("ARBITER_REPLAY_PACK");
+  if (file == nullptr || pack == nullptr) {
+    state.SkipWithError("set ARBITER_REPLAY_FILE and ARBITER_REPLAY_PACK");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  const char* base = std::getenv("ARBITER_REPLAY_BASELINE");
+  auto candidate = LoadBundle(pack);
+  auto baseline = LoadBundle(base != nullptr ? base : ARBITER_ROUTING_EXAMPLE_PACK);
+  if (!candidate || !baseline) {
+    state.SkipWithError("cannot load the packs");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  size_t lines = 0;
+  for (auto _ : state) {
+    Replayer replay(baseline->get(), **candidate);
+    std::ifstream in(file, std::ios::binary);
+    std::string line;
+    size_t line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (line.empty()) continue;
+      auto row = replay.Add(line, line_no);
+      if (!row) {
+        state.SkipWithError(row.error().ToString().c_str());
+        break;
+      }
+    }
+    lines = replay.summary().cases;
+    state.counters["moved"] = static_cast<double>(replay.summary().moved);
+  }
+  state.counters["cases"] = static_cast<double>(lines);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * lines));
+}
+// Registered only when the file is given, so a default run has no skipped entry.
+[[maybe_unused]] const bool kReplayFileRegistered = [] {
+  if (std::getenv("ARBITER_REPLAY_FILE") == nullptr) return false;
+  benchmark::RegisterBenchmark("ReplayFile", ReplayFile)
+      ->Unit(benchmark::kSecond)
+      ->Iterations(1)
+      ->UseRealTime();
+  return true;
+}();
 
 }  // namespace
 }  // namespace arbiter::routing

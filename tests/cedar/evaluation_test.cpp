@@ -161,5 +161,31 @@ TEST(CedarEntities, DuplicateInOverlayIsAnError) {
   EXPECT_FALSE(e.Add(EntityUid("A", "2"), Value::Long(1), {}).ok());
 }
 
+// Records built from fields already in key order take a fast path; the result must be the same
+// record as from any other order, and repeated keys keep the last value either way.
+TEST(CedarValue, RecordIsTheSameWhateverTheFieldOrder) {
+  const Value sorted =
+      Value::Record({{"a", Value::Long(1)}, {"b", Value::String("x")}, {"c", Value::Bool(true)}});
+  const Value shuffled =
+      Value::Record({{"c", Value::Bool(true)}, {"a", Value::Long(1)}, {"b", Value::String("x")}});
+  EXPECT_EQ(sorted, shuffled);
+  ASSERT_EQ(sorted.as_record().size(), 3u);
+  EXPECT_EQ(sorted.as_record().fields()[2].first, "c");
+  EXPECT_EQ(sorted.ToString(), shuffled.ToString());
+
+  const Value repeated = Value::Record({{"a", Value::Long(1)}, {"a", Value::Long(2)}});
+  ASSERT_EQ(repeated.as_record().size(), 1u);
+  EXPECT_EQ(repeated.as_record().Find("a")->as_long(), 2);
+  const Value repeated_late =
+      Value::Record({{"a", Value::Long(1)}, {"b", Value::Long(2)}, {"b", Value::Long(3)}});
+  ASSERT_EQ(repeated_late.as_record().size(), 2u);
+  EXPECT_EQ(repeated_late.as_record().Find("b")->as_long(), 3);
+
+  // Empty records are shared but equal to any other empty record and distinct from non-empty.
+  EXPECT_EQ(Value::Record({}), Value::Record(std::vector<std::pair<std::string, Value>>{}));
+  EXPECT_EQ(Value::Record({}).as_record().size(), 0u);
+  EXPECT_FALSE(Value::Record({}) == sorted);
+}
+
 }  // namespace
 }  // namespace arbiter::cedar

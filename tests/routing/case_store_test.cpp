@@ -359,6 +359,8 @@ TEST(StoredForms, EveryExampleDecisionRoundTrips) {
     CaseView view = BuildCaseView(**bundle, *c, s);
     RoutingDecision d = EvaluateRoute(**bundle, view, std::nullopt);
     const boost::json::value stored = DecisionToStoreJson(d);
+    // The direct writer the SQLite store uses writes exactly the canonical form of the same JSON.
+    ASSERT_EQ(DecisionToStoreText(d), CanonicalJson(stored)) << c->id;
     auto back = DecisionFromStoreJson(*ParseJson(ToJson(stored)));
     ASSERT_TRUE(back.has_value()) << back.error().ToString();
     EXPECT_EQ(ToJson(DecisionToStoreJson(*back)), ToJson(stored));
@@ -366,6 +368,90 @@ TEST(StoredForms, EveryExampleDecisionRoundTrips) {
     ++n;
   }
   EXPECT_GE(n, 200u);
+}
+
+// Parts the example pack never produces: errors, a set-valued and a non-primitive signal, an
+// annotation without a value, characters that need escaping.
+TEST(StoredForms, DirectWriterCoversEveryPart) {
+  RoutingDecision d;
+  d.route = Route::kHuman;
+  d.queue = "fraud\"q";
+  d.priority = -3;
+  d.escalation_policy = "p\n1";
+  d.fail_safe = true;
+  d.principal = "AgentPool::\"support-ai\"";
+  d.reasons.push_back(
+      {"p1", true, {{"id", std::string("p1")}, {"block", std::nullopt}}, "policies/a.cedar", 7});
+  d.errors.push_back({"p1", "while evaluating policy `p1`: \u00e9\x01"});
+  d.errors.push_back({"", "signal `x` is odd"});
+  d.signals.emplace_back(
+      "kinds", cedar::Value::Set({cedar::Value::String("iban"), cedar::Value::String("card")}));
+  d.signals.emplace_back("owner", cedar::Value::Entity(cedar::EntityUid("Human", "a\"b")));
+  d.signals.emplace_back("n", cedar::Value::Long(-5));
+  d.bundle_hash = std::string(64, 'a');
+  d.pack_version = "2026.11";
+  EXPECT_EQ(DecisionToStoreText(d), CanonicalJson(DecisionToStoreJson(d)));
+  auto back = DecisionFromStoreJson(*ParseJson(DecisionToStoreText(d)));
+  ASSERT_TRUE(back.has_value()) << back.error().ToString();
+  EXPECT_EQ(DecisionToStoreText(*back), DecisionToStoreText(d));
+}
+
+// Routing a new case is one transaction: the key KeyForRoute creates is written with the case's
+// Put, so an interruption in between leaves neither behind (the records hashed with the lost key
+// stay unlinkable, as after a shred).
+TEST_F(SqliteStore, ANewCaseKeyIsWrittenWithTheCase) {
+  const auto key_rows = [&](std::string_view id) {
+    auto db = store::SqliteDb::Open(db_path());
+    EXPECT_TRUE(db.has_value());
+    auto sel = (*db)->Prepare("SELECT count(*) FROM routing_case_keys WHERE case_id = ?1");
+    EXPECT_TRUE(sel.has_value());
+    sel->Bind(1, id);
+    EXPECT_TRUE(*sel->Step());
+    return sel->ColumnInt64(0);
+  };
+  std::string first_hash;
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto key = store->KeyForRoute("ZD-1", store.get());
+    ASSERT_TRUE(key.has_value());
+    first_hash = key->Hash("case", "ZD-1");
+    EXPECT_EQ(store->KeyForRoute("ZD-1", store.get())->Hash("case", "ZD-1"), first_hash);
+    EXPECT_EQ(key_rows("ZD-1"), 0) << "held back until the case is put";
+  }  // the process stops before the case is stored
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  {
+    RoutingService service(deps);
+    ASSERT_TRUE(
+        service.RouteCase(MakeCase(R"({"id":"ZD-1","language":"en"})"), {}, Actor{}).has_value());
+  }
+  EXPECT_EQ(key_rows("ZD-1"), 1) << "written with the case";
+  const std::string second_hash = store->KeyFor("ZD-1")->Hash("case", "ZD-1");
+  EXPECT_NE(second_hash, first_hash) << "the lost key was not reused";
+  // After a restart the stored key is the one the route used.
+  store.reset();
+  store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->KeyFor("ZD-1")->Hash("case", "ZD-1"), second_hash);
+
+  // KeyFor (not for a route) hands out a held-back key only once it is written.
+  ASSERT_TRUE(store->KeyForRoute("ZD-2", store.get()).has_value());
+  EXPECT_EQ(key_rows("ZD-2"), 0);
+  ASSERT_TRUE(store->KeyFor("ZD-2").has_value());
+  EXPECT_EQ(key_rows("ZD-2"), 1);
+  // KeyForRoute for another case store writes at once, like KeyFor.
+  InMemoryCaseStore other;
+  ASSERT_TRUE(store->KeyForRoute("ZD-3", &other).has_value());
+  EXPECT_EQ(key_rows("ZD-3"), 1);
+  // A held-back key that is shredded is never written.
+  ASSERT_TRUE(store->KeyForRoute("ZD-4", store.get()).has_value());
+  ASSERT_TRUE(store->Shred("ZD-4").ok());
+  EXPECT_EQ(key_rows("ZD-4"), 0);
+  EXPECT_EQ(store->KeyForRoute("ZD-4", store.get()).error().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST(StoredForms, MalformedDecisionIsDataLoss) {

@@ -5,6 +5,9 @@
 #include <boost/json.hpp>
 
 #include <limits>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
@@ -37,6 +40,20 @@ TEST(CaseKey, IsHmacSha256OfLabelNulData) {
   EXPECT_NE(key.Hash("ab", "c"), key.Hash("a", "bc"));
 }
 
+TEST(CaseKey, HashOfPartsIsTheHashOfTheirConcatenation) {
+  CaseKey key(ToBytes("Jefe"));
+  const std::string long_part(200, 'x');  // crosses SHA-256 blocks
+  const std::vector<std::string_view> parts = {"subject", "", "\n", long_part, "\n", "tail"};
+  std::string joined;
+  for (auto p : parts) joined += p;
+  std::string out = "prefix:";
+  key.AppendHash("text", parts, out);
+  EXPECT_EQ(out, "prefix:" + key.Hash("text", joined));
+  out.clear();
+  key.AppendHash("text", std::span<const std::string_view>(), out);
+  EXPECT_EQ(out, key.Hash("text", ""));
+}
+
 TEST(CaseKeyStore, ShreddingMakesTheKeyUnrecoverable) {
   InMemoryCaseKeyStore keys;
   ASSERT_TRUE(keys.KeyFor("CASE-1").has_value());
@@ -44,6 +61,10 @@ TEST(CaseKeyStore, ShreddingMakesTheKeyUnrecoverable) {
   auto again = keys.KeyFor("CASE-1");
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(keys.KeyForRoute("CASE-1", nullptr).has_value());
+  // Shredding a case that never had a key also refuses one later.
+  ASSERT_TRUE(keys.Shred("CASE-2").ok());
+  EXPECT_FALSE(keys.KeyFor("CASE-2").has_value());
 }
 
 TEST(EvidenceSink, AppendsCanonicalRecordsInOrder) {

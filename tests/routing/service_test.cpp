@@ -311,5 +311,38 @@ TEST(RouteRecordJson, EqualsCanonicalJsonOfTheRecordForEverySampleCase) {
   EXPECT_GE(n, 200u);
 }
 
+// Records larger than the writer's first buffer, text in many messages (hashed in place in more
+// pieces than fit inline), a decision under another principal with errors and unknown signals.
+TEST(RouteRecordJson, EqualsCanonicalJsonForLargeAndUnusualRecords) {
+  auto bundle = LoadBundle(testing::ExamplePackDir());
+  ASSERT_TRUE(bundle.has_value());
+  sources::Case c;
+  c.id = "ZD-\"big\"";
+  c.source = "native";
+  c.body = "first line";
+  for (int i = 0; i < 20; ++i)
+    c.messages.push_back({"customer", "message " + std::to_string(i), ""});
+  c.messages.push_back({"agent", "", ""});
+  InMemoryCaseKeyStore keys;
+  CaseKey key = *keys.KeyFor(c.id);
+  CaseView view = BuildCaseView(**bundle, c, {});
+  RoutingDecision d = EvaluateRoute(**bundle, view, cedar::EntityUid("Agent", "x\"y"));
+  d.errors.push_back({"p\u00e9", std::string(3000, '\x01')});
+  d.signals.emplace_back("zz_extra", cedar::Value::Long(1));
+  d.signals.emplace_back("aa_extra", cedar::Value::String("\t"));
+  const Actor actor{"human", std::string(5000, 'a')};
+  EXPECT_EQ(RouteRecordJson(**bundle, c, d, key, actor, -1),
+            CanonicalJson(RouteRecord(**bundle, c, d, key, actor, -1)));
+  // Subject only, and no text at all.
+  sources::Case bare;
+  bare.id = "bare";
+  EXPECT_EQ(RouteRecordJson(**bundle, bare, d, key, actor, 0),
+            CanonicalJson(RouteRecord(**bundle, bare, d, key, actor, 0)));
+  bare.subject = "only a subject";
+  bare.messages.push_back({"", "and a message", ""});
+  EXPECT_EQ(RouteRecordJson(**bundle, bare, d, key, actor, 0),
+            CanonicalJson(RouteRecord(**bundle, bare, d, key, actor, 0)));
+}
+
 }  // namespace
 }  // namespace arbiter::routing

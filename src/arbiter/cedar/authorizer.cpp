@@ -27,14 +27,16 @@ Response IsAuthorized(const Request& request, const PolicySet& policies, const E
   const std::vector<Policy>& all = policies.policies();
   while (i < other.size() || j < nj) {
     size_t k;
+    bool action_known = false;  // indexed under this very action: its `action ==` holds
     if (j >= nj || (i < other.size() && other[i] < (*by_action)[j])) {
       k = other[i++];
     } else {
       k = (*by_action)[j++];
+      action_known = true;
     }
     const Policy& p = all[k];
     const internal::PolicyAst& ast = p.ast();
-    if (!eval.ScopeMatches(ast)) continue;
+    if (!(action_known ? eval.ScopeMatchesKnownAction(ast) : eval.ScopeMatches(ast))) continue;
     if (forbidden && p.effect() == Effect::kPermit && ast.conditions.empty()) continue;
     bool satisfied = false;
     if (!eval.EvalConditions(ast, &satisfied)) {

@@ -139,16 +139,32 @@ Value Value::Set(std::vector<Value> elements) {
 }
 
 Value Value::Record(std::vector<std::pair<std::string, Value>> fields) {
-  // Stable sort then keep the last of equal keys.
-  std::stable_sort(fields.begin(), fields.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Values are immutable, so every empty record (contexts, tags) shares one.
+  static const Value kEmpty = [] {
+    Value v;
+    v.kind_ = ValueKind::kRecord;
+    v.heap_ = std::make_shared<const RecordValue>();
+    return v;
+  }();
+  if (fields.empty()) return kEmpty;
   auto rec = std::make_shared<RecordValue>();
-  rec->fields_.reserve(fields.size());
-  for (auto& f : fields) {
-    if (!rec->fields_.empty() && rec->fields_.back().first == f.first) {
-      rec->fields_.back().second = std::move(f.second);
-    } else {
-      rec->fields_.push_back(std::move(f));
+  // Fast path: keys already strictly increasing (callers that build in key order, such as the
+  // routing case entity) are taken as they are, without the sort and its buffer.
+  const auto in_order = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (std::adjacent_find(fields.begin(), fields.end(), [&](const auto& a, const auto& b) {
+        return !in_order(a, b);
+      }) == fields.end()) {
+    rec->fields_ = std::move(fields);
+  } else {
+    // Stable sort then keep the last of equal keys.
+    std::stable_sort(fields.begin(), fields.end(), in_order);
+    rec->fields_.reserve(fields.size());
+    for (auto& f : fields) {
+      if (!rec->fields_.empty() && rec->fields_.back().first == f.first) {
+        rec->fields_.back().second = std::move(f.second);
+      } else {
+        rec->fields_.push_back(std::move(f));
+      }
     }
   }
   Value v;

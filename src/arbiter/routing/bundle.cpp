@@ -258,6 +258,11 @@ Result<std::shared_ptr<const Bundle>> BuildBundle(const PackSources& sources, co
     PolicyReason reason{p.id(), p.effect() == cedar::Effect::kForbid, p.annotations(), {}, 0};
     bundle->infos_[i].canonical_reason = CanonicalJson(ReasonsToJson({reason}).at(0));
   }
+  bundle->ai_principal_text_ = config.ai_principal.ToString();
+  bundle->ai_principal_json_ = CanonicalJson(boost::json::value(bundle->ai_principal_text_));
+  for (const SignalMapping& m : config.signals) {
+    bundle->signal_json_keys_.push_back(CanonicalJson(boost::json::value(m.attribute)) + ":");
+  }
   bundle->signal_order_.resize(config.signals.size());
   for (size_t i = 0; i < config.signals.size(); ++i) bundle->signal_order_[i] = i;
   std::sort(bundle->signal_order_.begin(), bundle->signal_order_.end(),

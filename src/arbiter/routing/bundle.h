@@ -74,8 +74,14 @@ class Bundle {
   }
   // {"hash","name","version"} in canonical JSON, precomputed for evidence records.
   const std::string& canonical_ref() const { return canonical_ref_; }
+  // config().ai_principal in Cedar syntax (the `principal` of decisions for the AI pool).
+  const std::string& ai_principal_text() const { return ai_principal_text_; }
   // Indexes into config().signals sorted by attribute name (the canonical order of signals).
   const std::vector<size_t>& signal_order() const { return signal_order_; }
+  // Precomputed for evidence records: each signal's attribute as a canonical JSON object key
+  // (`"name":`), indexed like config().signals, and ai_principal_text() as a JSON string.
+  const std::vector<std::string>& signal_json_keys() const { return signal_json_keys_; }
+  const std::string& ai_principal_json() const { return ai_principal_json_; }
   // The folder it was loaded from (empty when built from PackSources).
   const std::filesystem::path& dir() const { return dir_; }
 
@@ -90,7 +96,10 @@ class Bundle {
   std::string hash_;
   std::vector<std::pair<std::string, std::string>> file_hashes_;
   std::string canonical_ref_;
+  std::string ai_principal_text_;
+  std::string ai_principal_json_;
   std::vector<size_t> signal_order_;
+  std::vector<std::string> signal_json_keys_;
   std::filesystem::path dir_;
 };
 

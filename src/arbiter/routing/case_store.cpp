@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "arbiter/routing/internal/canonical_writer.h"
+
 namespace arbiter::routing {
 namespace {
 
@@ -146,6 +148,112 @@ boost::json::value DecisionToStoreJson(const RoutingDecision& d) {
   o["bundle_hash"] = d.bundle_hash;
   o["pack_version"] = d.pack_version;
   return o;
+}
+
+namespace {
+
+void WriteStoreValue(internal::CanonicalWriter& w, const cedar::Value& v) {
+  w.BeginObject();
+  switch (v.kind()) {
+    case cedar::ValueKind::kBool:
+      w.Key("b");
+      w.Bool(v.as_bool());
+      break;
+    case cedar::ValueKind::kLong:
+      w.Key("l");
+      w.Int(v.as_long());
+      break;
+    case cedar::ValueKind::kString:
+      w.Key("s");
+      w.String(v.as_string());
+      break;
+    case cedar::ValueKind::kSet:
+      w.Key("set");
+      w.BeginArray();
+      for (const auto& e : v.as_set().elements()) WriteStoreValue(w, e);
+      w.EndArray();
+      break;
+    default:
+      w.Key("s");
+      w.String(v.ToString());
+      break;
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string DecisionToStoreText(const RoutingDecision& d) {
+  std::string out;
+  out.reserve(1024 + 512 * d.reasons.size());
+  internal::CanonicalWriter w(out);
+  w.BeginObject();
+  w.Key("bundle_hash");
+  w.String(d.bundle_hash);
+  w.Key("errors");
+  w.BeginArray();
+  for (const auto& e : d.errors) {
+    w.BeginObject();
+    w.Key("message");
+    w.String(e.message);
+    w.Key("policy");
+    w.String(e.policy_id);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("escalation_policy");
+  w.String(d.escalation_policy);
+  w.Key("fail_safe");
+  w.Bool(d.fail_safe);
+  w.Key("pack_version");
+  w.String(d.pack_version);
+  w.Key("principal");
+  w.String(d.principal);
+  w.Key("priority");
+  w.Int(d.priority);
+  w.Key("queue");
+  w.String(d.queue);
+  w.Key("reasons");
+  w.BeginArray();
+  for (const auto& r : d.reasons) {
+    w.BeginObject();
+    w.Key("annotations");
+    w.BeginArray();
+    for (const auto& [k, v] : r.annotations) {
+      w.BeginArray();
+      w.String(k);
+      if (v) {
+        w.String(*v);
+      } else {
+        w.Null();
+      }
+      w.EndArray();
+    }
+    w.EndArray();
+    w.Key("file");
+    w.String(r.file);
+    w.Key("forbid");
+    w.Bool(r.forbid);
+    w.Key("line");
+    w.Int(r.line);
+    w.Key("policy");
+    w.String(r.policy_id);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("route");
+  w.String(RouteName(d.route));
+  w.Key("signals");
+  w.BeginArray();
+  for (const auto& [k, v] : d.signals) {
+    w.BeginArray();
+    w.String(k);
+    WriteStoreValue(w, v);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.EndObject();
+  return out;
 }
 
 Result<RoutingDecision> DecisionFromStoreJson(const boost::json::value& json) {

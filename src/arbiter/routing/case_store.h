@@ -96,6 +96,8 @@ class InMemoryCaseStore final : public CaseStore {
 // The stored (JSON) forms of the parts of a StoredCase, used by the SQLite store. Lossless:
 // FromJson(ToJson(x)) == x. Errors are kDataLoss naming the field.
 boost::json::value DecisionToStoreJson(const RoutingDecision& d);
+// CanonicalJson(DecisionToStoreJson(d)), written directly (what the SQLite store writes).
+std::string DecisionToStoreText(const RoutingDecision& d);
 Result<RoutingDecision> DecisionFromStoreJson(const boost::json::value& json);
 boost::json::value PendingToStoreJson(const PendingIntent& p);
 Result<PendingIntent> PendingFromStoreJson(const boost::json::value& json);

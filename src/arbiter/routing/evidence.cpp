@@ -50,23 +50,30 @@ void CaseKey::AppendHash(std::string_view label, std::string_view data, std::str
   key_->AppendHexMac(label, data, out);
 }
 
+void CaseKey::AppendHash(std::string_view label, std::span<const std::string_view> parts,
+                         std::string& out) const {
+  key_->AppendHexMac(label, parts.data(), parts.size(), out);
+}
+
+void CaseKey::WriteHash(std::string_view label, std::span<const std::string_view> parts,
+                        char* out) const {
+  internal::WriteHex(key_->Mac(label, parts.data(), parts.size()), out);
+}
+
 Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string id(case_id);
-  if (shredded_.count(id) != 0) {
-    return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
+  auto [it, created] = keys_.try_emplace(std::string(case_id));
+  if (created) {
+    it->second.emplace(internal::NewCaseKeyBytes());
+  } else if (!it->second) {
+    return Status::FailedPrecondition("case `" + it->first + "`: its key was shredded");
   }
-  auto it = keys_.find(id);
-  if (it == keys_.end())
-    it = keys_.emplace(std::move(id), CaseKey(internal::NewCaseKeyBytes())).first;
-  return it->second;
+  return *it->second;
 }
 
 Status InMemoryCaseKeyStore::Shred(std::string_view case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string id(case_id);
-  keys_.erase(id);
-  shredded_[id] = true;
+  keys_.insert_or_assign(std::string(case_id), std::nullopt);
   return Status::Ok();
 }
 

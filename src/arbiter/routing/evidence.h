@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -74,10 +75,17 @@ class CaseKey {
   std::string Hash(std::string_view label, std::string_view data) const;
   // The same 64 hex characters appended to `out` (no temporary string).
   void AppendHash(std::string_view label, std::string_view data, std::string& out) const;
+  // AppendHash of the concatenation of `parts`, hashed in place without joining them.
+  void AppendHash(std::string_view label, std::span<const std::string_view> parts,
+                  std::string& out) const;
+  // The 64 hex characters of the hash of the concatenation of `parts`, written at out[0..63].
+  void WriteHash(std::string_view label, std::span<const std::string_view> parts, char* out) const;
 
  private:
   std::shared_ptr<const internal::HmacSha256Key> key_;
 };
+
+class CaseStore;  // case_store.h
 
 // Where per-case keys live (the store in production). Thread-safe.
 class CaseKeyStore {
@@ -86,6 +94,15 @@ class CaseKeyStore {
   // The case's key, created (32 random bytes, internal::NewCaseKeyBytes) on first use.
   // kFailedPrecondition after Shred.
   virtual Result<CaseKey> KeyFor(std::string_view case_id) = 0;
+  // KeyFor for a case that RoutingService is routing and will next Put into `cases`. A store that
+  // is also that CaseStore (SqliteRoutingStore) may keep a newly created key in memory and write
+  // it in the same transaction as the case's Put, so that routing a new case is one commit; if
+  // that Put never happens the key is lost and records hashed with it stay unlinkable, as after
+  // Shred. Default: KeyFor.
+  virtual Result<CaseKey> KeyForRoute(std::string_view case_id, const CaseStore* cases) {
+    (void)cases;
+    return KeyFor(case_id);
+  }
   // Deletes the key for good; later KeyFor calls for the case fail.
   virtual Status Shred(std::string_view case_id) = 0;
 };
@@ -97,8 +114,8 @@ class InMemoryCaseKeyStore final : public CaseKeyStore {
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, CaseKey> keys_;
-  std::unordered_map<std::string, bool> shredded_;
+  // The key, or nullopt once shredded.
+  std::unordered_map<std::string, std::optional<CaseKey>> keys_;
 };
 
 // The common head of every record: {"v": 1, "type": type, "at": micros, "actor": {...}}.

@@ -259,24 +259,38 @@ CaseView BuildCaseView(const Bundle& bundle, const sources::Case& c,
     }
     view.signals.emplace_back(m.attribute, v ? std::move(*v) : m.default_value);
   }
-  Status added = view.entities.Add(view.uid, cedar::Value::Record(view.signals), {});
+  // The entity's record in key order (the bundle's precomputed order), so that building it needs
+  // no sort.
+  std::vector<std::pair<std::string, cedar::Value>> fields;
+  const std::vector<size_t>& order = bundle.signal_order();
+  if (order.size() == view.signals.size()) {
+    fields.reserve(order.size());
+    for (size_t i : order) fields.push_back(view.signals[i]);
+  } else {
+    fields = view.signals;
+  }
+  Status added = view.entities.Add(view.uid, cedar::Value::Record(std::move(fields)), {});
   if (added.ok()) added = view.entities.Finalize();
   if (!added.ok()) view.signal_errors.push_back({"", "case entity: " + added.message()});
   return view;
 }
 
-RoutingDecision EvaluateRoute(const Bundle& bundle, const CaseView& view,
-                              const std::optional<cedar::EntityUid>& agent) {
+namespace {
+
+// EvaluateRoute with the decision's signal values given (copied or moved from the view).
+RoutingDecision DecideRoute(const Bundle& bundle, const CaseView& view,
+                            const std::optional<cedar::EntityUid>& agent,
+                            std::vector<std::pair<std::string, cedar::Value>> signals) {
   const RoutingConfig& config = bundle.config();
   cedar::Request req{agent ? *agent : config.ai_principal, ActionUid("ai_handle"), view.uid,
                      cedar::Value::Record({})};
   cedar::Response resp = cedar::IsAuthorized(req, bundle.policies(), view.entities);
 
   RoutingDecision d;
-  d.principal = req.principal.ToString();
+  d.principal = agent ? agent->ToString() : bundle.ai_principal_text();
   d.bundle_hash = bundle.hash();
   d.pack_version = config.version;
-  d.signals = view.signals;
+  d.signals = std::move(signals);
   d.reasons.reserve(resp.reason_indexes.size());
   for (size_t i : resp.reason_indexes) d.reasons.push_back(MakeReason(bundle, i));
   CollectErrors(view, resp, d.errors);
@@ -310,6 +324,19 @@ RoutingDecision EvaluateRoute(const Bundle& bundle, const CaseView& view,
     d.queue = config.default_human_queue;
   }
   return d;
+}
+
+}  // namespace
+
+RoutingDecision EvaluateRoute(const Bundle& bundle, const CaseView& view,
+                              const std::optional<cedar::EntityUid>& agent) {
+  return DecideRoute(bundle, view, agent, view.signals);
+}
+
+RoutingDecision EvaluateRoute(const Bundle& bundle, CaseView&& view,
+                              const std::optional<cedar::EntityUid>& agent) {
+  std::vector<std::pair<std::string, cedar::Value>> signals = std::move(view.signals);
+  return DecideRoute(bundle, view, agent, std::move(signals));
 }
 
 Result<IntentDecision> EvaluateIntent(const Bundle& bundle, const CaseView& view,

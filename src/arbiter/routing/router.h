@@ -88,6 +88,10 @@ struct RoutingDecision {
 };
 RoutingDecision EvaluateRoute(const Bundle& bundle, const CaseView& view,
                               const std::optional<cedar::EntityUid>& agent);
+// The same, moving the view's signal values into the decision instead of copying them (for a
+// view that is not used again).
+RoutingDecision EvaluateRoute(const Bundle& bundle, CaseView&& view,
+                              const std::optional<cedar::EntityUid>& agent);
 
 enum class IntentOutcome : std::uint8_t { kAllow, kDeny, kPendingApproval, kEscalate };
 std::string_view IntentOutcomeName(

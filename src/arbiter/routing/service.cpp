@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
@@ -49,122 +51,175 @@ boost::json::object RouteRecord(const Bundle& bundle, const sources::Case& c,
 
 namespace {
 
-void WriteCedarValue(internal::CanonicalWriter& w, const cedar::Value& v) {
+// A signal value as RoutingDecisionToJson writes it: bool, long, string, a set of them as an
+// array, anything else as its Cedar text.
+void WriteCedarValue(const cedar::Value& v, internal::Appender& out) {
   switch (v.kind()) {
-    case cedar::ValueKind::kBool: w.Bool(v.as_bool()); return;
-    case cedar::ValueKind::kLong: w.Int(v.as_long()); return;
-    case cedar::ValueKind::kString: w.String(v.as_string()); return;
-    case cedar::ValueKind::kSet:
-      w.BeginArray();
-      for (const auto& e : v.as_set().elements()) WriteCedarValue(w, e);
-      w.EndArray();
+    case cedar::ValueKind::kBool: out.Text(v.as_bool() ? "true" : "false"); return;
+    case cedar::ValueKind::kLong: out.Int(v.as_long()); return;
+    case cedar::ValueKind::kString: out.String(v.as_string()); return;
+    case cedar::ValueKind::kSet: {
+      out.Char('[');
+      bool first = true;
+      for (const auto& e : v.as_set().elements()) {
+        if (!first) out.Char(',');
+        first = false;
+        WriteCedarValue(e, out);
+      }
+      out.Char(']');
       return;
-    default: w.String(v.ToString()); return;
+    }
+    default: out.String(v.ToString()); return;
   }
+}
+
+// Writes the keyed hash of `parts` as a JSON string.
+void WriteHash(const CaseKey& key, std::string_view label, std::span<const std::string_view> parts,
+               internal::Appender& out) {
+  char* p = out.Room(66);
+  p[0] = '"';
+  key.WriteHash(label, parts, p + 1);
+  p[65] = '"';
+  out.Advance(66);
+}
+
+// The parts of Case::AllText (subject, body and messages joined by newlines), to be hashed in
+// place: a newline goes before the body and each message when something came before it.
+// Returns how many parts were written to `parts` (which must hold 3 + 2 * messages).
+size_t TextParts(const sources::Case& c, std::string_view* parts) {
+  size_t n = 0;
+  size_t length = c.subject.size();
+  parts[n++] = c.subject;
+  if (!c.body.empty()) {
+    if (length != 0) parts[n++] = "\n";
+    parts[n++] = c.body;
+    length += 1 + c.body.size();
+  }
+  for (const auto& m : c.messages) {
+    if (length != 0) {
+      parts[n++] = "\n";
+      ++length;
+    }
+    parts[n++] = m.text;
+    length += m.text.size();
+  }
+  return n;
 }
 
 }  // namespace
 
 std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
                             const CaseKey& key, const Actor& actor, std::int64_t at_micros) {
-  std::string out;
-  out.reserve(2048 + 256 * d.reasons.size());  // no regrowth for the usual ~1.1 KB record
-  internal::CanonicalWriter w(out);
-  w.BeginObject();
-  w.Key("actor");
-  w.BeginObject();
-  w.Key("id");
-  w.String(actor.id);
-  w.Key("kind");
-  w.String(actor.kind);
-  w.EndObject();
-  w.Key("at");
-  w.Int(at_micros);
-  w.Key("bundle");
-  w.Raw(bundle.canonical_ref());
-  w.Key("case");
-  w.UnescapedString([&](std::string& o) { key.AppendHash("case", c.id, o); });
+  // The record's keys in canonical (sorted) order, with the constant text between its values
+  // written in one piece; values go through the canonical string and number writers. The test
+  // RouteRecordJson.EqualsCanonicalJsonOfTheRecordForEverySampleCase holds it to CanonicalJson.
+  std::string record;
+  internal::Appender out(record, 1536 + 256 * d.reasons.size());  // the usual record is ~1.1 KB
+  out.Text(R"({"actor":{"id":)");
+  out.String(actor.id);
+  out.Text(R"(,"kind":)");
+  out.String(actor.kind);
+  out.Text(R"(},"at":)");
+  out.Int(at_micros);
+  out.Text(R"(,"bundle":)");
+  out.Text(bundle.canonical_ref());
+  out.Text(R"(,"case":)");
+  const std::string_view id = c.id;
+  WriteHash(key, "case", {&id, 1}, out);
   if (!c.customer.id.empty()) {
-    w.Key("customer");
-    w.UnescapedString([&](std::string& o) { key.AppendHash("customer", c.customer.id, o); });
+    out.Text(R"(,"customer":)");
+    const std::string_view customer = c.customer.id;
+    WriteHash(key, "customer", {&customer, 1}, out);
   }
-  w.Key("decision");
-  w.BeginObject();
-  w.Key("errors");
-  w.BeginArray();
-  for (const auto& e : d.errors) {
-    w.BeginObject();
-    w.Key("message");
-    w.String(e.message);
+  out.Text(R"(,"decision":{"errors":[)");
+  for (size_t i = 0; i < d.errors.size(); ++i) {
+    const EvaluationError& e = d.errors[i];
+    out.Text(i == 0 ? R"({"message":)" : R"(,{"message":)");
+    out.String(e.message);
     if (!e.policy_id.empty()) {
-      w.Key("policy");
-      w.String(e.policy_id);
+      out.Text(R"(,"policy":)");
+      out.String(e.policy_id);
     }
-    w.EndObject();
+    out.Char('}');
   }
-  w.EndArray();
+  out.Char(']');
   if (!d.escalation_policy.empty()) {
-    w.Key("escalation");
-    w.BeginObject();
-    w.Key("policy");
-    w.String(d.escalation_policy);
-    w.Key("priority");
-    w.Int(d.priority);
-    w.EndObject();
+    out.Text(R"(,"escalation":{"policy":)");
+    out.String(d.escalation_policy);
+    out.Text(R"(,"priority":)");
+    out.Int(d.priority);
+    out.Char('}');
   }
-  w.Key("fail_safe");
-  w.Bool(d.fail_safe);
-  w.Key("principal");
-  w.String(d.principal);
-  w.Key("queue");
-  if (d.queue.empty()) {
-    w.Null();
+  out.Text(d.fail_safe ? R"(,"fail_safe":true,"principal":)"
+                       : R"(,"fail_safe":false,"principal":)");
+  if (d.principal == bundle.ai_principal_text()) {
+    out.Text(bundle.ai_principal_json());
   } else {
-    w.String(d.queue);
+    out.String(d.principal);
   }
-  w.Key("reasons");
-  w.BeginArray();
-  for (const auto& r : d.reasons) {
+  out.Text(R"(,"queue":)");
+  if (d.queue.empty()) {
+    out.Text("null");
+  } else {
+    out.String(d.queue);
+  }
+  out.Text(R"(,"reasons":[)");
+  for (size_t i = 0; i < d.reasons.size(); ++i) {
+    if (i != 0) out.Char(',');
+    const PolicyReason& r = d.reasons[i];
     const cedar::Policy* p = bundle.policies().Find(r.policy_id);
     if (p != nullptr) {
-      w.Raw(bundle.info(p->index()).canonical_reason);
+      out.Text(bundle.info(p->index()).canonical_reason);
     } else {
-      w.Raw(CanonicalJson(ReasonsToJson({r}).at(0)));
+      out.Text(CanonicalJson(ReasonsToJson({r}).at(0)));
     }
   }
-  w.EndArray();
-  w.Key("route");
-  w.String(RouteName(d.route));
-  w.Key("signals");
-  w.BeginObject();
-  if (d.signals.size() == bundle.config().signals.size()) {
+  out.Text(R"(],"route":)");
+  out.String(RouteName(d.route));
+  out.Text(R"(,"signals":{)");
+  bool first = true;
+  const auto signal = [&](size_t i) {
+    if (!first) out.Char(',');
+    first = false;
+    out.String(d.signals[i].first);
+    out.Char(':');
+    WriteCedarValue(d.signals[i].second, out);
+  };
+  const std::vector<SignalMapping>& mappings = bundle.config().signals;
+  bool pack_signals = d.signals.size() == mappings.size();
+  for (size_t i = 0; pack_signals && i < mappings.size(); ++i) {
+    pack_signals = d.signals[i].first == mappings[i].attribute;
+  }
+  if (pack_signals) {
+    // The pack's own signals: keys in the bundle's precomputed order and form.
     for (size_t i : bundle.signal_order()) {
-      w.Key(d.signals[i].first);
-      WriteCedarValue(w, d.signals[i].second);
+      if (!first) out.Char(',');
+      first = false;
+      out.Text(bundle.signal_json_keys()[i]);
+      WriteCedarValue(d.signals[i].second, out);
     }
   } else {
     std::vector<size_t> order(d.signals.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(),
               [&d](size_t a, size_t b) { return d.signals[a].first < d.signals[b].first; });
-    for (size_t i : order) {
-      w.Key(d.signals[i].first);
-      WriteCedarValue(w, d.signals[i].second);
-    }
+    for (size_t i : order) signal(i);
   }
-  w.EndObject();
-  w.EndObject();
-  w.Key("source");
-  w.String(c.source);
-  w.Key("text");
-  const std::string text = c.AllText();
-  w.UnescapedString([&](std::string& o) { key.AppendHash("text", text, o); });
-  w.Key("type");
-  w.String("route");
-  w.Key("v");
-  w.Int(1);
-  w.EndObject();
-  return out;
+  out.Text(R"(}},"source":)");
+  out.String(c.source);
+  out.Text(R"(,"text":)");
+  constexpr size_t kInline = 16;
+  std::array<std::string_view, kInline> inline_parts;
+  std::vector<std::string_view> heap_parts;
+  std::string_view* parts = inline_parts.data();
+  if (3 + 2 * c.messages.size() > kInline) {
+    heap_parts.resize(3 + 2 * c.messages.size());
+    parts = heap_parts.data();
+  }
+  WriteHash(key, "text", {parts, TextParts(c, parts)}, out);
+  out.Text(R"(,"type":"route","v":1})");
+  out.Finish();
+  return record;
 }
 
 RoutingService::RoutingService(ServiceDeps deps) : deps_(deps) { load_status_ = Load(); }
@@ -248,8 +303,9 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
   ComputedSignals signals = MergeSignals(std::move(computed), given);
 
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = cases_.find(c.id);
-  if (it != cases_.end()) {
+  auto it = cases_.lower_bound(c.id);
+  const bool known = it != cases_.end() && it->first == c.id;
+  if (known) {
     const CaseState s = it->second.lifecycle.state();
     if (s != CaseState::kNew && s != CaseState::kReopened) {
       return Status::FailedPrecondition("cannot route case `" + c.id + "`: it is " +
@@ -257,8 +313,7 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
                                         " (only new and reopened cases are routed)");
     }
   }
-  CaseView view = BuildCaseView(*bundle, c, signals);
-  RoutingDecision d = EvaluateRoute(*bundle, view, agent);
+  RoutingDecision d = EvaluateRoute(*bundle, BuildCaseView(*bundle, c, signals), agent);
   if (!signal_failure.empty()) {
     d.errors.push_back({"", signal_failure});
     if (d.route == Route::kAi) {
@@ -268,10 +323,10 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
     }
   }
 
-  CaseEntry e = it != cases_.end() ? it->second : CaseEntry{};
+  CaseEntry e = known ? it->second : CaseEntry{};
   e.c = c;
-  e.signals = signals;
-  ARBITER_TRY(CaseKey key, deps_.keys->KeyFor(c.id));
+  e.signals = std::move(signals);
+  ARBITER_TRY(CaseKey key, deps_.keys->KeyForRoute(c.id, deps_.cases));
   ARBITER_TRY(std::uint64_t index, deps_.sink->Append(RouteRecordJson(*bundle, c, d, key, actor,
                                                                       deps_.clock->NowMicros())));
   e.evidence.push_back(index);
@@ -283,10 +338,10 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
     e.ai_policies = PolicyIds(d.reasons);
   }
   if (deps_.cases != nullptr) ARBITER_RETURN_IF_ERROR(deps_.cases->Put(e, kCaseChangedAll));
-  if (it == cases_.end()) {
-    cases_.emplace(c.id, std::move(e));
-  } else {
+  if (known) {
     it->second = std::move(e);
+  } else {
+    cases_.emplace_hint(it, c.id, std::move(e));
   }
   if (deps_.signals != nullptr) deps_.signals->CaseOpened(c);
   return RouteResult{std::move(d), index};

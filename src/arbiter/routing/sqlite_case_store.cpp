@@ -2,10 +2,13 @@
 
 #include <boost/json.hpp>
 
+#include <openssl/crypto.h>
+
 #include <array>
 
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
+#include "arbiter/routing/internal/canonical_writer.h"
 #include "arbiter/routing/internal/hmac.h"
 #include "arbiter/store/module_schema.h"
 
@@ -56,18 +59,33 @@ std::string EvidenceJson(const std::vector<std::uint64_t>& evidence) {
   return out;
 }
 
+// {"ai_bundle_hash", "ai_policies", "closed_with_ai", "escalated_later", "kept_by_ai",
+// "outcomes", "shredded"}, written directly.
 std::string FactsJson(const StoredCase& c) {
-  boost::json::array policies;
-  for (const auto& p : c.ai_policies) policies.emplace_back(p);
-  boost::json::array outcomes;
-  for (const auto& o : c.outcomes) outcomes.emplace_back(o);
-  return ToJson(boost::json::object{{"kept_by_ai", c.kept_by_ai},
-                                    {"ai_bundle_hash", c.ai_bundle_hash},
-                                    {"ai_policies", std::move(policies)},
-                                    {"escalated_later", c.escalated_later},
-                                    {"closed_with_ai", c.closed_with_ai},
-                                    {"outcomes", std::move(outcomes)},
-                                    {"shredded", c.shredded}});
+  std::string out;
+  out.reserve(256);
+  internal::CanonicalWriter w(out);
+  w.BeginObject();
+  w.Key("ai_bundle_hash");
+  w.String(c.ai_bundle_hash);
+  w.Key("ai_policies");
+  w.BeginArray();
+  for (const auto& p : c.ai_policies) w.String(p);
+  w.EndArray();
+  w.Key("closed_with_ai");
+  w.Bool(c.closed_with_ai);
+  w.Key("escalated_later");
+  w.Bool(c.escalated_later);
+  w.Key("kept_by_ai");
+  w.Bool(c.kept_by_ai);
+  w.Key("outcomes");
+  w.BeginArray();
+  for (const auto& o : c.outcomes) w.String(o);
+  w.EndArray();
+  w.Key("shredded");
+  w.Bool(c.shredded);
+  w.EndObject();
+  return out;
 }
 
 Status Bad(std::string_view case_id, std::string_view what) {
@@ -180,7 +198,7 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
   const std::string evidence = EvidenceJson(c.evidence);
   const std::string facts = FactsJson(c);
   std::optional<std::string> last_route;
-  if (c.last_route) last_route = ToJson(DecisionToStoreJson(*c.last_route));
+  if (c.last_route) last_route = DecisionToStoreText(*c.last_route);
   std::string case_json;
   std::string signals_json;
   if ((changed & kCaseChangedContent) != 0) {
@@ -193,7 +211,14 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
   }
 
   std::lock_guard<std::mutex> lock(mu_);
-  return db_->InTransaction([&]() -> Status {
+  // A key KeyForRoute held back for this case is written with it, in the same transaction.
+  auto key = keys_.find(c.c.id);
+  const bool write_key = key != keys_.end() && !key->second.unsaved.empty();
+  ARBITER_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status {
+    if (write_key) {
+      ARBITER_RETURN_IF_ERROR(
+          stmts_->insert_key.Bind(1, c.c.id).Bind(2, ByteView(key->second.unsaved)).Run());
+    }
     const bool whole = (changed & kCaseChangedContent) != 0;
     store::SqliteStatement& s = whole ? stmts_->upsert : stmts_->update_state;
     s.Bind(1, c.c.id)
@@ -222,7 +247,12 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
       }
     }
     return Status::Ok();
-  });
+  }));
+  if (write_key) {
+    OPENSSL_cleanse(key->second.unsaved.data(), key->second.unsaved.size());
+    key->second.unsaved.clear();
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
@@ -288,10 +318,12 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
   return out;
 }
 
-Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+Result<CaseKey> SqliteRoutingStore::KeyLocked(std::string_view case_id, bool* created) {
   std::string id(case_id);
-  if (auto it = keys_.find(id); it != keys_.end()) return it->second;
+  if (auto it = keys_.find(id); it != keys_.end()) {
+    *created = false;
+    return it->second.key;
+  }
   store::SqliteStatement& get = stmts_->get_key;
   get.Bind(1, case_id);
   auto row = get.Step();
@@ -307,12 +339,41 @@ Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
     Bytes key = get.ColumnBlob(0);
     get.Reset();
     if (key.size() != 32) return Bad(id, "its key is not 32 bytes");
-    return keys_.emplace(std::move(id), CaseKey(key)).first->second;
+    *created = false;
+    return keys_.emplace(std::move(id), CachedKey{CaseKey(key), {}}).first->second.key;
   }
   get.Reset();
   Bytes key = internal::NewCaseKeyBytes();
-  ARBITER_RETURN_IF_ERROR(stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(key)).Run());
-  return keys_.emplace(std::move(id), CaseKey(key)).first->second;
+  CaseKey case_key(key);
+  keys_.emplace(std::move(id), CachedKey{case_key, std::move(key)});
+  *created = true;
+  return case_key;
+}
+
+Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool created = false;
+  ARBITER_TRY(CaseKey key, KeyLocked(case_id, &created));
+  auto it = keys_.find(std::string(case_id));
+  if (it != keys_.end() && !it->second.unsaved.empty()) {
+    // Created here, or held back by KeyForRoute: written before the key is handed out for good.
+    const Status written =
+        stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(it->second.unsaved)).Run();
+    if (!written.ok()) {
+      if (created) keys_.erase(it);
+      return written;
+    }
+    OPENSSL_cleanse(it->second.unsaved.data(), it->second.unsaved.size());
+    it->second.unsaved.clear();
+  }
+  return key;
+}
+
+Result<CaseKey> SqliteRoutingStore::KeyForRoute(std::string_view case_id, const CaseStore* cases) {
+  if (cases != this) return KeyFor(case_id);
+  std::lock_guard<std::mutex> lock(mu_);
+  bool created = false;
+  return KeyLocked(case_id, &created);
 }
 
 Status SqliteRoutingStore::Shred(std::string_view case_id) {
@@ -321,7 +382,10 @@ Status SqliteRoutingStore::Shred(std::string_view case_id) {
     ARBITER_RETURN_IF_ERROR(stmts_->delete_key.Bind(1, case_id).Run());
     return stmts_->mark_shredded.Bind(1, case_id).Run();
   }));
-  keys_.erase(std::string(case_id));
+  if (auto it = keys_.find(std::string(case_id)); it != keys_.end()) {
+    OPENSSL_cleanse(it->second.unsaved.data(), it->second.unsaved.size());
+    keys_.erase(it);
+  }
   return WipeWalLocked().status();
 }
 

@@ -44,7 +44,10 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   Result<std::vector<StoredCase>> LoadAll() override;
 
   // CaseKeyStore. Keys are cached in memory after the first read; Shred drops the cache entry.
+  // KeyFor writes a new key at once; KeyForRoute(id, this) keeps a new key in memory and writes it
+  // in the transaction of the case's next Put (one commit per routed case).
   Result<CaseKey> KeyFor(std::string_view case_id) override;
+  Result<CaseKey> KeyForRoute(std::string_view case_id, const CaseStore* cases) override;
   Status Shred(std::string_view case_id) override;
 
   // Runs PRAGMA wal_checkpoint(TRUNCATE). True when the WAL was emptied (no earlier page copies
@@ -56,11 +59,17 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   explicit SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db);
   Status Init();
   Result<bool> WipeWalLocked();
+  // The cached or stored key; with `create`, a new one when there is none (not yet written).
+  Result<CaseKey> KeyLocked(std::string_view case_id, bool* created);
 
   std::mutex mu_;
   std::unique_ptr<store::SqliteDb> db_;
   std::unique_ptr<Statements> stmts_;
-  std::unordered_map<std::string, CaseKey> keys_;
+  struct CachedKey {
+    CaseKey key;
+    Bytes unsaved;  // the key's bytes until they are written (KeyForRoute), then empty
+  };
+  std::unordered_map<std::string, CachedKey> keys_;
 };
 
 }  // namespace arbiter::routing

@@ -113,6 +113,10 @@ bool Evaluator::ScopeMatches(const PolicyAst& ast) const {
          ScopeOk(ast.resource, request_.resource);
 }
 
+bool Evaluator::ScopeMatchesKnownAction(const PolicyAst& ast) const {
+  return ScopeOk(ast.principal, request_.principal) && ScopeOk(ast.resource, request_.resource);
+}
+
 bool Evaluator::EvalConditions(const PolicyAst& ast, bool* satisfied) {
   for (const Condition& c : ast.conditions) {
     bool b = false;

@@ -14,6 +14,8 @@ class Evaluator {
 
   // Whether the scope matches (never errors).
   bool ScopeMatches(const PolicyAst& ast) const;
+  // The same for a policy whose action scope is known to match (PolicyIndex::by_action).
+  bool ScopeMatchesKnownAction(const PolicyAst& ast) const;
 
   // Evaluates the conditions. Returns false on error (message in error()); otherwise *satisfied.
   bool EvalConditions(const PolicyAst& ast, bool* satisfied);

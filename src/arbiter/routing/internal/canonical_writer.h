@@ -9,6 +9,47 @@
 
 namespace arbiter::routing::internal {
 
+// Appends `s` as a JSON string (quoted, escaped as CanonicalJson does) to `out`. Strings with
+// nothing to escape, the usual case, are copied in one piece.
+void AppendCanonicalString(std::string_view s, std::string& out);
+// Appends the decimal digits of `n`.
+void AppendInt(std::int64_t n, std::string& out);
+
+// Appends to a std::string through a raw pointer, growing it geometrically: each piece is one
+// bounds check and one copy (no per-append capacity logic). Finish() trims the string to what was
+// written; the string must not be touched otherwise before that.
+class Appender {
+ public:
+  Appender(std::string& out, size_t expected);
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
+
+  void Text(std::string_view s) {
+    char* p = Room(s.size());
+    if (!s.empty()) __builtin_memcpy(p, s.data(), s.size());
+    at_ += s.size();
+  }
+  void Char(char c) {
+    *Room(1) = c;
+    ++at_;
+  }
+  // `s` as a JSON string, escaped as CanonicalJson does.
+  void String(std::string_view s);
+  void Int(std::int64_t n);
+  // Space for `n` bytes the caller fills at the returned pointer, then Advance(n).
+  char* Room(size_t n) {
+    if (out_.size() - at_ < n) Grow(n);
+    return out_.data() + at_;
+  }
+  void Advance(size_t n) { at_ += n; }
+  void Finish() { out_.resize(at_); }
+
+ private:
+  void Grow(size_t n);
+  std::string& out_;
+  size_t at_;
+};
+
 class CanonicalWriter {
  public:
   explicit CanonicalWriter(std::string& out) : out_(out) {}

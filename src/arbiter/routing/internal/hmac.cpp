@@ -50,34 +50,79 @@ HmacSha256Key::~HmacSha256Key() {
   OPENSSL_cleanse(outer_.data(), outer_.size());
 }
 
-Sha256Digest HmacSha256Key::Mac(std::string_view label, std::string_view data) const {
-  static const std::uint8_t kZero = 0;
+namespace {
+
+// HMAC-SHA-256(key, label || 0x00 || parts...) from the precomputed inner and outer states.
+Sha256Digest MacParts(const std::uint8_t* inner_state, const std::uint8_t* outer_state,
+                      std::string_view label, const std::string_view* parts, size_t count) {
+  // The label and its separator go in one update (labels are short words).
+  std::uint8_t head[64];
   SHA256_CTX ctx;
-  std::memcpy(&ctx, inner_.data(), sizeof(ctx));
+  std::memcpy(&ctx, inner_state, sizeof(ctx));
+  if (label.size() < sizeof(head)) {
+    std::memcpy(head, label.data(), label.size());
+    head[label.size()] = 0;
+    Check(SHA256_Update(&ctx, head, label.size() + 1));
+  } else {
+    static const std::uint8_t kZero = 0;
+    Check(SHA256_Update(&ctx, label.data(), label.size()));
+    Check(SHA256_Update(&ctx, &kZero, 1));
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (!parts[i].empty()) Check(SHA256_Update(&ctx, parts[i].data(), parts[i].size()));
+  }
   Sha256Digest inner{};
   Sha256Digest out{};
-  Check(SHA256_Update(&ctx, label.data(), label.size()));
-  Check(SHA256_Update(&ctx, &kZero, 1));
-  Check(SHA256_Update(&ctx, data.data(), data.size()));
   Check(SHA256_Final(inner.data(), &ctx));
-  std::memcpy(&ctx, outer_.data(), sizeof(ctx));
+  std::memcpy(&ctx, outer_state, sizeof(ctx));
   Check(SHA256_Update(&ctx, inner.data(), inner.size()));
   Check(SHA256_Final(out.data(), &ctx));
   OPENSSL_cleanse(&ctx, sizeof(ctx));
   return out;
 }
 
+}  // namespace
+
+Sha256Digest HmacSha256Key::Mac(std::string_view label, std::string_view data) const {
+  return MacParts(inner_.data(), outer_.data(), label, &data, 1);
+}
+
+Sha256Digest HmacSha256Key::Mac(std::string_view label, const std::string_view* parts,
+                                size_t count) const {
+  return MacParts(inner_.data(), outer_.data(), label, parts, count);
+}
+
+void WriteHex(const Sha256Digest& digest, char* out) {
+  // Two characters per byte from one table lookup.
+  static constexpr auto kPairs = [] {
+    constexpr char kHex[] = "0123456789abcdef";
+    std::array<char, 512> t{};
+    for (size_t b = 0; b < 256; ++b) {
+      t[2 * b] = kHex[b >> 4];
+      t[2 * b + 1] = kHex[b & 15];
+    }
+    return t;
+  }();
+  for (std::uint8_t b : digest) {
+    std::memcpy(out, &kPairs[2 * size_t{b}], 2);
+    out += 2;
+  }
+}
+
+void AppendHex(const Sha256Digest& digest, std::string& out) {
+  const size_t at = out.size();
+  out.resize(at + 2 * digest.size());
+  WriteHex(digest, out.data() + at);
+}
+
 void HmacSha256Key::AppendHexMac(std::string_view label, std::string_view data,
                                  std::string& out) const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  const Sha256Digest mac = Mac(label, data);
-  const size_t at = out.size();
-  out.resize(at + 2 * mac.size());
-  char* p = out.data() + at;
-  for (std::uint8_t b : mac) {
-    *p++ = kHex[b >> 4];
-    *p++ = kHex[b & 15];
-  }
+  AppendHex(MacParts(inner_.data(), outer_.data(), label, &data, 1), out);
+}
+
+void HmacSha256Key::AppendHexMac(std::string_view label, const std::string_view* parts,
+                                 size_t count, std::string& out) const {
+  AppendHex(MacParts(inner_.data(), outer_.data(), label, parts, count), out);
 }
 
 Bytes NewCaseKeyBytes() {

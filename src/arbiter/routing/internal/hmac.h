@@ -29,6 +29,11 @@ class HmacSha256Key {
   Sha256Digest Mac(std::string_view label, std::string_view data) const;
   // The same as 64 lowercase hex characters appended to `out`.
   void AppendHexMac(std::string_view label, std::string_view data, std::string& out) const;
+  // Mac over the concatenation of `parts` (hashed in place, without joining them).
+  Sha256Digest Mac(std::string_view label, const std::string_view* parts, size_t count) const;
+  // AppendHexMac over the concatenation of `parts`.
+  void AppendHexMac(std::string_view label, const std::string_view* parts, size_t count,
+                    std::string& out) const;
 
  private:
   // Storage for two SHA256_CTX (checked against sizeof(SHA256_CTX) in hmac.cpp), so that
@@ -37,6 +42,10 @@ class HmacSha256Key {
   alignas(8) std::array<std::uint8_t, kStateBytes> inner_;
   alignas(8) std::array<std::uint8_t, kStateBytes> outer_;
 };
+
+// Lowercase hex of a digest appended to `out`, or written at out[0..63].
+void AppendHex(const Sha256Digest& digest, std::string& out);
+void WriteHex(const Sha256Digest& digest, char* out);
 
 // 32 fresh random bytes for a new case key. Draws from OpenSSL's RAND_bytes in blocks of
 // kKeysPerDraw keys per thread (one RAND call per block instead of per case); used bytes are
