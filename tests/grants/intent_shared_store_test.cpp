@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "arbiter/grants/grants.h"
@@ -118,6 +120,47 @@ TEST_F(IntentSharedStoreTest, ATokenUsedThroughOneConnectionIsReplayedThroughAno
   auto again = s_.intents->Introspect(m->token, expect_);
   ASSERT_FALSE(again);
   EXPECT_EQ(Reason(again.error()), "replayed");
+}
+
+// Concurrent uses are committed in groups (SqliteGrantStore): eight threads each try every token;
+// each token is active exactly once, and the uses are in the database.
+TEST_F(IntentSharedStoreTest, ConcurrentUsesShareCommitsAndEachTokenIsUsedOnce) {
+  constexpr int kTokens = 48;
+  constexpr int kThreads = 8;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < kTokens; ++i) {
+    auto m = s_.intents->Mint(*agent_, request_);
+    ASSERT_TRUE(m) << m.error().ToString();
+    tokens.push_back(m->token);
+  }
+  std::atomic<int> active{0};
+  std::atomic<int> replayed{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTokens; ++i) {
+        auto r = s_.intents->Introspect(tokens[(i + t * 5) % kTokens], expect_);
+        if (r) {
+          ++active;
+        } else if (TokenErrorOf(r.error()) == TokenError::kReplayed) {
+          ++replayed;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(active.load(), kTokens);
+  EXPECT_EQ(replayed.load(), (kThreads - 1) * kTokens);
+  EXPECT_EQ(other.load(), 0);
+  s_.RestartGrants();
+  for (const auto& token : tokens) {
+    auto again = s_.intents->Introspect(token, expect_);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(Reason(again.error()), "replayed");
+  }
 }
 
 // Child processes race to use one token; then one uses another token and is killed with SIGKILL

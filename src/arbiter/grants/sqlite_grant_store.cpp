@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "arbiter/identity/token_error.h"
 #include "arbiter/store/module_schema.h"
@@ -301,13 +304,31 @@ class SqliteGrantStore final : public GrantStore {
     return r;
   }
 
+  // Group commit: a caller that finds no commit in progress leads: it takes every request queued
+  // so far and runs them in one transaction (a lone request as one autocommit statement); the
+  // others wait for its commit. Each caller returns only after the commit holding its use, so a
+  // use is exactly as durable as before; under concurrency N uses share one commit (the fsync-free
+  // WAL commit costs ~15-20 us here; see BM_Peer_SqliteCommitBatched).
   Result<bool> ConsumeIntent(std::string_view jti, const Sha256Digest& token_sha256,
                              std::int64_t now) override {
-    std::lock_guard lock(mu_);
-    auto& up = *consume_intent_;
-    up.Bind(1, jti).Bind(2, now).Bind(3, ByteView(token_sha256));
-    ARBITER_RETURN_IF_ERROR(up.Run());
-    return db_->Changes() == 1;
+    PendingUse me{jti, &token_sha256, now};
+    std::unique_lock queue_lock(queue_mu_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (committing_) {
+        queue_cv_.wait(queue_lock);
+        continue;
+      }
+      committing_ = true;
+      std::vector<PendingUse*> batch = std::exchange(queue_, {});
+      queue_lock.unlock();
+      RunUses(batch);
+      queue_lock.lock();
+      for (PendingUse* u : batch) u->done = true;
+      committing_ = false;
+      queue_cv_.notify_all();
+    }
+    return std::move(me.result);
   }
 
   Result<int> DeleteIntentsExpiredBefore(std::int64_t before) override {
@@ -319,6 +340,46 @@ class SqliteGrantStore final : public GrantStore {
   }
 
  private:
+  struct PendingUse {
+    std::string_view jti;
+    const Sha256Digest* token_sha256;
+    std::int64_t now;
+    Result<bool> result = false;
+    bool done = false;  // under queue_mu_
+  };
+
+  Result<bool> Consume(const PendingUse& u) {
+    auto& up = *consume_intent_;
+    up.Bind(1, u.jti).Bind(2, u.now).Bind(3, ByteView(*u.token_sha256));
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes() == 1;
+  }
+
+  // Runs the uses of `batch` and commits them; on any error none is consumed and every caller
+  // gets the error.
+  void RunUses(const std::vector<PendingUse*>& batch) {
+    std::lock_guard lock(mu_);
+    if (batch.size() == 1) {
+      batch[0]->result = Consume(*batch[0]);
+      return;
+    }
+    Status s = db_->InTransaction([&]() -> Status {
+      for (PendingUse* u : batch) {
+        u->result = Consume(*u);
+        if (!u->result) return u->result.error();
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) {
+      for (PendingUse* u : batch) u->result = s;
+    }
+  }
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingUse*> queue_;  // under queue_mu_
+  bool committing_ = false;         // under queue_mu_: a leader is running a batch
+
   std::mutex mu_;
   std::unique_ptr<store::SqliteDb> db_;
   // Prepared once; used under mu_. Declared after db_ so that they are finalised before it closes.
