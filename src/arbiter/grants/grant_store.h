@@ -95,9 +95,11 @@ class GrantStore {
   // of introspection is one durable write and no separate read.
   virtual Result<bool> ConsumeIntent(std::string_view jti, const Sha256Digest& token_sha256,
                                      std::int64_t now) = 0;
-  // Deletes records of intents that expired before `before` (their tokens can no longer verify,
-  // so forgetting their jti cannot enable a replay).
-  virtual Result<int> DeleteIntentsExpiredBefore(std::int64_t before) = 0;
+  // Deletes the records of intents whose jti sorts before `jti_bound` and that expired before
+  // `before` (their tokens can no longer verify, so forgetting them cannot enable a replay). Jtis
+  // start with the minting time (IntentTokenService), so this is a range delete on the key and
+  // needs no index on the expiry.
+  virtual Result<int> DeleteIntentsBefore(std::string_view jti_bound, std::int64_t before) = 0;
 };
 
 }  // namespace arbiter::grants

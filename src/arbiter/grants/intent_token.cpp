@@ -325,7 +325,13 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
 }
 
 Result<int> IntentTokenService::Prune() {
-  return store_.DeleteIntentsExpiredBefore(clock_.NowSeconds() - 60);
+  // Every token minted before `before - kMaxIntentTtlSeconds` has expired before `before`; the
+  // bound is the time prefix of the jtis minted then (NewJti).
+  const std::int64_t before = clock_.NowSeconds() - 60;
+  const auto t = static_cast<std::uint64_t>((before - kMaxIntentTtlSeconds) * 1'000'000);
+  std::array<std::uint8_t, 8> prefix;
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<std::uint8_t>(t >> (56 - 8 * i));
+  return store_.DeleteIntentsBefore(HexEncode(prefix), before);
 }
 
 }  // namespace arbiter::grants

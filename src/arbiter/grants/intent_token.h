@@ -131,7 +131,8 @@ class IntentTokenService {
   // grant_inactive, agent_mismatch, replayed.
   Result<IntentClaims> Introspect(std::string_view token, const IntentExpectations& expect);
 
-  // Forgets intents that expired more than a minute ago.
+  // Forgets the records of intents minted more than 180 s ago (every one of them expired more
+  // than a minute ago). Call it periodically; once a minute is plenty.
   Result<int> Prune();
 
  private:
