@@ -33,12 +33,15 @@ Result<boost::json::object> DecodeJsonPart(std::string_view b64, std::string_vie
   parser.reset(storage);
   boost::system::error_code ec;
   const size_t consumed = parser.write_some(text.data(), text.size(), ec);
-  if (!ec && consumed == text.size()) {
-    boost::json::value doc = parser.release();
-    if (!doc.is_object()) {
+  const bool parsed = !ec && consumed == text.size();
+  boost::json::value fast = parsed ? parser.release() : boost::json::value();
+  // Let go of `storage` (it may be the caller's stack arena) before returning.
+  parser.reset();
+  if (parsed) {
+    if (!fast.is_object()) {
       return TokenFailure(TokenError::kMalformed, std::string(what) + " is not a json object");
     }
-    return std::move(doc.as_object());
+    return std::move(fast.as_object());
   }
   JsonLimits limits;
   limits.max_bytes = kMaxTokenBytes;
