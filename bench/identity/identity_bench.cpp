@@ -50,10 +50,25 @@ void MustOk(const Status& s) {
 }
 
 // Grant-store backing: 0 in-memory SQLite, 1 file (WAL, synchronous=NORMAL), 2 file (WAL, FULL).
+// The files live in one folder per process, removed when the process exits (the handler is
+// registered after `dir` is constructed, so it runs before `dir` is destroyed).
+const std::filesystem::path& BenchDir() {
+  static const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                           ("arbiter-identity-bench-" + std::to_string(::getpid()));
+  static const bool cleanup = [] {
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(BenchDir(), ec);
+    });
+    return true;
+  }();
+  (void)cleanup;
+  return dir;
+}
+
 std::unique_ptr<store::SqliteDb> OpenGrantDb(int kind) {
   if (kind == 0) return Must(store::SqliteDb::OpenInMemory());
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("arbiter-identity-bench-" + std::to_string(::getpid()));
+  const auto& dir = BenchDir();
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   store::SqliteOptions o;
