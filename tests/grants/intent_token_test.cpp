@@ -320,9 +320,12 @@ TEST_F(IntentTokenTest, PruneForgetsOnlyExpiredIntents) {
   const MintedIntent m = Mint();
   EXPECT_EQ(*s_.intents->Prune(), 0);
   s_.clock.AdvanceSeconds(200);
+  const MintedIntent fresh = Mint();
   EXPECT_EQ(*s_.intents->Prune(), 1);
-  // A pruned token is expired anyway; it stays refused.
+  // A pruned token is expired anyway; it stays refused. A fresh one keeps its record.
   EXPECT_NE(Introspect(m.token), "active");
+  EXPECT_EQ(Introspect(fresh.token), "active");
+  EXPECT_EQ(Introspect(fresh.token), "replayed");
 }
 
 }  // namespace

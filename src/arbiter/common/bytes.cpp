@@ -24,60 +24,78 @@ std::array<std::int8_t, 256> ReverseTable(const char* alphabet) {
   return table;
 }
 
+// Writes into a presized buffer, four characters per three bytes: appending one character at a
+// time cost ~30 instructions per byte, which showed in every JWS signed and verified.
 std::string Encode(ByteView data, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v =
-        (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
+  const size_t full = data.size() / 3;
+  const size_t rest = data.size() % 3;
+  std::string out(full * 4 + (rest == 0 ? 0 : pad ? 4 : rest + 1), '=');
+  const std::uint8_t* in = data.data();
+  char* o = out.data();
+  for (size_t i = 0; i < full; ++i, in += 3, o += 4) {
+    const std::uint32_t v = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
+    o[0] = alphabet[v >> 18];
+    o[1] = alphabet[(v >> 12) & 63];
+    o[2] = alphabet[(v >> 6) & 63];
+    o[3] = alphabet[v & 63];
   }
-  const size_t rest = data.size() - i;
-  if (rest == 1) {
-    std::uint32_t v = std::uint32_t{data[i]} << 16;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (pad) out += "==";
-  } else if (rest == 2) {
-    std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    if (pad) out += '=';
+  if (rest != 0) {
+    std::uint32_t v = std::uint32_t{in[0]} << 16;
+    if (rest == 2) v |= std::uint32_t{in[1]} << 8;
+    o[0] = alphabet[v >> 18];
+    o[1] = alphabet[(v >> 12) & 63];
+    if (rest == 2) o[2] = alphabet[(v >> 6) & 63];
   }
   return out;
 }
 
-// Decodes unpadded text; `what` names the encoding in errors.
+Status InvalidCharacter(std::string_view what, size_t offset) {
+  return Status::InvalidArgument(std::string(what) + ": invalid character at offset " +
+                                 std::to_string(offset));
+}
+
+// Decodes unpadded text; `what` names the encoding in errors. Four characters at a time into a
+// presized buffer.
 Result<Bytes> DecodeUnpadded(std::string_view text, const std::array<std::int8_t, 256>& table,
                              std::string_view what) {
-  if (text.size() % 4 == 1) {
+  const size_t rest = text.size() % 4;
+  if (rest == 1) {
     return Status::InvalidArgument(std::string(what) + ": impossible length " +
                                    std::to_string(text.size()));
   }
-  Bytes out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const std::int8_t v = table[static_cast<std::uint8_t>(text[i])];
-    if (v < 0) {
-      return Status::InvalidArgument(std::string(what) + ": invalid character at offset " +
-                                     std::to_string(i));
+  const size_t full = text.size() / 4;
+  Bytes out(full * 3 + (rest == 0 ? 0 : rest - 1));
+  auto value = [&](size_t i) { return table[static_cast<std::uint8_t>(text[i])]; };
+  std::uint8_t* o = out.data();
+  for (size_t g = 0; g < full; ++g, o += 3) {
+    const size_t i = 4 * g;
+    const std::int32_t a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
+    if ((a | b | c | d) < 0) {
+      size_t bad = i;
+      while (value(bad) >= 0) ++bad;
+      return InvalidCharacter(what, bad);
     }
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xff));
-    }
+    const std::uint32_t v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    o[0] = static_cast<std::uint8_t>(v >> 16);
+    o[1] = static_cast<std::uint8_t>(v >> 8);
+    o[2] = static_cast<std::uint8_t>(v);
   }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return Status::InvalidArgument(std::string(what) + ": non-zero trailing bits");
+  if (rest != 0) {
+    const size_t i = 4 * full;
+    for (size_t k = i; k < text.size(); ++k) {
+      if (value(k) < 0) return InvalidCharacter(what, k);
+    }
+    const std::uint32_t a = static_cast<std::uint32_t>(value(i));
+    const std::uint32_t b = static_cast<std::uint32_t>(value(i + 1));
+    const std::uint32_t c = rest == 3 ? static_cast<std::uint32_t>(value(i + 2)) : 0;
+    const std::uint32_t v = a << 18 | b << 12 | c << 6;
+    o[0] = static_cast<std::uint8_t>(v >> 16);
+    if (rest == 3) o[1] = static_cast<std::uint8_t>(v >> 8);
+    // The bits below the last whole byte must be zero (one encoding per byte string).
+    const std::uint32_t trailing = rest == 2 ? (b & 15) : (c & 3);
+    if (trailing != 0) {
+      return Status::InvalidArgument(std::string(what) + ": non-zero trailing bits");
+    }
   }
   return out;
 }

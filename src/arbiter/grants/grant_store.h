@@ -3,8 +3,8 @@
 //
 // Contracts: every method is thread-safe; times are Unix seconds, 0 = not set; state changes only
 // ever leave `active` (a revoked or expired grant is never revived: the implementations update
-// with `WHERE state = 'active'`); ClaimGrant and ConsumeIntent are atomic check-and-set operations,
-// also across processes sharing a database.
+// with `WHERE state = 'active'`); ClaimGrant, InsertIntent and ConsumeIntent are atomic
+// check-and-set operations, also across processes sharing a database.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arbiter/common/crypto.h"
 #include "arbiter/common/status.h"
 
 namespace arbiter::grants {
@@ -39,6 +40,8 @@ struct CaseGrant {
   }
 };
 
+// The record of one minted intent token. Its jti starts with the time of minting (see Mint), so
+// that records of recent tokens, the ones still in use, sit together in the store's b-tree.
 struct IntentRecord {
   std::string jti;
   std::string grant_id;
@@ -46,8 +49,8 @@ struct IntentRecord {
   std::string agent;
   std::string audience;
   std::string action;
-  std::string params_sha256;  // base64url
-  std::string token_sha256;   // hex SHA-256 of the compact token Arbiter signed
+  std::string params_sha256;    // base64url
+  Sha256Digest token_sha256{};  // of the exact compact token Arbiter signed
   std::int64_t issued_at = 0;
   std::int64_t expires_at = 0;
   std::int64_t used_at = 0;
@@ -78,18 +81,25 @@ class GrantStore {
   // Records as expired every active grant with expires_at <= now; returns how many.
   virtual Result<int> ExpireDueGrants(std::int64_t now) = 0;
 
-  virtual Status InsertIntent(const IntentRecord& r) = 0;
+  // Records a minted intent if, atomically, its grant is active and unexpired at `now`, held by
+  // the intent's agent, for the intent's case, and does not expire before the intent does. False
+  // (nothing recorded) otherwise: the caller re-reads the grant to say why. Checking the grant in
+  // the same statement makes the database, not a caller's cache, the authority on whether a token
+  // may be issued, also across processes.
+  virtual Result<bool> InsertIntent(const IntentRecord& r, std::int64_t now) = 0;
   virtual Result<IntentRecord> GetIntent(std::string_view jti) = 0;  // kNotFound
   // Marks the intent used at `now` if, atomically: its recorded token_sha256 is `token_sha256`
   // (the presented token is the one Arbiter signed), it was unused, and its grant is active,
   // unexpired at `now`, held by the intent's agent and for the intent's case. False otherwise
   // (the caller reads the intent and the grant to say why). One statement, so that the hot path
-  // of introspection is one durable write and no read.
-  virtual Result<bool> ConsumeIntent(std::string_view jti, std::string_view token_sha256,
+  // of introspection is one durable write and no separate read.
+  virtual Result<bool> ConsumeIntent(std::string_view jti, const Sha256Digest& token_sha256,
                                      std::int64_t now) = 0;
-  // Deletes records of intents that expired before `before` (their tokens can no longer verify,
-  // so forgetting their jti cannot enable a replay).
-  virtual Result<int> DeleteIntentsExpiredBefore(std::int64_t before) = 0;
+  // Deletes the records of intents whose jti sorts before `jti_bound` and that expired before
+  // `before` (their tokens can no longer verify, so forgetting them cannot enable a replay). Jtis
+  // start with the minting time (IntentTokenService), so this is a range delete on the key and
+  // needs no index on the expiry.
+  virtual Result<int> DeleteIntentsBefore(std::string_view jti_bound, std::int64_t before) = 0;
 };
 
 }  // namespace arbiter::grants

@@ -82,6 +82,7 @@ Result<CaseGrant> GrantService::Claim(std::string_view grant_id,
   }
   const std::int64_t cap = now + agent.max_grant_ttl_seconds;
   ARBITER_TRY(bool claimed, store_.ClaimGrant(grant_id, who, now, cap, cap));
+  Changed();
   ARBITER_TRY(CaseGrant after, store_.GetGrant(grant_id));
   if (claimed) return after;
   if (after.StateAt(now) != GrantState::kActive) return InactiveError(after, now);
@@ -105,6 +106,7 @@ Result<CaseGrant> GrantService::Extend(std::string_view grant_id,
                         "grant " + Quoted(g.id) + " is not held by " + Quoted(agent.id.ToString()));
   }
   ARBITER_TRY(bool extended, store_.ExtendGrant(grant_id, now, now + ttl_seconds));
+  Changed();
   ARBITER_TRY(CaseGrant after, store_.GetGrant(grant_id));
   if (!extended) return InactiveError(after, now);
   return after;
@@ -118,10 +120,12 @@ Status GrantService::Revoke(std::string_view grant_id, std::string_view reason) 
     ARBITER_TRY(bool ended,
                 store_.EndGrant(grant_id, GrantState::kExpired, g.expires_at, "ttl elapsed"));
     (void)ended;
+    Changed();
     return Status::Ok();
   }
   ARBITER_TRY(bool ended, store_.EndGrant(grant_id, GrantState::kRevoked, now, reason));
   (void)ended;  // already ended: revoking again changes nothing
+  Changed();
   return Status::Ok();
 }
 
@@ -129,9 +133,13 @@ Result<int> GrantService::RevokeForCase(std::string_view case_id, std::string_vi
   ARBITER_RETURN_IF_ERROR(ValidateCaseId(case_id));
   const std::int64_t now = clock_.NowSeconds();
   ARBITER_RETURN_IF_ERROR(store_.ExpireDueGrants(now).status());
-  return store_.RevokeGrantsForCase(case_id, now, reason);
+  auto revoked = store_.RevokeGrantsForCase(case_id, now, reason);
+  if (!revoked || *revoked > 0) Changed();
+  return revoked;
 }
 
+// Records only what time already decided: no generation change (a cached grant carries its
+// expiry and is not used past it).
 Result<int> GrantService::ExpireDue() { return store_.ExpireDueGrants(clock_.NowSeconds()); }
 
 Result<CaseGrant> GrantService::Get(std::string_view grant_id) const {

@@ -14,6 +14,7 @@
 //   ARBITER_RETURN_IF_ERROR(grants->RevokeForCase("c-1", "case closed"));
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -63,14 +64,21 @@ class GrantService {
   Result<CaseGrant> ActiveGrantFor(std::string_view case_id,
                                    const identity::AgentIdentity& agent) const;
 
+  // Changes with every state change this service makes (claim, extend, revoke, expire), after
+  // the store has it: a cache of grant lookups filled at generation n is stale once this is no
+  // longer n. Changes made by other processes do not move it; caches must not be the authority.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
  private:
   GrantService(GrantStore& store, const Clock& clock, RandomSource& random)
       : store_(store), clock_(clock), random_(random) {}
   CaseGrant Normalise(CaseGrant g) const;
+  void Changed() { generation_.fetch_add(1, std::memory_order_acq_rel); }
 
   GrantStore& store_;
   const Clock& clock_;
   RandomSource& random_;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace arbiter::grants

@@ -1,6 +1,9 @@
 #include "arbiter/grants/intent_token.h"
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <algorithm>
+#include <array>
 
 #include "arbiter/common/json.h"
 #include "arbiter/identity/token_error.h"
@@ -48,6 +51,16 @@ identity::JwtExpectations Expectations(std::string_view issuer, std::string_view
   e.max_lifetime_seconds = kMaxIntentTtlSeconds;
   e.require_jti = true;
   return e;
+}
+
+// 16 bytes as 32 hex digits: the minting time in microseconds (big-endian, so that hex order is
+// time order and the records of recent tokens are neighbours in the store), then 8 random bytes.
+std::string NewJti(std::int64_t now_micros, RandomSource& random) {
+  std::array<std::uint8_t, 16> bytes;
+  const auto t = static_cast<std::uint64_t>(now_micros);
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(t >> (56 - 8 * i));
+  random.Fill(std::span<std::uint8_t>(bytes).subspan(8));
+  return HexEncode(bytes);
 }
 
 Status CheckBinding(const IntentClaims& c, const IntentExpectations& expect) {
@@ -125,6 +138,29 @@ Result<std::unique_ptr<IntentTokenService>> IntentTokenService::Create(
       new IntentTokenService(store, grants, keys, clock, random, std::move(options)));
 }
 
+bool IntentTokenService::CachedGrant(const std::string& key, std::int64_t now, GrantRef& out) {
+  std::lock_guard lock(cache_mu_);
+  auto it = grant_cache_.find(key);
+  if (it == grant_cache_.end()) return false;
+  if (it->second.generation != grants_.generation() || now >= it->second.expires_at) {
+    grant_cache_.erase(it);
+    return false;
+  }
+  out = it->second;
+  return true;
+}
+
+void IntentTokenService::RememberGrant(const std::string& key, const GrantRef& grant) {
+  std::lock_guard lock(cache_mu_);
+  if (grant_cache_.size() >= kMaxCachedGrants) grant_cache_.clear();
+  grant_cache_.insert_or_assign(key, grant);
+}
+
+void IntentTokenService::ForgetGrant(const std::string& key) {
+  std::lock_guard lock(cache_mu_);
+  grant_cache_.erase(key);
+}
+
 Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& agent,
                                               const IntentRequest& request) {
   if (request.ttl_seconds < 1 || request.ttl_seconds > kMaxIntentTtlSeconds) {
@@ -143,52 +179,96 @@ Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& age
                                                            " is not a registered intent of " +
                                                            "workload " + Quoted(agent.workload));
   }
-  ARBITER_TRY(CaseGrant grant, grants_.ActiveGrantFor(request.case_id, agent));
   const std::int64_t now = clock_.NowSeconds();
-  MintedIntent out;
-  out.jti = Base64UrlEncode(random_.Generate(16));
-  out.params_sha256 = ParamsSha256(request.params);
-  out.expires_at = std::min(now + request.ttl_seconds, grant.expires_at);
-
-  boost::json::object claims;
-  claims["iss"] = options_.issuer;
-  claims["sub"] = agent.id.ToString();
-  claims["aud"] = request.audience;
-  claims["iat"] = now;
-  claims["nbf"] = now;
-  claims["exp"] = out.expires_at;
-  claims["jti"] = out.jti;
-  claims["case_id"] = request.case_id;
-  claims["grant_id"] = grant.id;
-  claims["action"] = request.action;
-  claims["params_sha256"] = out.params_sha256;
-  ARBITER_TRY(out.token, keys_.Sign(kIntentTokenType, claims));
-
   IntentRecord rec;
-  rec.jti = out.jti;
-  rec.grant_id = grant.id;
   rec.case_id = request.case_id;
   rec.agent = agent.id.ToString();
   rec.audience = request.audience;
   rec.action = request.action;
-  rec.params_sha256 = out.params_sha256;
-  rec.token_sha256 = HexEncode(Sha256(out.token));
+  rec.params_sha256 = ParamsSha256(request.params);
   rec.issued_at = now;
-  rec.expires_at = out.expires_at;
-  ARBITER_RETURN_IF_ERROR(store_.InsertIntent(rec));
-  return out;
+  std::string cache_key = rec.case_id;
+  cache_key += '\n';
+  cache_key += rec.agent;
+
+  // At most two rounds: the second only when the store refused a grant the cache still held.
+  for (int round = 0;; ++round) {
+    GrantRef grant;
+    if (round > 0 || !CachedGrant(cache_key, now, grant)) {
+      grant.generation = grants_.generation();  // before the read: a change after it shows
+      ARBITER_TRY(CaseGrant g, grants_.ActiveGrantFor(request.case_id, agent));
+      grant.id = std::move(g.id);
+      grant.expires_at = g.expires_at;
+      RememberGrant(cache_key, grant);
+    }
+    rec.jti = NewJti(clock_.NowMicros(), random_);
+    rec.grant_id = grant.id;
+    rec.expires_at = std::min(now + request.ttl_seconds, grant.expires_at);
+
+    // The claims, serialised directly (as boost::json would, in this order).
+    std::string claims;
+    claims.reserve(384 + rec.agent.size() + rec.audience.size() + rec.case_id.size() +
+                   rec.action.size() + options_.issuer.size());
+    const std::string iat = std::to_string(now);
+    claims += R"({"iss":)";
+    AppendJsonString(options_.issuer, claims);
+    claims += R"(,"sub":)";
+    AppendJsonString(rec.agent, claims);
+    claims += R"(,"aud":)";
+    AppendJsonString(rec.audience, claims);
+    claims += R"(,"iat":)";
+    claims += iat;
+    claims += R"(,"nbf":)";
+    claims += iat;
+    claims += R"(,"exp":)";
+    claims += std::to_string(rec.expires_at);
+    claims += R"(,"jti":)";
+    AppendJsonString(rec.jti, claims);
+    claims += R"(,"case_id":)";
+    AppendJsonString(rec.case_id, claims);
+    claims += R"(,"grant_id":)";
+    AppendJsonString(rec.grant_id, claims);
+    claims += R"(,"action":)";
+    AppendJsonString(rec.action, claims);
+    claims += R"(,"params_sha256":)";
+    AppendJsonString(rec.params_sha256, claims);
+    claims += '}';
+    ARBITER_TRY(std::string token, keys_.SignJson(kIntentTokenType, claims));
+    rec.token_sha256 = Sha256(token);
+
+    ARBITER_TRY(bool recorded, store_.InsertIntent(rec, now));
+    if (recorded) {
+      MintedIntent out;
+      out.token = std::move(token);
+      out.jti = std::move(rec.jti);
+      out.params_sha256 = std::move(rec.params_sha256);
+      out.expires_at = rec.expires_at;
+      return out;
+    }
+    // The grant no longer holds (revoked, shortened or expired, perhaps by another process): the
+    // signed token is dropped unrecorded, and the grant read again to say why.
+    ForgetGrant(cache_key);
+    if (round > 0) {
+      return TokenFailure(TokenError::kGrantInactive,
+                          "the grant for case " + Quoted(rec.case_id) +
+                              " changed while a token was minted for it; try again");
+    }
+  }
 }
 
 Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
                                                     const IntentExpectations& expect) {
   const std::int64_t now = clock_.NowSeconds();
-  ARBITER_TRY(identity::DecodedJws jws, identity::DecodeCompactJws(token));
+  // The decoded header and payload are only looked at here: they live in a stack arena.
+  alignas(std::max_align_t) std::array<unsigned char, 4096> arena_buffer;
+  boost::json::monotonic_resource arena(arena_buffer.data(), arena_buffer.size());
+  ARBITER_TRY(identity::DecodedJws jws, identity::DecodeCompactJws(token, &arena));
   ARBITER_RETURN_IF_ERROR(identity::CheckJoseHeader(jws.header, kIntentTokenType));
   const auto& kid = jws.header.at("kid").get_string();
   const std::string_view kid_view(kid.data(), kid.size());
   ARBITER_TRY(EcdsaP256PublicKey key, keys_.ResolveKey(kid_view));
   ARBITER_TRY(std::string_view jti, ClaimString(jws.payload, "jti"));
-  const std::string digest = HexEncode(Sha256(token));
+  const Sha256Digest digest = Sha256(token);
 
   // Claims and binding are checked on the still unauthenticated payload, but a failure is only
   // reported once the token is known to be authentic (below): a forged or tampered token learns
@@ -210,8 +290,7 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
   // Refused: find out why, authenticity first.
   auto record = store_.GetIntent(jti);
   if (!record && record.error().code() != StatusCode::kNotFound) return record.error();
-  const bool recorded =
-      record.has_value() && ConstantTimeEqual(AsBytes(record->token_sha256), AsBytes(digest));
+  const bool recorded = record.has_value() && ConstantTimeEqual(record->token_sha256, digest);
   if (!recorded) {
     // A real signature check tells a forged signature from a token Arbiter never issued.
     if (jws.signature.size() != kEs256SignatureSize ||
@@ -246,7 +325,13 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
 }
 
 Result<int> IntentTokenService::Prune() {
-  return store_.DeleteIntentsExpiredBefore(clock_.NowSeconds() - 60);
+  // Every token minted before `before - kMaxIntentTtlSeconds` has expired before `before`; the
+  // bound is the time prefix of the jtis minted then (NewJti).
+  const std::int64_t before = clock_.NowSeconds() - 60;
+  const auto t = static_cast<std::uint64_t>((before - kMaxIntentTtlSeconds) * 1'000'000);
+  std::array<std::uint8_t, 8> prefix;
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<std::uint8_t>(t >> (56 - 8 * i));
+  return store_.DeleteIntentsBefore(HexEncode(prefix), before);
 }
 
 }  // namespace arbiter::grants

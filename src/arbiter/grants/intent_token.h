@@ -34,8 +34,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "arbiter/common/clock.h"
 #include "arbiter/common/crypto.h"
@@ -116,7 +118,10 @@ class IntentTokenService {
 
   // Mints a token for an action Cedar has permitted. Checks (defence in depth, the decision is
   // Cedar's): the action is a registered intent of the agent's workload, and the agent holds the
-  // case's active grant.
+  // case's active grant. The grant lookup is cached per (case, agent) until the grant's expiry or
+  // the next state change made through `grants`; the authority is the store, which records the
+  // token only if the grant still holds (GrantStore::InsertIntent), so a grant revoked by another
+  // process is refused too (after one wasted signature).
   Result<MintedIntent> Mint(const identity::AgentIdentity& agent, const IntentRequest& request);
 
   // Active (returns the claims) only when signature, expiry, grant state and single use all hold
@@ -126,10 +131,22 @@ class IntentTokenService {
   // grant_inactive, agent_mismatch, replayed.
   Result<IntentClaims> Introspect(std::string_view token, const IntentExpectations& expect);
 
-  // Forgets intents that expired more than a minute ago.
+  // Forgets the records of intents minted more than 180 s ago (every one of them expired more
+  // than a minute ago). Call it periodically; once a minute is plenty.
   Result<int> Prune();
 
  private:
+  struct GrantRef {
+    std::string id;
+    std::int64_t expires_at = 0;
+    std::uint64_t generation = 0;  // GrantService::generation() before it was read
+  };
+  static constexpr size_t kMaxCachedGrants = 4096;
+
+  bool CachedGrant(const std::string& key, std::int64_t now, GrantRef& out);
+  void RememberGrant(const std::string& key, const GrantRef& grant);
+  void ForgetGrant(const std::string& key);
+
   IntentTokenService(GrantStore& store, const GrantService& grants, const identity::KeyRing& keys,
                      const Clock& clock, RandomSource& random, IntentTokenOptions options)
       : store_(store),
@@ -145,6 +162,8 @@ class IntentTokenService {
   const Clock& clock_;
   RandomSource& random_;
   IntentTokenOptions options_;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, GrantRef> grant_cache_;  // "<case id>\n<agent>"; cache_mu_
 };
 
 }  // namespace arbiter::grants

@@ -1,8 +1,12 @@
 #include "arbiter/grants/sqlite_grant_store.h"
 
+#include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "arbiter/identity/token_error.h"
 #include "arbiter/store/module_schema.h"
@@ -12,7 +16,8 @@ namespace {
 
 using identity::Quoted;
 
-constexpr std::array<std::string_view, 1> kMigrations = {R"sql(
+constexpr std::array<std::string_view, 2> kMigrations = {
+    R"sql(
 CREATE TABLE grants_case_grants (
   id TEXT PRIMARY KEY,
   case_id TEXT NOT NULL,
@@ -43,6 +48,30 @@ CREATE TABLE grants_intents (
   used_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX grants_intents_by_expiry ON grants_intents(expires_at);
+)sql",
+    // Intents keyed by jti, without the expiry index: a mint writes two b-trees (the table and
+    // its jti index) instead of three. Since jtis start with the minting time, new rows are
+    // appended at the right edge of both, the rows still in use share a few hot pages, and
+    // pruning is a range delete on the jti. (WITHOUT ROWID, one b-tree, was measured 15-20 %
+    // slower per introspection: an update that grows a row in its packed pages costs more
+    // there.) The token's SHA-256 is a 32-byte blob. The grant is checked by the insert itself,
+    // so no foreign key. Records of the old layout are dropped: they are of tokens that live at
+    // most 120 s, and a token without its record is refused (unknown_token), never accepted.
+    R"sql(
+DROP TABLE grants_intents;
+CREATE TABLE grants_intents (
+  jti TEXT PRIMARY KEY,
+  grant_id TEXT NOT NULL,
+  case_id TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  audience TEXT NOT NULL,
+  action TEXT NOT NULL,
+  params_sha256 TEXT NOT NULL,
+  token_sha256 BLOB NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER NOT NULL
+);
 )sql"};
 
 Result<GrantState> ParseState(std::string_view s) {
@@ -92,15 +121,19 @@ class SqliteGrantStore final : public GrantStore {
                              "FROM grants_intents WHERE jti = ?1"));
     get_intent_.emplace(std::move(get_intent));
     ARBITER_TRY(auto consume,
-                db_->Prepare("UPDATE grants_intents SET used_at = ?2 WHERE jti = ?1 AND "
-                             "token_sha256 = ?3 AND used_at = 0 AND EXISTS (SELECT 1 FROM "
-                             "grants_case_grants g WHERE "
-                             "g.id = grants_intents.grant_id AND g.state = 'active' AND "
-                             "g.expires_at > ?2 AND g.agent = grants_intents.agent AND "
-                             "g.case_id = grants_intents.case_id)"));
+                db_->Prepare("UPDATE grants_intents AS i SET used_at = ?2 "
+                             "WHERE i.jti = ?1 AND i.token_sha256 = ?3 AND i.used_at = 0 AND "
+                             "EXISTS (SELECT 1 FROM grants_case_grants g WHERE g.id = i.grant_id "
+                             "AND g.state = 'active' AND g.expires_at > ?2 AND g.agent = i.agent "
+                             "AND g.case_id = i.case_id)"));
     consume_intent_.emplace(std::move(consume));
-    ARBITER_TRY(auto insert, db_->Prepare("INSERT INTO grants_intents VALUES "
-                                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    ARBITER_TRY(auto insert,
+                db_->Prepare("INSERT INTO grants_intents (jti, grant_id, case_id, agent, "
+                             "audience, action, params_sha256, token_sha256, issued_at, "
+                             "expires_at, used_at) SELECT ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                             "?11, 0 FROM grants_case_grants g WHERE g.id = ?3 AND "
+                             "g.state = 'active' AND g.expires_at > ?2 AND g.expires_at >= ?11 AND "
+                             "g.agent = ?5 AND g.case_id = ?4"));
     insert_intent_.emplace(std::move(insert));
     return Status::Ok();
   }
@@ -222,21 +255,22 @@ class SqliteGrantStore final : public GrantStore {
     return db_->Changes();
   }
 
-  Status InsertIntent(const IntentRecord& r) override {
+  Result<bool> InsertIntent(const IntentRecord& r, std::int64_t now) override {
     std::lock_guard lock(mu_);
     auto& ins = *insert_intent_;
     ins.Bind(1, r.jti)
-        .Bind(2, r.grant_id)
-        .Bind(3, r.case_id)
-        .Bind(4, r.agent)
-        .Bind(5, r.audience)
-        .Bind(6, r.action)
-        .Bind(7, r.params_sha256)
-        .Bind(8, r.token_sha256)
-        .Bind(9, r.issued_at)
-        .Bind(10, r.expires_at)
-        .Bind(11, r.used_at);
-    return ins.Run();
+        .Bind(2, now)
+        .Bind(3, r.grant_id)
+        .Bind(4, r.case_id)
+        .Bind(5, r.agent)
+        .Bind(6, r.audience)
+        .Bind(7, r.action)
+        .Bind(8, r.params_sha256)
+        .Bind(9, ByteView(r.token_sha256))
+        .Bind(10, r.issued_at)
+        .Bind(11, r.expires_at);
+    ARBITER_RETURN_IF_ERROR(ins.Run());
+    return db_->Changes() == 1;
   }
 
   Result<IntentRecord> GetIntent(std::string_view jti) override {
@@ -249,31 +283,104 @@ class SqliteGrantStore final : public GrantStore {
       sel.Reset();
       return Status::NotFound("intent " + Quoted(jti) + " is not known");
     }
-    IntentRecord r{sel.ColumnText(0),  sel.ColumnText(1),  sel.ColumnText(2),  sel.ColumnText(3),
-                   sel.ColumnText(4),  sel.ColumnText(5),  sel.ColumnText(6),  sel.ColumnText(7),
-                   sel.ColumnInt64(8), sel.ColumnInt64(9), sel.ColumnInt64(10)};
+    IntentRecord r;
+    r.jti = sel.ColumnText(0);
+    r.grant_id = sel.ColumnText(1);
+    r.case_id = sel.ColumnText(2);
+    r.agent = sel.ColumnText(3);
+    r.audience = sel.ColumnText(4);
+    r.action = sel.ColumnText(5);
+    r.params_sha256 = sel.ColumnText(6);
+    const ByteView digest = sel.ColumnBlobView(7);
+    if (digest.size() != r.token_sha256.size()) {
+      sel.Reset();
+      return Status::DataLoss("stored digest of intent " + Quoted(jti) + " is not 32 bytes");
+    }
+    std::copy(digest.begin(), digest.end(), r.token_sha256.begin());
+    r.issued_at = sel.ColumnInt64(8);
+    r.expires_at = sel.ColumnInt64(9);
+    r.used_at = sel.ColumnInt64(10);
     sel.Reset();
     return r;
   }
 
-  Result<bool> ConsumeIntent(std::string_view jti, std::string_view token_sha256,
+  // Group commit: a caller that finds no commit in progress leads: it takes every request queued
+  // so far and runs them in one transaction (a lone request as one autocommit statement); the
+  // others wait for its commit. Each caller returns only after the commit holding its use, so a
+  // use is exactly as durable as before; under concurrency N uses share one commit (the fsync-free
+  // WAL commit costs ~15-20 us here; see BM_Peer_SqliteCommitBatched).
+  Result<bool> ConsumeIntent(std::string_view jti, const Sha256Digest& token_sha256,
                              std::int64_t now) override {
-    std::lock_guard lock(mu_);
-    auto& up = *consume_intent_;
-    up.Bind(1, jti).Bind(2, now).Bind(3, token_sha256);
-    ARBITER_RETURN_IF_ERROR(up.Run());
-    return db_->Changes() == 1;
+    PendingUse me{jti, &token_sha256, now};
+    std::unique_lock queue_lock(queue_mu_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (committing_) {
+        queue_cv_.wait(queue_lock);
+        continue;
+      }
+      committing_ = true;
+      std::vector<PendingUse*> batch = std::exchange(queue_, {});
+      queue_lock.unlock();
+      RunUses(batch);
+      queue_lock.lock();
+      for (PendingUse* u : batch) u->done = true;
+      committing_ = false;
+      queue_cv_.notify_all();
+    }
+    return std::move(me.result);
   }
 
-  Result<int> DeleteIntentsExpiredBefore(std::int64_t before) override {
+  Result<int> DeleteIntentsBefore(std::string_view jti_bound, std::int64_t before) override {
     std::lock_guard lock(mu_);
-    ARBITER_TRY(auto del, db_->Prepare("DELETE FROM grants_intents WHERE expires_at < ?1"));
-    del.Bind(1, before);
+    ARBITER_TRY(auto del,
+                db_->Prepare("DELETE FROM grants_intents WHERE jti < ?1 AND expires_at < ?2"));
+    del.Bind(1, jti_bound).Bind(2, before);
     ARBITER_RETURN_IF_ERROR(del.Run());
     return db_->Changes();
   }
 
  private:
+  struct PendingUse {
+    std::string_view jti;
+    const Sha256Digest* token_sha256;
+    std::int64_t now;
+    Result<bool> result = false;
+    bool done = false;  // under queue_mu_
+  };
+
+  Result<bool> Consume(const PendingUse& u) {
+    auto& up = *consume_intent_;
+    up.Bind(1, u.jti).Bind(2, u.now).Bind(3, ByteView(*u.token_sha256));
+    ARBITER_RETURN_IF_ERROR(up.Run());
+    return db_->Changes() == 1;
+  }
+
+  // Runs the uses of `batch` and commits them; on any error none is consumed and every caller
+  // gets the error.
+  void RunUses(const std::vector<PendingUse*>& batch) {
+    std::lock_guard lock(mu_);
+    if (batch.size() == 1) {
+      batch[0]->result = Consume(*batch[0]);
+      return;
+    }
+    Status s = db_->InTransaction([&]() -> Status {
+      for (PendingUse* u : batch) {
+        u->result = Consume(*u);
+        if (!u->result) return u->result.error();
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) {
+      for (PendingUse* u : batch) u->result = s;
+    }
+  }
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingUse*> queue_;  // under queue_mu_
+  bool committing_ = false;         // under queue_mu_: a leader is running a batch
+
   std::mutex mu_;
   std::unique_ptr<store::SqliteDb> db_;
   // Prepared once; used under mu_. Declared after db_ so that they are finalised before it closes.

@@ -16,7 +16,8 @@ std::string Backtick(std::string_view s) { return Quoted(s); }
 
 constexpr size_t kMaxJsonDepth = 16;
 
-Result<boost::json::object> DecodeJsonPart(std::string_view b64, std::string_view what) {
+Result<boost::json::object> DecodeJsonPart(std::string_view b64, std::string_view what,
+                                           const boost::json::storage_ptr& storage) {
   auto bytes = Base64UrlDecode(b64);
   if (!bytes) return TokenFailure(TokenError::kMalformed, std::string(what) + " is not base64url");
   const std::string_view text = AsChars(*bytes);
@@ -29,15 +30,18 @@ Result<boost::json::object> DecodeJsonPart(std::string_view b64, std::string_vie
     return o;
   }();
   thread_local boost::json::parser parser({}, kOptions);
-  parser.reset();
+  parser.reset(storage);
   boost::system::error_code ec;
   const size_t consumed = parser.write_some(text.data(), text.size(), ec);
-  if (!ec && consumed == text.size()) {
-    boost::json::value doc = parser.release();
-    if (!doc.is_object()) {
+  const bool parsed = !ec && consumed == text.size();
+  boost::json::value fast = parsed ? parser.release() : boost::json::value();
+  // Let go of `storage` (it may be the caller's stack arena) before returning.
+  parser.reset();
+  if (parsed) {
+    if (!fast.is_object()) {
       return TokenFailure(TokenError::kMalformed, std::string(what) + " is not a json object");
     }
-    return std::move(doc.as_object());
+    return std::move(fast.as_object());
   }
   JsonLimits limits;
   limits.max_bytes = kMaxTokenBytes;
@@ -87,7 +91,7 @@ Result<std::int64_t> ClaimInt(const boost::json::object& claims, std::string_vie
                       "claim `" + std::string(name) + "` must be an integer numericdate");
 }
 
-Result<DecodedJws> DecodeCompactJws(std::string_view token) {
+Result<DecodedJws> DecodeCompactJws(std::string_view token, boost::json::storage_ptr storage) {
   if (token.empty()) return TokenFailure(TokenError::kMalformed, "token is empty");
   if (token.size() > kMaxTokenBytes) {
     return TokenFailure(TokenError::kMalformed,
@@ -100,8 +104,9 @@ Result<DecodedJws> DecodeCompactJws(std::string_view token) {
                         "token is not a compact jws (expected three dot-separated parts)");
   }
   DecodedJws out;
-  ARBITER_TRY(out.header, DecodeJsonPart(token.substr(0, dot1), "jws header"));
-  ARBITER_TRY(out.payload, DecodeJsonPart(token.substr(dot1 + 1, dot2 - dot1 - 1), "jws payload"));
+  ARBITER_TRY(out.header, DecodeJsonPart(token.substr(0, dot1), "jws header", storage));
+  ARBITER_TRY(out.payload,
+              DecodeJsonPart(token.substr(dot1 + 1, dot2 - dot1 - 1), "jws payload", storage));
   auto sig = Base64UrlDecode(token.substr(dot2 + 1));
   if (!sig) return TokenFailure(TokenError::kMalformed, "jws signature is not base64url");
   out.signature = std::move(*sig);
@@ -111,13 +116,24 @@ Result<DecodedJws> DecodeCompactJws(std::string_view token) {
 
 Result<std::string> SignJwt(const EcdsaP256PrivateKey& key, std::string_view kid,
                             std::string_view typ, const boost::json::object& claims) {
-  boost::json::object header;
-  header["alg"] = kEs256;
-  header["kid"] = kid;
-  if (!typ.empty()) header["typ"] = typ;
-  std::string token = Base64UrlEncode(AsBytes(ToJson(header)));
+  return SignJwtJson(key, kid, typ, ToJson(claims));
+}
+
+Result<std::string> SignJwtJson(const EcdsaP256PrivateKey& key, std::string_view kid,
+                                std::string_view typ, std::string_view claims_json) {
+  // The header as boost::json would serialise {"alg":"ES256","kid":kid,"typ":typ}.
+  std::string header = R"({"alg":")";
+  header += kEs256;
+  header += R"(","kid":)";
+  AppendJsonString(kid, header);
+  if (!typ.empty()) {
+    header += R"(,"typ":)";
+    AppendJsonString(typ, header);
+  }
+  header += '}';
+  std::string token = Base64UrlEncode(AsBytes(header));
   token += '.';
-  token += Base64UrlEncode(AsBytes(ToJson(claims)));
+  token += Base64UrlEncode(AsBytes(claims_json));
   ARBITER_TRY(Bytes sig, key.Sign(AsBytes(token)));
   token += '.';
   token += Base64UrlEncode(sig);

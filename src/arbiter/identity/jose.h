@@ -14,6 +14,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include <cstdint>
 #include <string>
@@ -44,13 +45,19 @@ struct DecodedJws {
   Bytes signature;
 };
 
-// Splits and decodes a compact JWS whose payload is a JSON object. Errors are malformed.
-Result<DecodedJws> DecodeCompactJws(std::string_view token);
+// Splits and decodes a compact JWS whose payload is a JSON object. Errors are malformed. The
+// parsed header and payload allocate from `storage` (default: the heap); a caller that only
+// looks at them briefly can pass a monotonic_resource on a stack buffer.
+Result<DecodedJws> DecodeCompactJws(std::string_view token, boost::json::storage_ptr storage = {});
 
 // Signs `claims` as a compact JWS: header {"alg":"ES256","kid":kid,"typ":typ} (typ omitted when
 // empty).
 Result<std::string> SignJwt(const EcdsaP256PrivateKey& key, std::string_view kid,
                             std::string_view typ, const boost::json::object& claims);
+// The same with the claims already serialised: `claims_json` must be one JSON object (callers
+// build it with AppendJsonString from common/json.h). For hot paths that skip building a tree.
+Result<std::string> SignJwtJson(const EcdsaP256PrivateKey& key, std::string_view kid,
+                                std::string_view typ, std::string_view claims_json);
 
 struct JwtExpectations {
   // Required `typ` header, compared as RFC 7515 §4.1.9 says (case-insensitive, optional

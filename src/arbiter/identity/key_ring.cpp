@@ -90,6 +90,15 @@ Result<std::string> KeyRing::Sign(std::string_view typ, const boost::json::objec
   return SignJwt(k.private_key, k.kid, typ, claims);
 }
 
+Result<std::string> KeyRing::SignJson(std::string_view typ, std::string_view claims_json) const {
+  auto snap = Current();
+  if (snap->keys.empty() || !snap->keys.back().active) {
+    return Status::FailedPrecondition("key ring has no active signing key");
+  }
+  const Key& k = snap->keys.back();
+  return SignJwtJson(k.private_key, k.kid, typ, claims_json);
+}
+
 JwkSet KeyRing::Jwks() const {
   auto snap = Current();
   const std::int64_t now = clock_.NowSeconds();

@@ -41,6 +41,8 @@ class KeyRing final : public JwsKeyResolver {
 
   // Signs `claims` as a compact JWS with the active key (header alg ES256, kid, typ).
   Result<std::string> Sign(std::string_view typ, const boost::json::object& claims) const;
+  // The same with the claims already serialised as one JSON object (see SignJwtJson).
+  Result<std::string> SignJson(std::string_view typ, std::string_view claims_json) const;
 
   // Makes a fresh key active; the previous one verifies for `overlap_seconds` more.
   Status Rotate();
