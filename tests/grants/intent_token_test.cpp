@@ -320,12 +320,24 @@ TEST_F(IntentTokenTest, PruneForgetsOnlyExpiredIntents) {
   const MintedIntent m = Mint();
   EXPECT_EQ(*s_.intents->Prune(), 0);
   s_.clock.AdvanceSeconds(200);
-  const MintedIntent fresh = Mint();
   EXPECT_EQ(*s_.intents->Prune(), 1);
+  const MintedIntent fresh = Mint();
   // A pruned token is expired anyway; it stays refused. A fresh one keeps its record.
   EXPECT_NE(Introspect(m.token), "active");
   EXPECT_EQ(Introspect(fresh.token), "active");
   EXPECT_EQ(Introspect(fresh.token), "replayed");
+}
+
+// Nobody has to remember to prune: minting does it, at most once a minute.
+TEST_F(IntentTokenTest, MintingPrunesOldRecords) {
+  const MintedIntent old_token = Mint();
+  EXPECT_EQ(Introspect(old_token.token), "active");
+  const MintedIntent unused = Mint();
+  s_.clock.AdvanceSeconds(200);
+  EXPECT_EQ(Introspect(unused.token), "expired");  // its record is still there
+  Mint();                                          // due: prunes the two old records
+  EXPECT_EQ(*s_.intents->Prune(), 0);
+  EXPECT_EQ(Introspect(unused.token), "unknown_token");
 }
 
 }  // namespace

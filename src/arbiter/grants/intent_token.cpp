@@ -238,6 +238,7 @@ Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& age
 
     ARBITER_TRY(bool recorded, store_.InsertIntent(rec, now));
     if (recorded) {
+      PruneWhenDue(now);
       MintedIntent out;
       out.token = std::move(token);
       out.jti = std::move(rec.jti);
@@ -322,6 +323,15 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
   }
   // Unused a moment ago and the grant holds: another introspection consumed it in between.
   return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
+}
+
+void IntentTokenService::PruneWhenDue(std::int64_t now) {
+  std::int64_t due = next_prune_at_.load(std::memory_order_relaxed);
+  if (now < due) return;
+  // One minting thread wins the slot; a failed prune is retried at the next interval (the records
+  // it would have deleted are expired and refused anyway, so only space is at stake).
+  if (!next_prune_at_.compare_exchange_strong(due, now + kPruneIntervalSeconds)) return;
+  (void)Prune();
 }
 
 Result<int> IntentTokenService::Prune() {

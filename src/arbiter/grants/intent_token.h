@@ -32,6 +32,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -132,8 +133,10 @@ class IntentTokenService {
   Result<IntentClaims> Introspect(std::string_view token, const IntentExpectations& expect);
 
   // Forgets the records of intents minted more than 180 s ago (every one of them expired more
-  // than a minute ago). Call it periodically; once a minute is plenty.
+  // than a minute ago). Mint calls it itself at most once every kPruneIntervalSeconds, so the
+  // table stays bounded by the tokens of the last few minutes; call it directly to prune now.
   Result<int> Prune();
+  static constexpr std::int64_t kPruneIntervalSeconds = 60;
 
  private:
   struct GrantRef {
@@ -162,6 +165,9 @@ class IntentTokenService {
   const Clock& clock_;
   RandomSource& random_;
   IntentTokenOptions options_;
+  void PruneWhenDue(std::int64_t now);
+
+  std::atomic<std::int64_t> next_prune_at_{0};  // Mint prunes when the clock passes it
   std::mutex cache_mu_;
   std::unordered_map<std::string, GrantRef> grant_cache_;  // "<case id>\n<agent>"; cache_mu_
 };
