@@ -68,6 +68,12 @@ TEST_F(RoutingE2eTest, TheWholeLifecycleIsDecidedAndRecorded) {
   ASSERT_EQ(Call("POST", "/v1/cases/CASE-1/claim", agent).status, 200);
   EXPECT_EQ(Call("POST", "/v1/cases/CASE-1/claim", other).status, 409);
   EXPECT_EQ(Call("POST", "/v1/cases/CASE-1/claim", bob_).status, 403);  // people do not claim
+  // Another instance of the same workload may not act on the case this instance claimed: no
+  // decision, no token (a token would carry the holder's identity).
+  auto stolen = Intent(other, "refund", R"({"amount_cents":500})", 403);
+  EXPECT_FALSE(stolen.contains("token"));
+  EXPECT_NE(std::string(stolen.at("error").at("message").as_string()).find("claimed by another"),
+            std::string::npos);
 
   // Intents: within the agent's limit → a token; above it → pending a supervisor's approval.
   auto small = Intent(agent, "refund", R"({"amount_cents":5000})");

@@ -226,6 +226,19 @@ boost::json::object MinimisedView(const sources::Case& c, const routing::CaseSna
   return o;
 }
 
+// The answer when the calling agent instance does not hold the case's active grant: 403 when the
+// grant is someone else's, revoked or expired, the store's error otherwise.
+HttpResponse NoActiveGrant(const RequestContext& ctx, std::string_view case_id,
+                           const Status& error) {
+  if (error.code() == StatusCode::kUnauthenticated ||
+      error.code() == StatusCode::kPermissionDenied) {
+    return ErrorResponse(403, "permission_denied",
+                         "`" + ctx.principal()->id + "` does not hold an active grant for case `" +
+                             std::string(case_id) + "`: " + error.message());
+  }
+  return ErrorResponse(error);
+}
+
 HttpResponse NoGrants() {
   return ErrorResponse(503, "unavailable", "case grants are not configured on this server");
 }
@@ -339,16 +352,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           return ErrorResponse(404, "not_found", "case `" + std::string(id) + "` is not known");
         }
         auto grant = s.grants->ActiveGrantFor(id, ctx.principal()->id);
-        if (!grant) {
-          if (grant.error().code() == StatusCode::kUnauthenticated ||
-              grant.error().code() == StatusCode::kPermissionDenied) {
-            return ErrorResponse(403, "permission_denied",
-                                 "`" + ctx.principal()->id +
-                                     "` does not hold an active grant for case `" +
-                                     std::string(id) + "`: " + grant.error().message());
-          }
-          return ErrorResponse(grant.error());
-        }
+        if (!grant) return NoActiveGrant(ctx, id, grant.error());
         // The case as routing keeps it (durably); text and customer are cleared once shredded.
         auto content = s.service->CaseOf(id);
         if (!content) {
@@ -445,6 +449,12 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         auto agent = AgentUid(*ctx.principal());
         if (!agent) return ErrorResponse(agent.error());
         if (s.grants != nullptr) {
+          // Only the instance that claimed the case acts on it: another instance, even of the
+          // same workload, is refused before policy is asked (the token would name the holder).
+          if (s.service->Get(*case_id)) {
+            auto held = s.grants->ActiveGrantFor(*case_id, ctx.principal()->id);
+            if (!held) return NoActiveGrant(ctx, *case_id, held.error());
+          }
           Status remembered = s.grants->RememberParams(*case_id, params);
           if (!remembered.ok()) {
             ApiError e = ApiErrorFromStatus(remembered);
