@@ -10,7 +10,7 @@ PACKAGES=(
   libssl-dev libsqlite3-dev sqlite3 libpq-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm
+  nodejs npm curl jq
 )
 
 missing=()

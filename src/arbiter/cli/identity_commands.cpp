@@ -6,6 +6,9 @@
 //   arbiter identity jwt-verify <token> --jwks jwks.json --audience arbiter [--issuer I] [--typ T]
 //   arbiter identity jwks --db arbiter.db                   (the JWKS Arbiter publishes)
 //   arbiter identity rotate-key --db arbiter.db [--overlap 900]
+//   arbiter identity attest-request --key agent.pem --join-token arbjt_...  (agent side: the
+//       body of POST /v1/attest; creates agent.pem, mode 0600, when it does not exist)
+//   arbiter identity renew-request --key agent.pem --svid <svid>           (POST /v1/attest/renew)
 //
 // Exit status: 0 success (jwt-verify: the token verifies), 1 bad input or a refused token (one
 // line on stderr; jwt-verify prints the refusal reason, e.g. `expired: ...`).
@@ -13,6 +16,12 @@
 
 #include <boost/json/array.hpp>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -23,6 +32,7 @@
 #include "arbiter/identity/jose.h"
 #include "arbiter/identity/jwk.h"
 #include "arbiter/identity/key_ring.h"
+#include "arbiter/identity/registry.h"
 #include "arbiter/identity/spiffe_id.h"
 #include "arbiter/identity/sqlite_identity_store.h"
 #include "arbiter/store/sqlite.h"
@@ -124,6 +134,56 @@ int RotateKey(const std::string& db, std::int64_t overlap) {
   return 0;
 }
 
+// The agent's P-256 key from `path`; when the file does not exist, a new key written there with
+// mode 0600 (never overwriting a file).
+Result<EcdsaP256PrivateKey> LoadOrCreateAgentKey(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    ARBITER_TRY(std::string pem, ReadInput(path, kMaxFile));
+    auto key = EcdsaP256PrivateKey::FromPem(pem);
+    if (!key) return Status::InvalidArgument("`" + path + "`: " + key.error().message());
+    return key;
+  }
+  ARBITER_TRY(EcdsaP256PrivateKey key, EcdsaP256PrivateKey::Generate());
+  const std::string pem = key.ToPem();
+  FILE* f = std::fopen(path.c_str(), "wx");  // x: fail rather than replace a file
+  if (f == nullptr) {
+    return Status::InvalidArgument("cannot create `" + path + "`: " + std::strerror(errno));
+  }
+  ::chmod(path.c_str(), 0600);
+  const bool written = std::fwrite(pem.data(), 1, pem.size(), f) == pem.size();
+  if (std::fclose(f) != 0 || !written) {
+    return Status::Unavailable("cannot write `" + path + "`");
+  }
+  return key;
+}
+
+int AttestRequest(const std::string& key_path, const std::string& join_token) {
+  auto key = LoadOrCreateAgentKey(key_path);
+  if (!key) return Fail(key.error());
+  auto proof = identity::SignProof(*key, identity::AttestationProofMessage(join_token));
+  if (!proof) return Fail(proof.error());
+  auto jwk = ParseJson(identity::AgentPublicJwk(*key));
+  if (!jwk) return Fail(jwk.error());
+  boost::json::object body{
+      {"join_token", join_token}, {"public_key", std::move(*jwk)}, {"proof", *proof}};
+  std::cout << ToJson(body) << "\n";
+  return 0;
+}
+
+int RenewRequest(const std::string& key_path, const std::string& svid) {
+  std::error_code ec;
+  if (!std::filesystem::exists(key_path, ec)) {
+    return Fail(Status::NotFound("cannot read `" + key_path + "`"));
+  }
+  auto key = LoadOrCreateAgentKey(key_path);
+  if (!key) return Fail(key.error());
+  auto proof = identity::SignProof(*key, identity::RenewalProofMessage(svid));
+  if (!proof) return Fail(proof.error());
+  std::cout << ToJson(boost::json::object{{"proof", *proof}}) << "\n";
+  return 0;
+}
+
 void AddIdentityCommands(CLI::App& app, CommandContext& ctx) {
   auto* group = app.add_subcommand("identity", "Agent identity: SPIFFE IDs, JWTs, JWKS, keys");
   group->require_subcommand(1);
@@ -165,6 +225,24 @@ void AddIdentityCommands(CLI::App& app, CommandContext& ctx) {
   rotate->add_option("--overlap", *overlap, "Seconds the old key keeps verifying")
       ->capture_default_str();
   rotate->callback([&ctx, rdb, overlap] { ctx.exit_code = RotateKey(*rdb, *overlap); });
+
+  auto* attest = group->add_subcommand(
+      "attest-request",
+      "Agent side: print the JSON body of POST /v1/attest (join token, public JWK, proof of "
+      "possession); creates the key file (mode 0600) when it does not exist");
+  auto attest_key = std::make_shared<std::string>();
+  auto join = std::make_shared<std::string>();
+  attest->add_option("--key", *attest_key, "the agent's P-256 private key (PEM)")->required();
+  attest->add_option("--join-token", *join, "the join token an admin issued")->required();
+  attest->callback([&ctx, attest_key, join] { ctx.exit_code = AttestRequest(*attest_key, *join); });
+
+  auto* renew = group->add_subcommand(
+      "renew-request", "Agent side: print the JSON body of POST /v1/attest/renew for an SVID");
+  auto renew_key = std::make_shared<std::string>();
+  auto svid = std::make_shared<std::string>();
+  renew->add_option("--key", *renew_key, "the agent's P-256 private key (PEM)")->required();
+  renew->add_option("--svid", *svid, "the current JWT-SVID")->required();
+  renew->callback([&ctx, renew_key, svid] { ctx.exit_code = RenewRequest(*renew_key, *svid); });
 }
 
 }  // namespace
