@@ -166,21 +166,6 @@ class SchemaParser : private internal::TokenCursor {
     return false;
   }
 
-  bool ParseList(const std::function<bool()>& item) {  // '[' item {',' item} [','] ']'
-    if (!Expect("[")) return false;
-    while (!IsPunct("]")) {
-      if (!item()) return false;
-      if (IsPunct(",")) {
-        Next();
-      } else if (!IsPunct("]")) {
-        Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
-        return false;
-      }
-    }
-    Next();
-    return true;
-  }
-
   bool ParseEntity(const std::string& ns, Annotations annotations) {
     const Token& kw = Next();
     std::vector<std::string> names;

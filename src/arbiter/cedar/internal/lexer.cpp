@@ -291,6 +291,21 @@ bool TokenCursor::Expect(std::string_view p) {
   return true;
 }
 
+bool TokenCursor::ParseList(const std::function<bool()>& item) {
+  if (!Expect("[")) return false;
+  while (!IsPunct("]")) {
+    if (!item()) return false;
+    if (IsPunct(",")) {
+      Next();
+    } else if (!IsPunct("]")) {
+      Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
+      return false;
+    }
+  }
+  Next();
+  return true;
+}
+
 bool TokenCursor::ExpectIdent(std::string_view s) {
   if (!IsIdent(s)) {
     Fail(Peek(), "expected `" + std::string(s) + "`, found " + Describe(Peek()));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,8 @@ class TokenCursor {
   // Consumes punctuation `p` / keyword `s`, or fails with "expected `p`, found ...".
   bool Expect(std::string_view p);
   bool ExpectIdent(std::string_view s);
+  // `[` item {`,` item} [`,`] `]`; `item` parses one element (and reports its own errors).
+  bool ParseList(const std::function<bool()>& item);
 
   const Status& error() const { return error_; }
 

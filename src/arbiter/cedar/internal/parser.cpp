@@ -253,23 +253,15 @@ class Parser : private TokenCursor {
     if (IsIdent("in")) {
       Next();
       if (is_action && IsPunct("[")) {
-        Next();
         scope->kind = ScopeKind::kInSet;
-        while (!IsPunct("]")) {
+        return ParseList([&] {
           EntityUid uid;
           std::uint32_t uid_begin = Peek().offset;
           if (!ParseEntityLiteral(&uid)) return false;
           scope->uids.push_back(std::move(uid));
           scope->uid_spans.emplace_back(uid_begin, LastEnd());
-          if (IsPunct(",")) {
-            Next();
-          } else if (!IsPunct("]")) {
-            Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
-            return false;
-          }
-        }
-        Next();
-        return true;
+          return true;
+        });
       }
       scope->kind = ScopeKind::kIn;
       return parse_target(&scope->uid);
@@ -744,20 +736,14 @@ class Parser : private TokenCursor {
           return e;
         }
         if (t.text == "[") {
-          Next();
           auto e = MakeExpr(ExprKind::kSet);
-          while (!IsPunct("]")) {
+          const bool parsed = ParseList([&] {
             auto el = ParseExpr();
-            if (!el) return nullptr;
+            if (!el) return false;
             e->kids.push_back(std::move(el));
-            if (IsPunct(",")) {
-              Next();
-            } else if (!IsPunct("]")) {
-              Fail(Peek(), "expected `,` or `]`, found " + Describe(Peek()));
-              return nullptr;
-            }
-          }
-          Next();
+            return true;
+          });
+          if (!parsed) return nullptr;
           return Spanned(std::move(e), t.offset);
         }
         if (t.text == "{") {
