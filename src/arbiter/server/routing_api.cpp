@@ -451,10 +451,10 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (s.grants != nullptr) {
           // Only the instance that claimed the case acts on it: another instance, even of the
           // same workload, is refused before policy is asked (the token would name the holder).
-          if (s.service->Get(*case_id)) {
-            auto held = s.grants->ActiveGrantFor(*case_id, ctx.principal()->id);
-            if (!held) return NoActiveGrant(ctx, *case_id, held.error());
-          }
+          // (An unknown case falls through to RequestIntent's 404; the case is looked up only
+          // on that failure path, not for every intent.)
+          auto held = s.grants->ActiveGrantFor(*case_id, ctx.principal()->id);
+          if (!held && s.service->Get(*case_id)) return NoActiveGrant(ctx, *case_id, held.error());
           Status remembered = s.grants->RememberParams(*case_id, params);
           if (!remembered.ok()) {
             ApiError e = ApiErrorFromStatus(remembered);
