@@ -12,6 +12,7 @@
 #include "arbiter/common/crypto.h"
 #include "arbiter/grants/grants.h"
 #include "arbiter/grants/intent_token.h"
+#include "arbiter/grants/single_use_registry.h"
 #include "arbiter/grants/sqlite_grant_store.h"
 #include "arbiter/identity/key_ring.h"
 #include "arbiter/identity/registry.h"
@@ -19,6 +20,11 @@
 #include "arbiter/store/sqlite.h"
 
 namespace arbiter::grants::testing {
+
+// Test-name suffix for suites parametrised by the single-use backend ("store" or "mmap").
+inline std::string BackendName(const ::testing::TestParamInfo<const char*>& info) {
+  return info.param;
+}
 
 struct Stack {
   FakeClock clock;
@@ -31,6 +37,9 @@ struct Stack {
   std::unique_ptr<IntentTokenService> intents;
 
   std::filesystem::path grant_db_path;  // empty: in-memory grant store
+  // Set before Init to record uses in a mapped single-use file there instead of the grant store.
+  std::filesystem::path single_use_file;
+  std::unique_ptr<SingleUseRegistry> single_use;
 
   // Builds everything; fails the current test on error. With `grant_db`, the grant store is a
   // SQLite file there (WAL, synchronous=NORMAL, as deployed).
@@ -61,6 +70,7 @@ struct Stack {
     intents.reset();
     grants.reset();
     grant_store.reset();
+    single_use.reset();
     OpenGrantStore();
     StartGrantServices();
   }
@@ -107,6 +117,17 @@ struct Stack {
     grants = std::move(*GrantService::Create(*grant_store, clock, random));
     IntentTokenOptions io;
     io.issuer = issuer_;
+    if (!single_use_file.empty()) {
+      if (single_use == nullptr) {
+        MappedSingleUseOptions o;
+        o.path = single_use_file;
+        o.slots = kMinSingleUseSlots * 4;
+        auto r = OpenMappedSingleUseRegistry(o);
+        ASSERT_TRUE(r) << r.error().ToString();
+        single_use = std::move(*r);
+      }
+      io.single_use = single_use.get();
+    }
     auto i = IntentTokenService::Create(*grant_store, *grants, *keys, clock, random, io);
     ASSERT_TRUE(i);
     intents = std::move(*i);

@@ -27,14 +27,20 @@ namespace fs = std::filesystem;
 using identity::TokenError;
 using identity::TokenErrorOf;
 
-class IntentSharedStoreTest : public ::testing::Test {
+// Param: where uses are recorded, "store" (the grant store) or "mmap" (a mapped single-use file
+// next to the database, opened by every node).
+class IntentSharedStoreTest : public ::testing::TestWithParam<const char*> {
  protected:
+  bool Mapped() const { return std::string_view(GetParam()) == "mmap"; }
+
   void SetUp() override {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) c = c == '/' ? '-' : c;
     dir_ = fs::temp_directory_path() /
-           ("arbiter-intent-shared-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("arbiter-intent-shared-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    if (Mapped()) s_.single_use_file = dir_ / "intents.used";
     s_.Init("spiffe://example.org", dir_ / "grants.db");
     agent_ = s_.NewAgent();
     grant_ = s_.GrantFor("case-A", *agent_);
@@ -48,6 +54,7 @@ class IntentSharedStoreTest : public ::testing::Test {
     s_.intents.reset();
     s_.grants.reset();
     s_.grant_store.reset();
+    s_.single_use.reset();
     fs::remove_all(dir_);
   }
 
@@ -55,6 +62,7 @@ class IntentSharedStoreTest : public ::testing::Test {
   struct Node {
     std::unique_ptr<GrantStore> store;
     std::unique_ptr<GrantService> grants;
+    std::unique_ptr<SingleUseRegistry> single_use;
     std::unique_ptr<IntentTokenService> intents;
   };
   Result<Node> OpenNode() {
@@ -64,6 +72,13 @@ class IntentSharedStoreTest : public ::testing::Test {
     ARBITER_TRY(n.grants, GrantService::Create(*n.store, s_.clock, s_.random));
     IntentTokenOptions io;
     io.issuer = "spiffe://example.org";
+    if (Mapped()) {
+      MappedSingleUseOptions o;
+      o.path = s_.single_use_file;
+      o.slots = kMinSingleUseSlots * 4;
+      ARBITER_TRY(n.single_use, OpenMappedSingleUseRegistry(o));
+      io.single_use = n.single_use.get();
+    }
     ARBITER_TRY(n.intents,
                 IntentTokenService::Create(*n.store, *n.grants, *s_.keys, s_.clock, s_.random, io));
     return n;
@@ -82,7 +97,7 @@ class IntentSharedStoreTest : public ::testing::Test {
   IntentExpectations expect_;
 };
 
-TEST_F(IntentSharedStoreTest, ACaseClosedByAnotherNodeStopsMintingDespiteTheCache) {
+TEST_P(IntentSharedStoreTest, ACaseClosedByAnotherNodeStopsMintingDespiteTheCache) {
   auto other = OpenNode();
   ASSERT_TRUE(other) << other.error().ToString();
   auto before = s_.intents->Mint(*agent_, request_);  // this node now caches the grant
@@ -99,7 +114,7 @@ TEST_F(IntentSharedStoreTest, ACaseClosedByAnotherNodeStopsMintingDespiteTheCach
   EXPECT_EQ(Reason(used.error()), "grant_inactive");
 }
 
-TEST_F(IntentSharedStoreTest, AGrantShortenedByAnotherNodeShortensNewTokens) {
+TEST_P(IntentSharedStoreTest, AGrantShortenedByAnotherNodeShortensNewTokens) {
   auto other = OpenNode();
   ASSERT_TRUE(other) << other.error().ToString();
   ASSERT_TRUE(s_.intents->Mint(*agent_, request_));  // cached with the old expiry
@@ -111,7 +126,7 @@ TEST_F(IntentSharedStoreTest, AGrantShortenedByAnotherNodeShortensNewTokens) {
   EXPECT_EQ(m->expires_at, s_.clock.NowSeconds() + 10);  // never outlives the grant
 }
 
-TEST_F(IntentSharedStoreTest, ATokenUsedThroughOneConnectionIsReplayedThroughAnother) {
+TEST_P(IntentSharedStoreTest, ATokenUsedThroughOneConnectionIsReplayedThroughAnother) {
   auto other = OpenNode();
   ASSERT_TRUE(other) << other.error().ToString();
   auto m = s_.intents->Mint(*agent_, request_);
@@ -124,7 +139,7 @@ TEST_F(IntentSharedStoreTest, ATokenUsedThroughOneConnectionIsReplayedThroughAno
 
 // Concurrent uses are committed in groups (SqliteGrantStore): eight threads each try every token;
 // each token is active exactly once, and the uses are in the database.
-TEST_F(IntentSharedStoreTest, ConcurrentUsesShareCommitsAndEachTokenIsUsedOnce) {
+TEST_P(IntentSharedStoreTest, ConcurrentUsesShareCommitsAndEachTokenIsUsedOnce) {
   constexpr int kTokens = 48;
   constexpr int kThreads = 8;
   std::vector<std::string> tokens;
@@ -165,7 +180,7 @@ TEST_F(IntentSharedStoreTest, ConcurrentUsesShareCommitsAndEachTokenIsUsedOnce) 
 
 // Child processes race to use one token; then one uses another token and is killed with SIGKILL
 // right after its answer. Exactly one racer wins, and the killed process's use stands.
-TEST_F(IntentSharedStoreTest, ProcessesRaceForOneUseAndAUseSurvivesKillNine) {
+TEST_P(IntentSharedStoreTest, ProcessesRaceForOneUseAndAUseSurvivesKillNine) {
   auto raced = s_.intents->Mint(*agent_, request_);
   auto killed = s_.intents->Mint(*agent_, request_);
   ASSERT_TRUE(raced && killed);
@@ -173,6 +188,7 @@ TEST_F(IntentSharedStoreTest, ProcessesRaceForOneUseAndAUseSurvivesKillNine) {
   s_.intents.reset();
   s_.grants.reset();
   s_.grant_store.reset();
+  s_.single_use.reset();
 
   // In the child: 0 active, 1 replayed, 2 anything else. `die` ends it with SIGKILL instead.
   auto child = [&](const std::string& token, bool die) {
@@ -217,6 +233,9 @@ TEST_F(IntentSharedStoreTest, ProcessesRaceForOneUseAndAUseSurvivesKillNine) {
     EXPECT_EQ(Reason(again.error()), "replayed");
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(SingleUse, IntentSharedStoreTest, ::testing::Values("store", "mmap"),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace arbiter::grants

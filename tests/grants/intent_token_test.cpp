@@ -34,9 +34,31 @@ std::string DecodeSegment(std::string_view token, int i) {
   return std::string(AsChars(*Base64UrlDecode(Segment(token, i))));
 }
 
-class IntentTokenTest : public ::testing::Test {
+// Where uses are recorded: "store" (the grant store, the default) or "mmap" (a mapped
+// single-use file). The whole attack matrix runs against both.
+std::filesystem::path SingleUseFileFor(std::string_view backend, std::string_view test) {
+  if (backend != "mmap") return {};
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("arbiter-intent-" + std::to_string(::getpid()) + "-" + std::string(test));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir / "intents.used";
+}
+
+void RemoveSingleUseFile(const std::filesystem::path& file) {
+  if (!file.empty()) std::filesystem::remove_all(file.parent_path());
+}
+
+std::string TestName() {
+  std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (char& c : name) c = c == '/' ? '-' : c;
+  return name;
+}
+
+class IntentTokenTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
+    s_.single_use_file = SingleUseFileFor(GetParam(), TestName());
     s_.Init();
     agent_ = s_.NewAgent();
     grant_ = s_.GrantFor("case-A", (*agent_));
@@ -78,13 +100,22 @@ class IntentTokenTest : public ::testing::Test {
   }
   std::string Introspect(std::string_view token) { return Introspect(token, Expect()); }
 
+  void TearDown() override {
+    s_.intents.reset();
+    s_.single_use.reset();
+    RemoveSingleUseFile(s_.single_use_file);
+  }
+
   testing::Stack s_;
   std::optional<identity::AgentIdentity> agent_;
   CaseGrant grant_;
   boost::json::value params_;
 };
 
-TEST_F(IntentTokenTest, MintedTokenHasTheSpecifiedShape) {
+INSTANTIATE_TEST_SUITE_P(SingleUse, IntentTokenTest, ::testing::Values("store", "mmap"),
+                         testing::BackendName);
+
+TEST_P(IntentTokenTest, MintedTokenHasTheSpecifiedShape) {
   const MintedIntent m = Mint();
   auto header = ParseJson(DecodeSegment(m.token, 0));
   ASSERT_TRUE(header);
@@ -109,7 +140,7 @@ TEST_F(IntentTokenTest, MintedTokenHasTheSpecifiedShape) {
             Base64UrlEncode(Sha256(R"({"amount":25,"currency":"EUR","order":"o-17"})")));
 }
 
-TEST_F(IntentTokenTest, IntrospectionIsActiveOnceThenReplayed) {
+TEST_P(IntentTokenTest, IntrospectionIsActiveOnceThenReplayed) {
   const MintedIntent m = Mint();
   auto claims = s_.intents->Introspect(m.token, Expect());
   ASSERT_TRUE(claims) << claims.error().ToString();
@@ -125,7 +156,7 @@ TEST_F(IntentTokenTest, IntrospectionIsActiveOnceThenReplayed) {
   EXPECT_EQ(json.at("error").as_string(), "replayed");
 }
 
-TEST_F(IntentTokenTest, ExpiredAndNotYetValid) {
+TEST_P(IntentTokenTest, ExpiredAndNotYetValid) {
   const MintedIntent m = Mint();
   s_.clock.AdvanceSeconds(60 + 5);  // exp plus the 5 s leeway
   EXPECT_EQ(Introspect(m.token), "expired");
@@ -135,7 +166,7 @@ TEST_F(IntentTokenTest, ExpiredAndNotYetValid) {
   EXPECT_EQ(Introspect(future.token), "not_yet_valid");
 }
 
-TEST_F(IntentTokenTest, WrongAudienceAndWrongIssuer) {
+TEST_P(IntentTokenTest, WrongAudienceAndWrongIssuer) {
   const MintedIntent m = Mint();
   auto e = Expect();
   e.audience = "crm";
@@ -151,7 +182,7 @@ TEST_F(IntentTokenTest, WrongAudienceAndWrongIssuer) {
   EXPECT_EQ(Introspect(fm->token), "wrong_issuer");
 }
 
-TEST_F(IntentTokenTest, AlgNoneAndHs256WithThePublicKey) {
+TEST_P(IntentTokenTest, AlgNoneAndHs256WithThePublicKey) {
   const MintedIntent m = Mint();
   const std::string payload_b64 = Segment(m.token, 1);
   const std::string kid = s_.keys->ActiveKid();
@@ -172,7 +203,7 @@ TEST_F(IntentTokenTest, AlgNoneAndHs256WithThePublicKey) {
   EXPECT_EQ(Introspect(m.token), "active");
 }
 
-TEST_F(IntentTokenTest, BadSignatureTruncatedAndGarbled) {
+TEST_P(IntentTokenTest, BadSignatureTruncatedAndGarbled) {
   const MintedIntent m = Mint();
   std::string flipped = m.token;
   flipped[flipped.size() - 3] = flipped[flipped.size() - 3] == 'A' ? 'B' : 'A';
@@ -202,7 +233,7 @@ TEST_F(IntentTokenTest, BadSignatureTruncatedAndGarbled) {
   EXPECT_EQ(Introspect(m.token), "active");
 }
 
-TEST_F(IntentTokenTest, TokenForCaseAUsedOnCaseB) {
+TEST_P(IntentTokenTest, TokenForCaseAUsedOnCaseB) {
   s_.GrantFor("case-B", (*agent_));
   const MintedIntent m = Mint();
   auto r = s_.intents->Introspect(m.token, Expect("case-B"));
@@ -212,7 +243,7 @@ TEST_F(IntentTokenTest, TokenForCaseAUsedOnCaseB) {
   EXPECT_NE(r.error().message().find("`case-A`"), std::string::npos);
 }
 
-TEST_F(IntentTokenTest, OtherActionOrParameters) {
+TEST_P(IntentTokenTest, OtherActionOrParameters) {
   const MintedIntent m = Mint();
   auto e = Expect();
   e.action = "case.comment";
@@ -228,7 +259,7 @@ TEST_F(IntentTokenTest, OtherActionOrParameters) {
   EXPECT_EQ(Introspect(m.token, e), "active");
 }
 
-TEST_F(IntentTokenTest, TokenAfterItsCaseClosed) {
+TEST_P(IntentTokenTest, TokenAfterItsCaseClosed) {
   const MintedIntent m = Mint();
   ASSERT_TRUE(s_.grants->RevokeForCase("case-A", "case closed"));
   auto r = s_.intents->Introspect(m.token, Expect());
@@ -241,7 +272,7 @@ TEST_F(IntentTokenTest, TokenAfterItsCaseClosed) {
   EXPECT_EQ(TokenErrorOf(again.error()), TokenError::kGrantInactive);
 }
 
-TEST_F(IntentTokenTest, TokenAfterItsGrantExpired) {
+TEST_P(IntentTokenTest, TokenAfterItsGrantExpired) {
   testing::Stack& s = s_;
   const auto b = s.NewAgent();
   s.GrantFor("case-short", b, 30);
@@ -253,7 +284,7 @@ TEST_F(IntentTokenTest, TokenAfterItsGrantExpired) {
   EXPECT_EQ(Introspect(m->token, Expect("case-short")), "grant_inactive");
 }
 
-TEST_F(IntentTokenTest, AgentActingOnACaseAnotherInstanceClaimed) {
+TEST_P(IntentTokenTest, AgentActingOnACaseAnotherInstanceClaimed) {
   const auto intruder = s_.NewAgent();  // same workload, different instance
   auto m = s_.intents->Mint(intruder, Request());
   ASSERT_FALSE(m);
@@ -272,7 +303,7 @@ TEST_F(IntentTokenTest, AgentActingOnACaseAnotherInstanceClaimed) {
   EXPECT_EQ(Introspect(*forged), "unknown_token");
 }
 
-TEST_F(IntentTokenTest, MintRefusesWhatTheRegistryNeverAllowed) {
+TEST_P(IntentTokenTest, MintRefusesWhatTheRegistryNeverAllowed) {
   auto r = Request();
   r.action = "account.delete";
   auto m = s_.intents->Mint((*agent_), r);
@@ -287,7 +318,7 @@ TEST_F(IntentTokenTest, MintRefusesWhatTheRegistryNeverAllowed) {
   EXPECT_EQ(s_.intents->Mint((*agent_), r).error().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(IntentTokenTest, OfflineVerificationWithTheJwks) {
+TEST_P(IntentTokenTest, OfflineVerificationWithTheJwks) {
   const MintedIntent m = Mint();
   auto jwks = identity::JwkSet::Parse(s_.keys->JwksJson());
   ASSERT_TRUE(jwks);
@@ -308,7 +339,7 @@ TEST_F(IntentTokenTest, OfflineVerificationWithTheJwks) {
             TokenError::kWrongType);
 }
 
-TEST_F(IntentTokenTest, KeyRotationKeepsOutstandingTokensValid) {
+TEST_P(IntentTokenTest, KeyRotationKeepsOutstandingTokensValid) {
   const MintedIntent before = Mint();
   ASSERT_TRUE(s_.keys->Rotate().ok());
   const MintedIntent after = Mint();
@@ -316,7 +347,7 @@ TEST_F(IntentTokenTest, KeyRotationKeepsOutstandingTokensValid) {
   EXPECT_EQ(Introspect(after.token), "active");
 }
 
-TEST_F(IntentTokenTest, PruneForgetsOnlyExpiredIntents) {
+TEST_P(IntentTokenTest, PruneForgetsOnlyExpiredIntents) {
   const MintedIntent m = Mint();
   EXPECT_EQ(*s_.intents->Prune(), 0);
   s_.clock.AdvanceSeconds(200);
@@ -329,7 +360,7 @@ TEST_F(IntentTokenTest, PruneForgetsOnlyExpiredIntents) {
 }
 
 // Nobody has to remember to prune: minting does it, at most once a minute.
-TEST_F(IntentTokenTest, MintingPrunesOldRecords) {
+TEST_P(IntentTokenTest, MintingPrunesOldRecords) {
   const MintedIntent old_token = Mint();
   EXPECT_EQ(Introspect(old_token.token), "active");
   const MintedIntent unused = Mint();
@@ -346,8 +377,13 @@ TEST_F(IntentTokenTest, MintingPrunesOldRecords) {
 namespace arbiter::grants {
 namespace {
 
-TEST(IntentTokenConcurrency, ExactlyOneOfManyConcurrentIntrospectionsIsActive) {
+class IntentTokenConcurrency : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(SingleUse, IntentTokenConcurrency, ::testing::Values("store", "mmap"),
+                         testing::BackendName);
+
+TEST_P(IntentTokenConcurrency, ExactlyOneOfManyConcurrentIntrospectionsIsActive) {
   testing::Stack s;
+  s.single_use_file = SingleUseFileFor(GetParam(), TestName());
   s.Init();
   const auto agent = s.NewAgent();
   s.GrantFor("case-A", agent);
@@ -375,16 +411,24 @@ TEST(IntentTokenConcurrency, ExactlyOneOfManyConcurrentIntrospectionsIsActive) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(active.load(), 1);
   EXPECT_EQ(replayed.load(), 7);
+  s.intents.reset();
+  s.single_use.reset();
+  RemoveSingleUseFile(s.single_use_file);
 }
 
 // The single-use record is durable: a token used before a restart stays used after it, and one
 // minted but unused before it is still good once.
-TEST(IntentTokenDurability, AReplayAfterRestartIsRefused) {
+class IntentTokenDurability : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(SingleUse, IntentTokenDurability, ::testing::Values("store", "mmap"),
+                         testing::BackendName);
+
+TEST_P(IntentTokenDurability, AReplayAfterRestartIsRefused) {
   const auto dir = std::filesystem::temp_directory_path() /
-                   ("arbiter-intent-durability-" + std::to_string(::getpid()));
+                   ("arbiter-intent-durability-" + std::to_string(::getpid()) + "-" + GetParam());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   testing::Stack s;
+  if (std::string_view(GetParam()) == "mmap") s.single_use_file = dir / "intents.used";
   s.Init("spiffe://example.org", dir / "grants.db");
   const auto agent = s.NewAgent();
   s.GrantFor("case-A", agent);
@@ -410,6 +454,7 @@ TEST(IntentTokenDurability, AReplayAfterRestartIsRefused) {
   s.intents.reset();
   s.grants.reset();
   s.grant_store.reset();
+  s.single_use.reset();
   std::filesystem::remove_all(dir);
 }
 

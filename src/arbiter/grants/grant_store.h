@@ -95,6 +95,12 @@ class GrantStore {
   // of introspection is one durable write and no separate read.
   virtual Result<bool> ConsumeIntent(std::string_view jti, const Sha256Digest& token_sha256,
                                      std::int64_t now) = 0;
+  // The read-only twin of ConsumeIntent, for when a SingleUseRegistry records uses: true when the
+  // intent's recorded token_sha256 is `token_sha256`, no use is recorded in the store, and its
+  // grant is active, unexpired at `now`, held by the intent's agent and for its case. Changes
+  // nothing.
+  virtual Result<bool> IntentUsable(std::string_view jti, const Sha256Digest& token_sha256,
+                                    std::int64_t now) = 0;
   // Deletes the records of intents whose jti sorts before `jti_bound` and that expired before
   // `before` (their tokens can no longer verify, so forgetting them cannot enable a replay). Jtis
   // start with the minting time (IntentTokenService), so this is a range delete on the key and

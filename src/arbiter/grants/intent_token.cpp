@@ -283,9 +283,18 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
   }
   // The hot path: one conditional UPDATE proves authenticity (the token's SHA-256 equals the one
   // recorded when Arbiter signed it), checks the grant and consumes the jti, durably.
-  if (claims) {
+  if (claims && options_.single_use == nullptr) {
     ARBITER_TRY(bool consumed, store_.ConsumeIntent(jti, digest, now));
     if (consumed) return claims;
+  } else if (claims) {
+    // The same conditions as one read of the store, then the use in the registry. A grant revoked
+    // between the two is a revocation concurrent with this use, as with one statement.
+    ARBITER_TRY(bool usable, store_.IntentUsable(jti, digest, now));
+    if (usable) {
+      ARBITER_TRY(UseOutcome use, options_.single_use->Use(digest, claims->expires_at, now));
+      if (use == UseOutcome::kFirstUse) return claims;
+      return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
+    }
   }
 
   // Refused: find out why, authenticity first.

@@ -45,6 +45,7 @@
 #include "arbiter/common/status.h"
 #include "arbiter/grants/grant_store.h"
 #include "arbiter/grants/grants.h"
+#include "arbiter/grants/single_use_registry.h"
 #include "arbiter/identity/jose.h"
 #include "arbiter/identity/key_ring.h"
 #include "arbiter/identity/registry.h"
@@ -109,6 +110,12 @@ boost::json::object InactiveIntrospectionJson(const Status& refusal);
 struct IntentTokenOptions {
   std::string issuer;  // `iss` of intent tokens, e.g. the registry's issuer
   std::int64_t leeway_seconds = 5;
+  // Where uses are recorded (single_use_registry.h). nullptr: in the grant store
+  // (GrantStore::ConsumeIntent, one database commit per use). Otherwise introspection checks the
+  // intent record and its grant with one read (GrantStore::IntentUsable) and records the use in
+  // this registry, which must outlive the service. Every process sharing a database must make
+  // the same choice: a use recorded one way is not seen the other way.
+  SingleUseRegistry* single_use = nullptr;
 };
 
 class IntentTokenService {
@@ -126,7 +133,8 @@ class IntentTokenService {
   Result<MintedIntent> Mint(const identity::AgentIdentity& agent, const IntentRequest& request);
 
   // Active (returns the claims) only when signature, expiry, grant state and single use all hold
-  // and the token matches `expect`; consumes the jti. Otherwise the refusal (token_error.h):
+  // and the token matches `expect`; consumes the jti (in the grant store, or in
+  // options.single_use). Otherwise the refusal (token_error.h):
   // malformed, unsupported_alg, wrong_type, unknown_key, bad_signature, unknown_token, expired,
   // not_yet_valid, wrong_issuer, wrong_audience, case_mismatch, action_mismatch, params_mismatch,
   // grant_inactive, agent_mismatch, replayed.

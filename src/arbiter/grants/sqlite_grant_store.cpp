@@ -127,6 +127,12 @@ class SqliteGrantStore final : public GrantStore {
                              "AND g.state = 'active' AND g.expires_at > ?2 AND g.agent = i.agent "
                              "AND g.case_id = i.case_id)"));
     consume_intent_.emplace(std::move(consume));
+    ARBITER_TRY(auto usable,
+                db_->Prepare("SELECT 1 FROM grants_intents AS i JOIN grants_case_grants g "
+                             "ON g.id = i.grant_id WHERE i.jti = ?1 AND i.token_sha256 = ?3 AND "
+                             "i.used_at = 0 AND g.state = 'active' AND g.expires_at > ?2 AND "
+                             "g.agent = i.agent AND g.case_id = i.case_id"));
+    intent_usable_.emplace(std::move(usable));
     ARBITER_TRY(auto insert,
                 db_->Prepare("INSERT INTO grants_intents (jti, grant_id, case_id, agent, "
                              "audience, action, params_sha256, token_sha256, issued_at, "
@@ -331,6 +337,17 @@ class SqliteGrantStore final : public GrantStore {
     return std::move(me.result);
   }
 
+  Result<bool> IntentUsable(std::string_view jti, const Sha256Digest& token_sha256,
+                            std::int64_t now) override {
+    std::lock_guard lock(mu_);
+    auto& sel = *intent_usable_;
+    sel.Bind(1, jti).Bind(2, now).Bind(3, ByteView(token_sha256));
+    auto row = sel.Step();
+    sel.Reset();
+    if (!row) return row.error();
+    return *row;
+  }
+
   Result<int> DeleteIntentsBefore(std::string_view jti_bound, std::int64_t before) override {
     std::lock_guard lock(mu_);
     ARBITER_TRY(auto del,
@@ -390,6 +407,7 @@ class SqliteGrantStore final : public GrantStore {
   std::optional<store::SqliteStatement> get_intent_;
   std::optional<store::SqliteStatement> consume_intent_;
   std::optional<store::SqliteStatement> insert_intent_;
+  std::optional<store::SqliteStatement> intent_usable_;
 };
 
 }  // namespace

@@ -1,0 +1,333 @@
+// The mapped single-use registry on its own: one use per token across threads and processes, uses
+// that survive kill -9 and reopening, a full table that refuses instead of forgetting, reuse of
+// dead slots, and files that are not a registry refused at open.
+#include "arbiter/grants/single_use_registry.h"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace arbiter::grants {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::int64_t kNow = 1'800'000'000;
+
+// A digest whose first 8 bytes (the home slot) are `home` and the rest derived from `n`.
+Sha256Digest Digest(std::uint64_t n, std::uint64_t home = ~std::uint64_t{0}) {
+  Sha256Digest d = Sha256(std::to_string(n));
+  if (home != ~std::uint64_t{0}) std::memcpy(d.data(), &home, sizeof home);
+  return d;
+}
+
+class SingleUseRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("arbiter-single-use-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = dir_ / "intents.used";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<SingleUseRegistry> Open(std::uint64_t slots = kMinSingleUseSlots) {
+    MappedSingleUseOptions o;
+    o.path = path_;
+    o.slots = slots;
+    auto r = OpenMappedSingleUseRegistry(o);
+    EXPECT_TRUE(r) << r.error().ToString();
+    return r ? std::move(*r) : nullptr;
+  }
+
+  Status OpenError(std::uint64_t slots = kMinSingleUseSlots) {
+    MappedSingleUseOptions o;
+    o.path = path_;
+    o.slots = slots;
+    auto r = OpenMappedSingleUseRegistry(o);
+    return r ? Status::Ok() : r.error();
+  }
+
+  static std::string Outcome(const Result<UseOutcome>& r) {
+    if (!r) return r.error().ToString();
+    return *r == UseOutcome::kFirstUse ? "first" : "used";
+  }
+
+  fs::path dir_;
+  fs::path path_;
+};
+
+TEST_F(SingleUseRegistryTest, EachTokenIsUsedOnce) {
+  auto reg = Open();
+  ASSERT_NE(reg, nullptr);
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(Outcome(reg->Use(Digest(i), kNow + 60, kNow)), "first");
+  }
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(Outcome(reg->Use(Digest(i), kNow + 60, kNow + 30)), "used");
+  }
+  EXPECT_NE(reg->Describe().find(path_.string()), std::string::npos);
+}
+
+// Digests that share their home slot, and even their fingerprint, are told apart by the 24
+// recorded bytes.
+TEST_F(SingleUseRegistryTest, CollidingDigestsAreToldApart) {
+  auto reg = Open();
+  ASSERT_NE(reg, nullptr);
+  std::vector<Sha256Digest> digests;
+  for (std::uint64_t i = 0; i < 20; ++i) digests.push_back(Digest(i, /*home=*/42));
+  digests.push_back(digests[0]);
+  digests.back()[10] ^= 1;  // same home and fingerprint as digests[0], another token
+  for (const auto& d : digests) EXPECT_EQ(Outcome(reg->Use(d, kNow + 60, kNow)), "first");
+  for (const auto& d : digests) EXPECT_EQ(Outcome(reg->Use(d, kNow + 60, kNow)), "used");
+}
+
+TEST_F(SingleUseRegistryTest, ThreadsRaceForEachTokenAndExactlyOneWins) {
+  auto reg = Open(kMinSingleUseSlots * 4);
+  ASSERT_NE(reg, nullptr);
+  constexpr int kTokens = 500;
+  constexpr int kThreads = 8;
+  std::vector<std::atomic<int>> wins(kTokens);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTokens; ++i) {
+        // Home slots crowded into a few chains, so racers meet inside probe sequences too.
+        const int token = (i + t * 7) % kTokens;
+        auto r = reg->Use(Digest(static_cast<std::uint64_t>(token), token % 16), kNow + 60, kNow);
+        if (!r) {
+          ++errors;
+        } else if (*r == UseOutcome::kFirstUse) {
+          ++wins[static_cast<size_t>(token)];
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  for (int i = 0; i < kTokens; ++i) EXPECT_EQ(wins[static_cast<size_t>(i)].load(), 1) << i;
+}
+
+// Four processes, each with its own mapping of the file, race for each of 50 tokens: exactly one
+// wins each. Then a process records a use and kills itself with SIGKILL: the use stands.
+TEST_F(SingleUseRegistryTest, ProcessesRaceForOneTokenAndAUseSurvivesKillNine) {
+  ASSERT_NE(Open(), nullptr);  // creates the file
+  constexpr int kTokens = 50;
+  int pipes[4][2];
+  std::vector<pid_t> pids;
+  for (int p = 0; p < 4; ++p) {
+    ASSERT_EQ(::pipe(pipes[p]), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(pipes[p][0]);
+      MappedSingleUseOptions o;
+      o.path = path_;
+      o.slots = kMinSingleUseSlots;
+      auto reg = OpenMappedSingleUseRegistry(o);
+      std::string wins(kTokens, '?');
+      if (reg) {
+        for (int i = 0; i < kTokens; ++i) {
+          auto r = (*reg)->Use(Digest(static_cast<std::uint64_t>(i), 7), kNow + 60, kNow);
+          wins[static_cast<size_t>(i)] = !r ? 'e' : (*r == UseOutcome::kFirstUse ? '1' : '0');
+        }
+      }
+      (void)!::write(pipes[p][1], wins.data(), wins.size());
+      ::_exit(0);
+    }
+    ::close(pipes[p][1]);
+    pids.push_back(pid);
+  }
+  std::vector<int> winners(kTokens, 0);
+  for (int p = 0; p < 4; ++p) {
+    std::string wins(kTokens, ' ');
+    size_t got = 0;
+    while (got < wins.size()) {
+      const ssize_t n = ::read(pipes[p][0], wins.data() + got, wins.size() - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(pipes[p][0]);
+    int status = 0;
+    ::waitpid(pids[static_cast<size_t>(p)], &status, 0);
+    ASSERT_EQ(got, wins.size()) << "child " << p << " did not report";
+    for (int i = 0; i < kTokens; ++i) {
+      ASSERT_NE(wins[static_cast<size_t>(i)], 'e');
+      winners[static_cast<size_t>(i)] += wins[static_cast<size_t>(i)] == '1';
+    }
+  }
+  for (int i = 0; i < kTokens; ++i) EXPECT_EQ(winners[static_cast<size_t>(i)], 1) << i;
+
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    MappedSingleUseOptions o;
+    o.path = path_;
+    o.slots = kMinSingleUseSlots;
+    auto reg = OpenMappedSingleUseRegistry(o);
+    if (reg && (*reg)->Use(Digest(9999), kNow + 60, kNow).value_or(UseOutcome::kAlreadyUsed) ==
+                   UseOutcome::kFirstUse) {
+      ::raise(SIGKILL);
+    }
+    ::_exit(2);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child did not get to use the token";
+  auto reg = Open();
+  ASSERT_NE(reg, nullptr);
+  EXPECT_EQ(Outcome(reg->Use(Digest(9999), kNow + 60, kNow)), "used");
+  EXPECT_EQ(Outcome(reg->Use(Digest(3, 7), kNow + 60, kNow)), "used");
+}
+
+// A full table refuses new uses with a clear error and still refuses the recorded ones; once their
+// tokens are dead, their slots are reused.
+TEST_F(SingleUseRegistryTest, AFullTableRefusesAndDeadSlotsAreReused) {
+  auto reg = Open(kMinSingleUseSlots);
+  ASSERT_NE(reg, nullptr);
+  for (std::uint64_t i = 0; i < kMinSingleUseSlots; ++i) {
+    ASSERT_EQ(Outcome(reg->Use(Digest(i), kNow + 120, kNow)), "first") << i;
+  }
+  auto full = reg->Use(Digest(kMinSingleUseSlots), kNow + 120, kNow);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(full.error().message().find("is full"), std::string::npos) << full.error().message();
+  EXPECT_EQ(Outcome(reg->Use(Digest(5), kNow + 120, kNow + 100)), "used");
+
+  // Ten minutes on, every recorded token is long dead: new uses take their slots.
+  const std::int64_t later = kNow + 600;
+  for (std::uint64_t i = 0; i < kMinSingleUseSlots; ++i) {
+    ASSERT_EQ(Outcome(reg->Use(Digest(100'000 + i), later + 60, later)), "first") << i;
+  }
+  EXPECT_EQ(Outcome(reg->Use(Digest(100'005), later + 60, later)), "used");
+}
+
+// A slot is not reused while its token may still be accepted somewhere (up to its expiry plus the
+// largest leeway), even when the table is full.
+TEST_F(SingleUseRegistryTest, ALiveUseIsNeverForgotten) {
+  auto reg = Open(kMinSingleUseSlots);
+  ASSERT_NE(reg, nullptr);
+  for (std::uint64_t i = 0; i < kMinSingleUseSlots; ++i) {
+    ASSERT_EQ(Outcome(reg->Use(Digest(i), kNow + 120, kNow)), "first");
+  }
+  // At exp + 59 s, a verifier with the largest leeway still accepts the tokens.
+  const std::int64_t t = kNow + 120 + SingleUseRegistry::kForgetAfterExpirySeconds - 1;
+  EXPECT_EQ(Outcome(reg->Use(Digest(3), kNow + 120, t)), "used");
+  auto other = reg->Use(Digest(kMinSingleUseSlots + 1), t + 100, t);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(SingleUseRegistryTest, ExpiriesOutsideATokensLifetimeAreRefused) {
+  auto reg = Open();
+  ASSERT_NE(reg, nullptr);
+  auto far = reg->Use(Digest(1), kNow + SingleUseRegistry::kMaxExpiryAheadSeconds + 1, kNow);
+  ASSERT_FALSE(far);
+  EXPECT_EQ(far.error().code(), StatusCode::kInvalidArgument);
+  auto dead = reg->Use(Digest(1), kNow - SingleUseRegistry::kForgetAfterExpirySeconds, kNow);
+  ASSERT_FALSE(dead);
+  EXPECT_EQ(dead.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Outcome(reg->Use(Digest(1), kNow + 10, kNow)), "first");
+}
+
+TEST_F(SingleUseRegistryTest, UsesSurviveReopening) {
+  {
+    auto reg = Open();
+    ASSERT_NE(reg, nullptr);
+    EXPECT_EQ(Outcome(reg->Use(Digest(1), kNow + 60, kNow)), "first");
+  }
+  auto reg = Open();
+  ASSERT_NE(reg, nullptr);
+  EXPECT_EQ(Outcome(reg->Use(Digest(1), kNow + 60, kNow)), "used");
+  EXPECT_EQ(Outcome(reg->Use(Digest(2), kNow + 60, kNow)), "first");
+}
+
+TEST_F(SingleUseRegistryTest, SyncEachUseWorks) {
+  MappedSingleUseOptions o;
+  o.path = path_;
+  o.slots = kMinSingleUseSlots;
+  o.sync_each_use = true;
+  auto reg = OpenMappedSingleUseRegistry(o);
+  ASSERT_TRUE(reg) << reg.error().ToString();
+  EXPECT_EQ(Outcome((*reg)->Use(Digest(1), kNow + 60, kNow)), "first");
+  EXPECT_EQ(Outcome((*reg)->Use(Digest(1), kNow + 60, kNow)), "used");
+}
+
+// Files that are not a registry of this size are refused at open, never repaired or overwritten.
+TEST_F(SingleUseRegistryTest, ForeignCorruptTruncatedOrResizedFilesAreRefused) {
+  auto expect_refused = [&](StatusCode code, std::string_view words) {
+    const Status s = OpenError();
+    EXPECT_EQ(s.code(), code) << s.ToString();
+    EXPECT_NE(s.message().find(words), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(path_.string()), std::string::npos) << s.message();
+  };
+  { std::ofstream(path_) << "SQLite format 3, or anything else that is not ours"; }
+  expect_refused(StatusCode::kDataLoss, "not an arbiter single-use registry");
+  const auto size_of_foreign = fs::file_size(path_);
+
+  fs::remove(path_);
+  ASSERT_NE(Open(), nullptr);
+  const auto size = fs::file_size(path_);
+  fs::resize_file(path_, size - 32);
+  expect_refused(StatusCode::kDataLoss, "truncated");
+  fs::resize_file(path_, 10);
+  expect_refused(StatusCode::kDataLoss, "truncated");
+
+  fs::remove(path_);
+  ASSERT_NE(Open(), nullptr);
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(16);  // the slot count
+    f.put('\x7f');
+  }
+  expect_refused(StatusCode::kDataLoss, "corrupt header");
+
+  fs::remove(path_);
+  ASSERT_NE(Open(), nullptr);
+  {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);  // the version
+    f.put('\x09');
+  }
+  expect_refused(StatusCode::kFailedPrecondition, "format version 9");
+
+  fs::remove(path_);
+  ASSERT_NE(Open(), nullptr);
+  const Status resized = OpenError(kMinSingleUseSlots * 2);
+  EXPECT_EQ(resized.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(resized.message().find("1024 slots, but 2048 are configured"), std::string::npos)
+      << resized.message();
+  EXPECT_GT(size, size_of_foreign);  // nothing above rewrote a foreign file into a registry
+}
+
+TEST_F(SingleUseRegistryTest, SlotCountIsBounded) {
+  EXPECT_EQ(OpenError(kMinSingleUseSlots - 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenError(kMaxSingleUseSlots + 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(path_));
+}
+
+TEST(SingleUseConfigTest, BackendNamesAndTheStoreDefault) {
+  EXPECT_EQ(*ParseSingleUseBackend("store"), SingleUseBackend::kStore);
+  EXPECT_EQ(*ParseSingleUseBackend("mmap"), SingleUseBackend::kMappedFile);
+  auto bad = ParseSingleUseBackend("redis");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "single-use backend `redis` is unknown; use `store` or `mmap`");
+  EXPECT_EQ(SingleUseBackendName(SingleUseBackend::kMappedFile), "mmap");
+  auto none = OpenSingleUseRegistry(SingleUseConfig{}, fs::temp_directory_path());
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, nullptr);
+}
+
+}  // namespace
+}  // namespace arbiter::grants
