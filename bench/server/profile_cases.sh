@@ -56,7 +56,8 @@ want = [
     ("authentication (IdentityAuthenticator)", "arbiter::server::IdentityAuthenticator::Authenticate("),
     ("UserDirectory::Authenticate", "arbiter::identity::UserDirectory::Authenticate("),
     ("RoutingService::RouteCase", "arbiter::routing::RoutingService::RouteCase("),
-    ("SqliteRoutingStore::Put", "SqliteRoutingStore::Put("),
+    ("SqliteRoutingStore::Put (serialise and queue the case row)", "SqliteRoutingStore::Put("),
+    ("case-row committer thread (SqliteRoutingStore::Run)", "arbiter::routing::SqliteRoutingStore::Run()"),
     ("evidence committer thread (Ledger::AppendBatch)", "arbiter::server::EvidenceCommitter::Run()"),
     ("ledger integrator thread (tiles, checkpoint signature)", "LedgerImpl::IntegratorLoop()"),
 ]

@@ -7,8 +7,11 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <future>
 #include <iterator>
+#include <thread>
 
 #include "arbiter/cedar/entities.h"
 #include "arbiter/common/json.h"
@@ -44,14 +47,15 @@ std::string ReadFile(const fs::path& p) {
 // One "process": the stores and the service, rebuilt by Restart() over the same data. The grant
 // issuer, evidence sink and clock outlive restarts (they stand for the grants module and the
 // ledger, which persist on their own).
-class Restartable : public ::testing::TestWithParam<bool> {
+// The parameter: 0 in memory, 1 SQLite writing through, 2 SQLite with group commit.
+class Restartable : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     auto loaded = packs_.Load(testing::ExamplePackDir(), Actor{"human", "Human::\"erin\""});
     ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
     Start();
   }
-  bool sqlite() const { return GetParam(); }
+  bool sqlite() const { return GetParam() != 0; }
   fs::path db_path() const { return dir_.path() / "arbiter.db"; }
 
   void Start() {
@@ -60,7 +64,8 @@ class Restartable : public ::testing::TestWithParam<bool> {
     if (sqlite()) {
       auto db = store::SqliteDb::Open(db_path(), {.durability = store::Durability::kNormal});
       ASSERT_TRUE(db.has_value()) << db.error().ToString();
-      auto opened = SqliteRoutingStore::Open(std::move(db).value());
+      auto opened =
+          SqliteRoutingStore::Open(std::move(db).value(), {.group_commit = GetParam() == 2});
       ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
       sqlite_ = std::move(opened).value();
       cases = sqlite_.get();
@@ -218,8 +223,9 @@ TEST_P(Restartable, ManyCasesComeBackWithTheirDecisions) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, Restartable, ::testing::Values(false, true),
-                         [](const auto& p) { return p.param ? "Sqlite" : "InMemory"; });
+INSTANTIATE_TEST_SUITE_P(Stores, Restartable, ::testing::Values(0, 1, 2), [](const auto& p) {
+  return p.param == 0 ? "InMemory" : p.param == 1 ? "Sqlite" : "SqliteGroupCommit";
+});
 
 TEST(CaseStoreWriteThrough, AFailedWriteLeavesTheCaseAsItWas) {
   FakeClock clock;
@@ -253,10 +259,10 @@ class SqliteStore : public ::testing::Test {
     ASSERT_TRUE(packs_.Load(testing::ExamplePackDir(), Actor{}).has_value());
   }
   fs::path db_path() const { return dir_.path() / "arbiter.db"; }
-  std::unique_ptr<SqliteRoutingStore> OpenStore() {
+  std::unique_ptr<SqliteRoutingStore> OpenStore(SqliteRoutingStoreOptions options = {}) {
     auto db = store::SqliteDb::Open(db_path(), {.durability = store::Durability::kNormal});
     EXPECT_TRUE(db.has_value());
-    auto s = SqliteRoutingStore::Open(std::move(db).value());
+    auto s = SqliteRoutingStore::Open(std::move(db).value(), options);
     EXPECT_TRUE(s.has_value()) << s.error().ToString();
     return s.has_value() ? std::move(s).value() : nullptr;
   }
@@ -452,6 +458,110 @@ TEST_F(SqliteStore, ANewCaseKeyIsWrittenWithTheCase) {
   EXPECT_EQ(key_rows("ZD-4"), 0);
   EXPECT_EQ(store->KeyForRoute("ZD-4", store.get()).error().code(),
             StatusCode::kFailedPrecondition);
+}
+
+// Group commit: many threads route and move cases; each waits only for its own ticket, and what
+// a ticket acknowledged is on disk, with later writes of a case after earlier ones.
+TEST_F(SqliteStore, GroupCommitKeepsEveryAcknowledgedWriteInOrder) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 40;
+  {
+    auto store = OpenStore({.group_commit = true});
+    ASSERT_NE(store, nullptr);
+    ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+    deps.cases = store.get();
+    RoutingService service(deps);
+    std::vector<std::thread> threads;
+    std::atomic<int> acknowledged{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          const std::string id = "GC-" + std::to_string(t) + "-" + std::to_string(i);
+          SqliteRoutingStore::BeginTickets();
+          auto routed = service.RouteCase(
+              MakeCase(R"({"id":")" + id + R"(","language":"en","category":"refund"})"), {},
+              Actor{});
+          ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
+          // The second write of the case (close) lands after the first (route).
+          ASSERT_TRUE(service.Close(id, "done", Actor{}).has_value());
+          auto ticket = store->LastTicketOnThisThread();
+          ASSERT_TRUE(ticket.has_value());
+          ASSERT_TRUE(store->WaitDurable(*ticket, std::chrono::seconds(10)).ok());
+          ++acknowledged;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(acknowledged.load(), kThreads * kPerThread);
+    const CaseWriteStats stats = store->Stats();
+    EXPECT_EQ(stats.queued, 2u * kThreads * kPerThread);
+    EXPECT_EQ(stats.durable, stats.queued);
+    EXPECT_LE(stats.batches, stats.queued);
+    EXPECT_TRUE(store->health().ok());
+    // A ticket already committed completes at once, on the calling thread.
+    Status seen = Status::Unavailable("not called");
+    store->OnDurable(stats.durable, [&](Status s) { seen = s; });
+    EXPECT_TRUE(seen.ok()) << seen.ToString();
+    // A ticket never handed out is an error, not a hang.
+    store->OnDurable(stats.queued + 1, [&](Status s) { seen = s; });
+    EXPECT_EQ(seen.code(), StatusCode::kFailedPrecondition);
+  }
+  // Read back by a store without group commit (another process).
+  auto again = OpenStore();
+  ASSERT_NE(again, nullptr);
+  auto all = again->LoadAll();
+  ASSERT_TRUE(all.has_value()) << all.error().ToString();
+  ASSERT_EQ(all->size(), static_cast<size_t>(kThreads * kPerThread));
+  for (const auto& c : *all) {
+    EXPECT_EQ(c.lifecycle.state(), CaseState::kClosed) << c.c.id;
+    EXPECT_EQ(c.evidence.size(), 2u) << c.c.id;
+    EXPECT_TRUE(again->KeyFor(c.c.id).has_value()) << c.c.id << ": its key was written with it";
+  }
+}
+
+// A batch that cannot commit fails its waiters and every later write with kUnavailable, and the
+// store reports itself unhealthy: nothing is acknowledged that is not on disk.
+TEST_F(SqliteStore, AFailedGroupCommitFailsWaitersAndLaterWrites) {
+  auto store = OpenStore({.group_commit = true});
+  ASSERT_NE(store, nullptr);
+  StoredCase ghost;
+  ghost.c.id = "NEVER-STORED";
+  // A state-only update of a case that was never stored cannot commit.
+  SqliteRoutingStore::BeginTickets();
+  ASSERT_TRUE(store->Put(ghost, kCaseChangedState).ok());  // queued, not yet known to fail
+  auto ticket = store->LastTicketOnThisThread();
+  ASSERT_TRUE(ticket.has_value());
+  std::promise<Status> failed;
+  store->OnDurable(*ticket, [&](Status s) { failed.set_value(s); });
+  auto result = failed.get_future();
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const Status s = result.get();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("case store: "), std::string::npos) << s.message();
+  EXPECT_EQ(store->health().code(), StatusCode::kUnavailable);
+  StoredCase fresh;
+  fresh.c.id = "LATER";
+  EXPECT_EQ(store->Put(fresh, kCaseChangedAll).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store->WaitDurable(*ticket, std::chrono::seconds(1)).code(), StatusCode::kUnavailable);
+}
+
+// Shred waits for queued rows: the key queued with a routed case is written first, then deleted.
+TEST_F(SqliteStore, ShredOrdersAfterQueuedWrites) {
+  auto store = OpenStore({.group_commit = true});
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  RoutingService service(deps);
+  ASSERT_TRUE(
+      service.RouteCase(MakeCase(R"({"id":"ZD-9","language":"en"})"), {}, Actor{}).has_value());
+  ASSERT_TRUE(service.Shred("ZD-9").ok());
+  auto sel_db = store::SqliteDb::Open(db_path());
+  ASSERT_TRUE(sel_db.has_value());
+  auto sel = (*sel_db)->Prepare("SELECT count(*) FROM routing_case_keys WHERE case_id = 'ZD-9'");
+  ASSERT_TRUE(sel.has_value());
+  ASSERT_TRUE(*sel->Step());
+  EXPECT_EQ(sel->ColumnInt64(0), 0);
+  EXPECT_EQ(store->KeyFor("ZD-9").error().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST(StoredForms, MalformedDecisionIsDataLoss) {

@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "arbiter/server/app.h"
 #include "arbiter/server/config.h"
@@ -310,6 +312,76 @@ TEST_F(ServeCommandTest, WrittenAcknowledgementSurvivesKillNine) {
     ASSERT_TRUE(e);
     EXPECT_EQ(e->status, 200) << "evidence " << indices[i] << ": " << e->body;
   }
+  ASSERT_EQ(::kill(pid2, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(pid2, 10s), 0);
+  ::close(out);
+}
+
+// Group commit of case rows (the default `fsync` acknowledgement): many cases acknowledged by
+// concurrent clients, the server killed with SIGKILL at once, and after a restart every
+// acknowledged case is there with its evidence.
+TEST_F(ServeCommandTest, ConcurrentlyAcknowledgedCasesSurviveKillNine) {
+  TempDir dir;
+  const std::string data = dir.path() + "/d";
+  const std::string pack = (arbiter::testing::SourceDir() / "examples/support").string();
+  auto start = [&](int& out) {
+    pid_t pid = Spawn({"serve", "--listen", "127.0.0.1:0", "--data", data, "--pack", pack,
+                       "--access-log", "off", "--json"},
+                      out);
+    std::string line = ReadLine(out, 20s);
+    EXPECT_FALSE(line.empty()) << "no startup line from arbiter serve";
+    auto summary = boost::json::parse(line.empty() ? "{}" : line).as_object();
+    std::string address =
+        summary.contains("listen") ? std::string(summary.at("listen").as_string()) : ":0";
+    return std::make_pair(pid, PortOf(address));
+  };
+  int out = -1;
+  auto [pid, port] = start(out);
+  ASSERT_GT(pid, 0);
+  const std::string auth = "Authorization: Bearer " + ReadFile(data + "/admin.token") + "\r\n";
+  constexpr int kClients = 8;
+  constexpr int kPerClient = 15;
+  std::vector<std::vector<std::pair<std::string, std::uint64_t>>> acked(kClients);
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t, port = port] {
+      for (int i = 0; i < kPerClient; ++i) {
+        const std::string id = "KC-" + std::to_string(t) + "-" + std::to_string(i);
+        std::string body = R"({"id":")" + id +
+                           R"(","source":"native","subject":"Where is my order?","body":"late",)"
+                           R"("customer":{"id":"c1","tier":"standard"},"language":"en",)"
+                           R"("priority":"low","severity":4,"category":"shipping",)"
+                           R"("channel":"web","ai":{"confidence":0.89}})";
+        auto r = Fetch(port, "POST", "/v1/cases", body, auth);
+        if (!r || r->status != 201) {
+          ADD_FAILURE() << id << ": " << (r ? r->body : std::string("no response"));
+          return;
+        }
+        acked[t].emplace_back(
+            id, boost::json::parse(r->body).at("evidence_index").to_number<std::uint64_t>());
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);  // at once: no drain, no final commit
+  EXPECT_EQ(WaitExit(pid, 10s), 128 + SIGKILL);
+  ::close(out);
+
+  auto [pid2, port2] = start(out);
+  ASSERT_GT(pid2, 0);
+  size_t checked = 0;
+  for (const auto& list : acked) {
+    for (const auto& [id, index] : list) {
+      auto c = Fetch(port2, "GET", "/v1/cases/" + id, {}, auth);
+      ASSERT_TRUE(c);
+      EXPECT_EQ(c->status, 200) << id << ": " << c->body;
+      auto e = Fetch(port2, "GET", "/v1/ledger/entries/" + std::to_string(index));
+      ASSERT_TRUE(e);
+      EXPECT_EQ(e->status, 200) << "evidence " << index << ": " << e->body;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, static_cast<size_t>(kClients * kPerClient));
   ASSERT_EQ(::kill(pid2, SIGTERM), 0);
   EXPECT_EQ(WaitExit(pid2, 10s), 0);
   ::close(out);

@@ -146,18 +146,61 @@ struct SqliteRoutingStore::Statements {
   store::SqliteStatement mark_shredded;
 };
 
-SqliteRoutingStore::SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db) : db_(std::move(db)) {}
+// One Put, serialised: what WriteRow binds.
+struct SqliteRoutingStore::Row {
+  std::string id;
+  unsigned changed = 0;
+  std::string_view state;  // static names
+  std::string_view holder;
+  std::string queue;
+  std::string agent;
+  std::string grant_id;
+  std::optional<std::string> last_route;
+  std::string evidence;
+  std::string facts;
+  std::string case_json;  // with kCaseChangedContent
+  std::string signals_json;
+  std::vector<std::pair<std::string, std::string>> pending;  // with kCaseChangedPending
+  Bytes key;  // a key KeyForRoute held back for this case, written with the row
+
+  ~Row() {
+    if (!key.empty()) OPENSSL_cleanse(key.data(), key.size());
+  }
+  Row() = default;
+  Row(Row&&) noexcept = default;
+  Row& operator=(Row&&) noexcept = default;
+};
+
+namespace {
+
+// Rows waiting for the committer; past this Put answers kResourceExhausted (the request fails
+// with 503 and is retried) instead of growing memory without bound.
+constexpr size_t kMaxQueuedRows = 1u << 16;
+
+struct ThreadTicket {
+  const void* store = nullptr;
+  std::uint64_t ticket = 0;
+};
+thread_local ThreadTicket tls_ticket;
+
+}  // namespace
+
+SqliteRoutingStore::SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db,
+                                       SqliteRoutingStoreOptions options)
+    : options_(options), db_(std::move(db)) {}
 
 SqliteRoutingStore::~SqliteRoutingStore() {
+  Stop();
   // Statements must be finalised before the connection closes.
   stmts_.reset();
 }
 
 Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
-    std::unique_ptr<store::SqliteDb> db) {
+    std::unique_ptr<store::SqliteDb> db, SqliteRoutingStoreOptions options) {
   if (db == nullptr) return Status::InvalidArgument("routing store: no database");
-  std::unique_ptr<SqliteRoutingStore> s(new SqliteRoutingStore(std::move(db)));
+  std::unique_ptr<SqliteRoutingStore> s(new SqliteRoutingStore(std::move(db), options));
   ARBITER_RETURN_IF_ERROR(s->Init());
+  if (options.group_commit) s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
   return s;
 }
 
@@ -191,63 +234,88 @@ Status SqliteRoutingStore::Init() {
   stmts_.reset(new Statements{std::move(upsert), std::move(update_state), std::move(delete_pending),
                               std::move(insert_pending), std::move(get_key), std::move(insert_key),
                               std::move(delete_key), std::move(mark_shredded)});
+  return LoadKeys();
+}
+
+Status SqliteRoutingStore::WriteRow(const Row& row) {
+  if (!row.key.empty()) {
+    ARBITER_RETURN_IF_ERROR(stmts_->insert_key.Bind(1, row.id).Bind(2, ByteView(row.key)).Run());
+  }
+  const bool whole = (row.changed & kCaseChangedContent) != 0;
+  store::SqliteStatement& s = whole ? stmts_->upsert : stmts_->update_state;
+  s.Bind(1, row.id)
+      .Bind(2, row.state)
+      .Bind(3, row.holder)
+      .Bind(4, row.queue)
+      .Bind(5, row.agent)
+      .Bind(6, row.grant_id)
+      .Bind(8, row.evidence)
+      .Bind(9, row.facts);
+  if (row.last_route) {
+    s.Bind(7, *row.last_route);
+  } else {
+    s.BindNull(7);
+  }
+  if (whole) s.Bind(10, row.case_json).Bind(11, row.signals_json);
+  ARBITER_RETURN_IF_ERROR(s.Run());
+  if (!whole && db_->Changes() != 1) {
+    return Status::NotFound("case store: case `" + row.id + "` is not stored yet");
+  }
+  if ((row.changed & kCaseChangedPending) != 0) {
+    ARBITER_RETURN_IF_ERROR(stmts_->delete_pending.Bind(1, row.id).Run());
+    for (const auto& [id, json] : row.pending) {
+      ARBITER_RETURN_IF_ERROR(
+          stmts_->insert_pending.Bind(1, row.id).Bind(2, id).Bind(3, json).Run());
+    }
+  }
   return Status::Ok();
 }
 
 Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
-  const std::string evidence = EvidenceJson(c.evidence);
-  const std::string facts = FactsJson(c);
-  std::optional<std::string> last_route;
-  if (c.last_route) last_route = DecisionToStoreText(*c.last_route);
-  std::string case_json;
-  std::string signals_json;
+  Row row;
+  row.id = c.c.id;
+  row.changed = changed;
+  row.state = CaseStateName(c.lifecycle.state());
+  row.holder = HolderName(c.lifecycle.holder());
+  row.queue = c.lifecycle.queue();
+  row.agent = c.lifecycle.agent();
+  row.grant_id = c.grant_id;
+  row.evidence = EvidenceJson(c.evidence);
+  row.facts = FactsJson(c);
+  if (c.last_route) row.last_route = DecisionToStoreText(*c.last_route);
   if ((changed & kCaseChangedContent) != 0) {
-    case_json = ToJson(sources::CaseToJson(c.c));
-    signals_json = ToJson(SignalsToJson(c.signals));
+    row.case_json = ToJson(sources::CaseToJson(c.c));
+    row.signals_json = ToJson(SignalsToJson(c.signals));
   }
-  std::vector<std::pair<std::string, std::string>> pending;
   if ((changed & kCaseChangedPending) != 0) {
-    for (const auto& [id, p] : c.pending) pending.emplace_back(id, ToJson(PendingToStoreJson(p)));
+    for (const auto& [id, p] : c.pending) {
+      row.pending.emplace_back(id, ToJson(PendingToStoreJson(p)));
+    }
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   // A key KeyForRoute held back for this case is written with it, in the same transaction.
   auto key = keys_.find(c.c.id);
   const bool write_key = key != keys_.end() && !key->second.unsaved.empty();
-  ARBITER_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status {
-    if (write_key) {
-      ARBITER_RETURN_IF_ERROR(
-          stmts_->insert_key.Bind(1, c.c.id).Bind(2, ByteView(key->second.unsaved)).Run());
+  if (options_.group_commit) {
+    if (!failed_.ok()) return failed_;
+    if (stopping_) return Status::Unavailable("case store is closing");
+    if (queue_.size() >= kMaxQueuedRows) {
+      return Status::ResourceExhausted("case store: too many writes waiting; retry later");
     }
-    const bool whole = (changed & kCaseChangedContent) != 0;
-    store::SqliteStatement& s = whole ? stmts_->upsert : stmts_->update_state;
-    s.Bind(1, c.c.id)
-        .Bind(2, CaseStateName(c.lifecycle.state()))
-        .Bind(3, HolderName(c.lifecycle.holder()))
-        .Bind(4, c.lifecycle.queue())
-        .Bind(5, c.lifecycle.agent())
-        .Bind(6, c.grant_id)
-        .Bind(8, evidence)
-        .Bind(9, facts);
-    if (last_route) {
-      s.Bind(7, *last_route);
-    } else {
-      s.BindNull(7);
-    }
-    if (whole) s.Bind(10, case_json).Bind(11, signals_json);
-    ARBITER_RETURN_IF_ERROR(s.Run());
-    if (!whole && db_->Changes() != 1) {
-      return Status::NotFound("case store: case `" + c.c.id + "` is not stored yet");
-    }
-    if ((changed & kCaseChangedPending) != 0) {
-      ARBITER_RETURN_IF_ERROR(stmts_->delete_pending.Bind(1, c.c.id).Run());
-      for (const auto& [id, json] : pending) {
-        ARBITER_RETURN_IF_ERROR(
-            stmts_->insert_pending.Bind(1, c.c.id).Bind(2, id).Bind(3, json).Run());
-      }
-    }
+    // The key travels with the queued row: a later KeyFor finds nothing unsaved to write.
+    if (write_key) row.key = std::move(key->second.unsaved);
+    const std::uint64_t ticket = next_ticket_++;
+    queue_.push_back(std::move(row));
+    if (queue_.size() == 1) work_cv_.notify_one();
+    tls_ticket = ThreadTicket{this, ticket};
     return Status::Ok();
-  }));
+  }
+  if (write_key) row.key = key->second.unsaved;
+  {
+    std::lock_guard<std::mutex> db_lock(db_mu_);
+    ARBITER_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status { return WriteRow(row); }));
+  }
   if (write_key) {
     OPENSSL_cleanse(key->second.unsaved.data(), key->second.unsaved.size());
     key->second.unsaved.clear();
@@ -255,8 +323,129 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
   return Status::Ok();
 }
 
-Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
+void SqliteRoutingStore::BeginTickets() { tls_ticket = ThreadTicket{}; }
+
+std::optional<std::uint64_t> SqliteRoutingStore::LastTicketOnThisThread() const {
+  if (tls_ticket.store != this) return std::nullopt;
+  return tls_ticket.ticket;
+}
+
+void SqliteRoutingStore::OnDurable(std::uint64_t ticket, std::function<void(Status)> done) {
+  Status now_known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ticket >= durable_) {
+      if (!failed_.ok()) {
+        now_known = failed_;
+      } else if (ticket >= next_ticket_) {
+        now_known = Status::FailedPrecondition("case write " + std::to_string(ticket) +
+                                               " was never queued");
+      } else {
+        waiters_.emplace(ticket, std::move(done));
+        return;
+      }
+    }
+  }
+  done(now_known);
+}
+
+Status SqliteRoutingStore::WaitDurable(std::uint64_t ticket, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (ticket >= next_ticket_) {
+    return Status::FailedPrecondition("case write " + std::to_string(ticket) + " was never queued");
+  }
+  if (!durable_cv_.wait_for(lock, timeout, [&] { return ticket < durable_ || !failed_.ok(); })) {
+    return Status::Unavailable("case write " + std::to_string(ticket) + " not committed within " +
+                               std::to_string(timeout.count()) + " ms");
+  }
+  return ticket < durable_ ? Status::Ok() : failed_;
+}
+
+Status SqliteRoutingStore::health() const {
   std::lock_guard<std::mutex> lock(mu_);
+  return failed_;
+}
+
+CaseWriteStats SqliteRoutingStore::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return CaseWriteStats{next_ticket_ - 1, durable_ - 1, batches_};
+}
+
+void SqliteRoutingStore::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    work_cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+Status SqliteRoutingStore::DrainLocked(std::unique_lock<std::mutex>& lock) {
+  if (!options_.group_commit) return Status::Ok();
+  durable_cv_.wait(lock, [&] { return durable_ == next_ticket_ || !failed_.ok(); });
+  return failed_;
+}
+
+void SqliteRoutingStore::FailAll(const Status& status, std::unique_lock<std::mutex>& lock) {
+  failed_ = status;
+  std::vector<std::function<void(Status)>> done;
+  for (auto& [ticket, d] : waiters_) done.push_back(std::move(d));
+  waiters_.clear();
+  durable_cv_.notify_all();
+  lock.unlock();
+  for (auto& d : done) d(status);
+  lock.lock();
+}
+
+void SqliteRoutingStore::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::vector<Row> batch;
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    if (!failed_.ok()) {         // queued while the failing batch ran: never committed
+      queue_.clear();
+      continue;
+    }
+    batch.clear();
+    batch.swap(queue_);
+    const std::uint64_t first = durable_;
+    lock.unlock();
+
+    Status status;
+    {
+      // One transaction for the whole batch, rows in queue order.
+      std::lock_guard<std::mutex> db_lock(db_mu_);
+      status = db_->InTransaction([&]() -> Status {
+        for (const Row& row : batch) ARBITER_RETURN_IF_ERROR(WriteRow(row));
+        return Status::Ok();
+      });
+    }
+    const std::uint64_t committed = first + batch.size();
+    batch.clear();  // cleanses the keys
+
+    lock.lock();
+    ++batches_;
+    if (!status.ok()) {
+      FailAll(Status::Unavailable("case store: " + status.message()), lock);
+      continue;
+    }
+    durable_ = committed;
+    std::vector<std::function<void(Status)>> done;
+    auto end = waiters_.lower_bound(committed);
+    for (auto it = waiters_.begin(); it != end; ++it) done.push_back(std::move(it->second));
+    waiters_.erase(waiters_.begin(), end);
+    durable_cv_.notify_all();
+    lock.unlock();
+    for (auto& d : done) d(Status::Ok());
+    lock.lock();
+  }
+}
+
+Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
+  std::unique_lock<std::mutex> lock(mu_);
+  ARBITER_RETURN_IF_ERROR(DrainLocked(lock));
+  std::lock_guard<std::mutex> db_lock(db_mu_);
   std::vector<StoredCase> out;
   ARBITER_TRY(auto sel, db_->Prepare("SELECT case_id, state, holder, queue, agent, grant_id, "
                                      "last_route, evidence, facts, case_json, signals_json "
@@ -318,31 +507,37 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
   return out;
 }
 
+Status SqliteRoutingStore::LoadKeys() {
+  ARBITER_TRY(auto keys, db_->Prepare("SELECT case_id, key FROM routing_case_keys"));
+  while (true) {
+    ARBITER_TRY(bool row, keys.Step());
+    if (!row) break;
+    std::string id = keys.ColumnText(0);
+    Bytes key = keys.ColumnBlob(1);
+    if (key.size() != 32) return Bad(id, "its key is not 32 bytes");
+    CaseKey case_key(key);
+    OPENSSL_cleanse(key.data(), key.size());
+    keys_.insert_or_assign(std::move(id), CachedKey{std::move(case_key), {}});
+  }
+  ARBITER_TRY(auto shredded, db_->Prepare("SELECT case_id FROM routing_shredded"));
+  while (true) {
+    ARBITER_TRY(bool row, shredded.Step());
+    if (!row) break;
+    shredded_.insert(shredded.ColumnText(0));
+  }
+  return Status::Ok();
+}
+
 Result<CaseKey> SqliteRoutingStore::KeyLocked(std::string_view case_id, bool* created) {
   std::string id(case_id);
   if (auto it = keys_.find(id); it != keys_.end()) {
     *created = false;
     return it->second.key;
   }
-  store::SqliteStatement& get = stmts_->get_key;
-  get.Bind(1, case_id);
-  auto row = get.Step();
-  if (!row) {
-    get.Reset();
-    return row.error();
+  // Every stored key was loaded when the store opened: a case without one is new or shredded.
+  if (shredded_.count(id) != 0) {
+    return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
   }
-  if (*row) {
-    if (get.IsNull(0)) {
-      get.Reset();
-      return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
-    }
-    Bytes key = get.ColumnBlob(0);
-    get.Reset();
-    if (key.size() != 32) return Bad(id, "its key is not 32 bytes");
-    *created = false;
-    return keys_.emplace(std::move(id), CachedKey{CaseKey(key), {}}).first->second.key;
-  }
-  get.Reset();
   Bytes key = internal::NewCaseKeyBytes();
   CaseKey case_key(key);
   keys_.emplace(std::move(id), CachedKey{case_key, std::move(key)});
@@ -357,8 +552,13 @@ Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
   auto it = keys_.find(std::string(case_id));
   if (it != keys_.end() && !it->second.unsaved.empty()) {
     // Created here, or held back by KeyForRoute: written before the key is handed out for good.
-    const Status written =
-        stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(it->second.unsaved)).Run();
+    // (A key queued with its case's row is no longer unsaved here: it commits before any later
+    // row of that case, and so before the response that uses it.)
+    Status written;
+    {
+      std::lock_guard<std::mutex> db_lock(db_mu_);
+      written = stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(it->second.unsaved)).Run();
+    }
     if (!written.ok()) {
       if (created) keys_.erase(it);
       return written;
@@ -377,7 +577,10 @@ Result<CaseKey> SqliteRoutingStore::KeyForRoute(std::string_view case_id, const 
 }
 
 Status SqliteRoutingStore::Shred(std::string_view case_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  // After the queued rows: one of them may still carry this case's key.
+  ARBITER_RETURN_IF_ERROR(DrainLocked(lock));
+  std::lock_guard<std::mutex> db_lock(db_mu_);
   ARBITER_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status {
     ARBITER_RETURN_IF_ERROR(stmts_->delete_key.Bind(1, case_id).Run());
     return stmts_->mark_shredded.Bind(1, case_id).Run();
@@ -386,11 +589,14 @@ Status SqliteRoutingStore::Shred(std::string_view case_id) {
     OPENSSL_cleanse(it->second.unsaved.data(), it->second.unsaved.size());
     keys_.erase(it);
   }
+  shredded_.emplace(case_id);
   return WipeWalLocked().status();
 }
 
 Result<bool> SqliteRoutingStore::WipeWal() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  ARBITER_RETURN_IF_ERROR(DrainLocked(lock));
+  std::lock_guard<std::mutex> db_lock(db_mu_);
   return WipeWalLocked();
 }
 

@@ -18,14 +18,37 @@
 // write-ahead log keeps no earlier copy of the page. If another connection holds a read
 // transaction the checkpoint cannot finish; Shred still succeeds (the key is deleted and the case
 // refuses it) and the wipe happens at the next Shred or WipeWal() that finishes.
+//
+// Group commit (SqliteRoutingStoreOptions::group_commit, what `arbiter serve` uses): Put serialises
+// the row on the calling thread, queues it with the next write ticket and returns at once; one
+// committer thread writes everything queued in one transaction, in queue order (later writes of a
+// case land after earlier ones), and then completes the waiters of those tickets. The caller learns
+// its ticket from LastTicketOnThisThread() and answers only once OnDurable(ticket) reports OK:
+//
+//   SqliteRoutingStore::BeginTickets();                  // per request, on the handler's thread
+//   ARBITER_TRY(auto routed, service->RouteCase(c, {}, actor));   // Put queued the row
+//   if (auto t = store->LastTicketOnThisThread()) store->OnDurable(*t, [](Status s) { ... });
+//
+// A failed batch fails every waiter and every later Put with kUnavailable and health() turns
+// false: the in-memory service may then be ahead of the disk only for requests that were refused,
+// and nothing more is written until a restart reloads what is stored. KeyFor, Shred, WipeWal and
+// LoadAll first wait until every queued row is written, so they order after the queued writes.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "arbiter/routing/case_store.h"
 #include "arbiter/routing/evidence.h"
@@ -33,17 +56,32 @@
 
 namespace arbiter::routing {
 
+struct SqliteRoutingStoreOptions {
+  // Put queues and a committer thread writes batches (see above); otherwise Put writes through.
+  bool group_commit = false;
+};
+
+struct CaseWriteStats {
+  std::uint64_t queued = 0;   // rows queued by Put (group commit)
+  std::uint64_t durable = 0;  // ... of which committed
+  std::uint64_t batches = 0;  // transactions that committed them
+};
+
 class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
  public:
-  // Creates or migrates the routing tables.
-  static Result<std::unique_ptr<SqliteRoutingStore>> Open(std::unique_ptr<store::SqliteDb> db);
-  ~SqliteRoutingStore() override;
+  // Creates or migrates the routing tables; with group commit, starts the committer thread.
+  static Result<std::unique_ptr<SqliteRoutingStore>> Open(std::unique_ptr<store::SqliteDb> db,
+                                                          SqliteRoutingStoreOptions options = {});
+  ~SqliteRoutingStore() override;  // Stop()
 
-  // CaseStore. Put is one transaction (case row and pending rows).
+  // CaseStore. Put is one transaction (case row and pending rows); with group commit it is queued
+  // and shares the transaction of its batch (kUnavailable once a batch failed, kResourceExhausted
+  // when too many rows wait).
   Status Put(const StoredCase& c, unsigned changed) override;
   Result<std::vector<StoredCase>> LoadAll() override;
 
-  // CaseKeyStore. Keys are cached in memory after the first read; Shred drops the cache entry.
+  // CaseKeyStore. Every key (and the set of shredded case ids) is read into memory when the store
+  // opens, so no key lookup touches the disk; Shred drops the cache entry.
   // KeyFor writes a new key at once; KeyForRoute(id, this) keeps a new key in memory and writes it
   // in the transaction of the case's next Put (one commit per routed case).
   Result<CaseKey> KeyFor(std::string_view case_id) override;
@@ -54,22 +92,62 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   // remain in it); false when a reader kept it from finishing.
   Result<bool> WipeWal();
 
+  // Group commit. Forgets the ticket the calling thread's earlier Puts noted.
+  static void BeginTickets();
+  // The ticket of the last row this thread queued into this store since BeginTickets().
+  std::optional<std::uint64_t> LastTicketOnThisThread() const;
+  // Calls `done` once row `ticket` (and every row queued before it) is committed (OK) or can no
+  // longer be (kUnavailable): from the committer thread, or at once when that is already known.
+  void OnDurable(std::uint64_t ticket, std::function<void(Status)> done);
+  // Blocks until row `ticket` is committed; kUnavailable after `timeout` or on failure.
+  Status WaitDurable(std::uint64_t ticket, std::chrono::milliseconds timeout);
+  // OK while batches commit.
+  Status health() const;
+  CaseWriteStats Stats() const;
+  // Commits what is queued, completes its waiters and stops the thread; later Puts fail.
+  // Idempotent; a store without group commit ignores it.
+  void Stop();
+
  private:
   struct Statements;
-  explicit SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db);
+  struct Row;
+  SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db, SqliteRoutingStoreOptions options);
   Status Init();
   Result<bool> WipeWalLocked();
+  Status LoadKeys();
   // The cached or stored key; with `create`, a new one when there is none (not yet written).
   Result<CaseKey> KeyLocked(std::string_view case_id, bool* created);
+  // Waits (releasing `lock` on mu_) until every queued row is committed; the batch error if not.
+  Status DrainLocked(std::unique_lock<std::mutex>& lock);
+  // Writes one row's statements; the caller holds db_mu_ and runs a transaction.
+  Status WriteRow(const Row& row);
+  void Run();
+  void FailAll(const Status& status, std::unique_lock<std::mutex>& lock);
 
-  std::mutex mu_;
+  const SqliteRoutingStoreOptions options_;
+  // Lock order: mu_ before db_mu_; the committer never takes mu_ while it holds db_mu_.
+  mutable std::mutex mu_;  // keys_, the queue, tickets and waiters
+  std::mutex db_mu_;       // db_ and stmts_
   std::unique_ptr<store::SqliteDb> db_;
   std::unique_ptr<Statements> stmts_;
   struct CachedKey {
     CaseKey key;
-    Bytes unsaved;  // the key's bytes until they are written (KeyForRoute), then empty
+    Bytes unsaved;  // the key's bytes until they are written or queued (KeyForRoute), then empty
   };
   std::unordered_map<std::string, CachedKey> keys_;
+  std::unordered_set<std::string> shredded_;
+
+  // Group commit (guarded by mu_).
+  std::condition_variable work_cv_;
+  std::condition_variable durable_cv_;
+  std::vector<Row> queue_;
+  std::uint64_t next_ticket_ = 1;  // ticket of the next queued row
+  std::uint64_t durable_ = 1;      // rows with tickets below this are committed
+  std::uint64_t batches_ = 0;
+  std::multimap<std::uint64_t, std::function<void(Status)>> waiters_;
+  Status failed_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace arbiter::routing

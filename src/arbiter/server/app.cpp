@@ -221,7 +221,11 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   auto routing_db =
       store::SqliteDb::Open(fs::path(impl->data_dir) / "arbiter.db", routing_db_options);
   if (!routing_db) return routing_db.error().WithContext("store");
-  auto routing_store = routing::SqliteRoutingStore::Open(std::move(*routing_db));
+  // Group commit: RouteCase and the other transitions queue the case row under the service's
+  // lock and return; one thread commits whatever is queued in one transaction, and the response
+  // waits for its row as it waits for its evidence (routing_api.cpp, Durable).
+  auto routing_store =
+      routing::SqliteRoutingStore::Open(std::move(*routing_db), {.group_commit = true});
   if (!routing_store) return routing_store.error().WithContext("case store");
   impl->routing_store = std::move(*routing_store);
   routing::ServiceDeps deps;
@@ -242,6 +246,7 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   RoutingServices routing_services{impl->routing.get(), impl->packs.get(), impl->ledger.get(),
                                    config.pack_dir, &impl->metrics};
   routing_services.committer = impl->committer.get();
+  routing_services.case_store = impl->routing_store.get();
   routing_services.grants = impl->grant_issuer.get();
   routing_services.max_source_bytes = config.server.limits.max_body_bytes;
   routing_services.max_json_depth = config.max_json_depth;
@@ -255,6 +260,7 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
         if (auto n = grants->ActiveGrants()) gauge->Set(static_cast<double>(*n));
       });
   impl->health.AddReadinessCheck("evidence", [c = impl->committer.get()] { return c->health(); });
+  impl->health.AddReadinessCheck("cases", [c = impl->routing_store.get()] { return c->health(); });
   impl->health.AddReadinessCheck("data", [dir = impl->data_dir] {
     std::error_code e;
     return fs::is_directory(dir, e) ? Status::Ok()
@@ -296,6 +302,7 @@ void App::Shutdown() {
   impl_->http->Shutdown();
   // After the last request: commits what is queued, then integrates what was acknowledged and
   // stops the integrator.
+  if (impl_->routing_store) impl_->routing_store->Stop();
   if (impl_->committer) impl_->committer->Stop();
   if (impl_->ledger) impl_->ledger->Close();
 }

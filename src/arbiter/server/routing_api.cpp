@@ -142,16 +142,61 @@ Result<boost::json::object> OptionalObjectBody(RequestContext& ctx) {
   return ctx.JsonObjectBody();
 }
 
-// Writes that answer only once their evidence is durable: the handler runs, and when it enqueued
-// evidence the transport holds the response until the committer has it on disk.
-Handler Durable(EvidenceCommitter* committer, Handler handler) {
-  if (committer == nullptr) return handler;
-  return [committer, handler = std::move(handler)](RequestContext& ctx) {
+// Completes `done` once both parts of a response's durability are known: the first error, or OK
+// when both report OK.
+std::function<void(Status)> BothDurable(std::function<void(Status)> done) {
+  struct Join {
+    std::mutex mu;
+    int left = 2;
+    Status first_error;
+    std::function<void(Status)> done;
+  };
+  auto join = std::make_shared<Join>();
+  join->done = std::move(done);
+  return [join](Status s) {
+    std::function<void(Status)> fire;
+    Status result;
+    {
+      std::lock_guard<std::mutex> lock(join->mu);
+      if (!s.ok() && join->first_error.ok()) join->first_error = std::move(s);
+      if (--join->left != 0) return;
+      fire = std::move(join->done);
+      result = join->first_error;
+    }
+    fire(std::move(result));
+  };
+}
+
+// Writes that answer only once they are durable: the handler runs, and when it enqueued evidence
+// or queued a case row the transport holds the response until both are committed.
+Handler Durable(EvidenceCommitter* committer, routing::SqliteRoutingStore* cases, Handler handler) {
+  if (committer == nullptr && cases == nullptr) return handler;
+  return [committer, cases, handler = std::move(handler)](RequestContext& ctx) {
     RequestEvidence::Begin();
+    routing::SqliteRoutingStore::BeginTickets();
     HttpResponse r = handler(ctx);
-    if (auto last = RequestEvidence::Last()) {
-      r.defer = [committer, index = *last](std::function<void(Status)> done) {
+    // Plain values, not optionals: g++ 12 misreads the optionals' captures as uninitialised.
+    const std::optional<std::uint64_t> last_evidence =
+        committer != nullptr ? RequestEvidence::Last() : std::nullopt;
+    const std::optional<std::uint64_t> last_row =
+        cases != nullptr ? cases->LastTicketOnThisThread() : std::nullopt;
+    const bool has_evidence = last_evidence.has_value();
+    const bool has_row = last_row.has_value();
+    const std::uint64_t index = last_evidence.value_or(0);
+    const std::uint64_t ticket = last_row.value_or(0);
+    if (has_evidence && has_row) {
+      r.defer = [committer, cases, index, ticket](std::function<void(Status)> done) {
+        auto both = BothDurable(std::move(done));
+        committer->OnDurable(index, both);
+        cases->OnDurable(ticket, std::move(both));
+      };
+    } else if (has_evidence) {
+      r.defer = [committer, index](std::function<void(Status)> done) {
         committer->OnDurable(index, std::move(done));
+      };
+    } else if (has_row) {
+      r.defer = [cases, ticket](std::function<void(Status)> done) {
+        cases->OnDurable(ticket, std::move(done));
       };
     }
     return r;
@@ -276,9 +321,9 @@ Result<std::uint64_t> LedgerEvidenceSink::Append(std::string_view canonical_json
 Status AddRoutingRoutes(Router& router, RoutingServices s) {
   auto counters = std::make_shared<Counters>();
   // Every write answers once its evidence is durable.
-  auto add = [&router, committer = s.committer](HttpMethod method, std::string_view pattern,
-                                                Access access, Handler handler) {
-    return router.Add(method, pattern, access, Durable(committer, std::move(handler)));
+  auto add = [&router, committer = s.committer, cases = s.case_store](
+                 HttpMethod method, std::string_view pattern, Access access, Handler handler) {
+    return router.Add(method, pattern, access, Durable(committer, cases, std::move(handler)));
   };
   if (s.metrics != nullptr) {
     ARBITER_TRY(counters->decisions,

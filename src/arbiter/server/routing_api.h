@@ -18,6 +18,7 @@
 #include "arbiter/routing/bundle.h"
 #include "arbiter/routing/evidence.h"
 #include "arbiter/routing/service.h"
+#include "arbiter/routing/sqlite_case_store.h"
 #include "arbiter/server/case_grants.h"
 #include "arbiter/server/evidence_committer.h"
 #include "arbiter/server/metrics.h"
@@ -50,6 +51,9 @@ struct RoutingServices {
   MetricsRegistry* metrics = nullptr;
   // When set, responses that wrote evidence are sent once it is durable (group commit).
   EvidenceCommitter* committer = nullptr;
+  // When set (the store runs group commit), responses that changed a case are sent once its row
+  // is committed too.
+  routing::SqliteRoutingStore* case_store = nullptr;
   // When set: grants bound to the claiming instance, GET /v1/cases/{id}/view and
   // POST /v1/intents/introspect (both 503 without it).
   CaseGrants* grants = nullptr;
