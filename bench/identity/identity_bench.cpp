@@ -89,7 +89,6 @@ struct Stack {
     identity::RegistryOptions ro;
     ro.trust_domain = "example.org";
     registry = Must(identity::WorkloadRegistry::Create(*identity_store, *keys, clock, random, ro));
-    grant_service = Must(grants::GrantService::Create(*grant_store, clock, random));
     grants::IntentTokenOptions io;
     io.issuer = "spiffe://example.org";
     if (grant_db_kind >= 3) {
@@ -99,6 +98,8 @@ struct Stack {
       single_use = Must(grants::OpenMappedSingleUseRegistry(so));
       io.single_use = single_use.get();
     }
+    grant_service = Must(grants::GrantService::Create(
+        *grant_store, clock, random, single_use ? single_use->grant_changes() : nullptr));
     intents = Must(
         grants::IntentTokenService::Create(*grant_store, *grant_service, *keys, clock, random, io));
     identity::WorkloadSpec spec;
@@ -141,8 +142,8 @@ struct Stack {
   std::unique_ptr<grants::GrantStore> grant_store;
   std::unique_ptr<identity::KeyRing> keys;
   std::unique_ptr<identity::WorkloadRegistry> registry;
-  std::unique_ptr<grants::GrantService> grant_service;
   std::unique_ptr<grants::SingleUseRegistry> single_use;
+  std::unique_ptr<grants::GrantService> grant_service;
   std::unique_ptr<grants::IntentTokenService> intents;
   std::optional<identity::AgentIdentity> agent;
   std::string svid;

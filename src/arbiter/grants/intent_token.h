@@ -111,10 +111,14 @@ struct IntentTokenOptions {
   std::string issuer;  // `iss` of intent tokens, e.g. the registry's issuer
   std::int64_t leeway_seconds = 5;
   // Where uses are recorded (single_use_registry.h). nullptr: in the grant store
-  // (GrantStore::ConsumeIntent, one database commit per use). Otherwise introspection checks the
-  // intent record and its grant with one read (GrantStore::IntentUsable) and records the use in
-  // this registry, which must outlive the service. Every process sharing a database must make
-  // the same choice: a use recorded one way is not seen the other way.
+  // (GrantStore::ConsumeIntent, one database commit per use). Otherwise in this registry, which
+  // must outlive the service: Mint also records each token as issued there, and introspection
+  // recognises the token by its digest there, checks the grant against a cache that the
+  // registry's grant-change signal invalidates across processes (so the GrantService must be
+  // created with `single_use->grant_changes()`), and uses it with one compare-and-swap; no
+  // database access. Tokens the registry does not know are checked in the store
+  // (GrantStore::IntentUsable) and then used in the registry. Every process sharing a database
+  // must make the same choice: a use recorded one way is not seen the other way.
   SingleUseRegistry* single_use = nullptr;
 };
 
@@ -153,6 +157,18 @@ class IntentTokenService {
     std::uint64_t generation = 0;  // GrantService::generation() before it was read
   };
   static constexpr size_t kMaxCachedGrants = 4096;
+
+  // Introspection's grant check (with a registry): is the token's grant active at `now`, held by
+  // its agent, for its case? From a cache stamped by the registry's grant-change signal, filled
+  // from the store on a miss.
+  Result<bool> GrantAllowsUse(const IntentClaims& c, std::int64_t now);
+  static constexpr size_t kMaxIntrospectionGrants = 4096;
+  struct StampedGrant {
+    CaseGrant grant;
+    std::uint64_t stamp = 0;  // GrantChangeSignal::Stamp() before it was read
+  };
+  std::mutex introspection_mu_;
+  std::unordered_map<std::string, StampedGrant> introspection_grants_;  // by grant id
 
   bool CachedGrant(const std::string& key, std::int64_t now, GrantRef& out);
   void RememberGrant(const std::string& key, const GrantRef& grant);
