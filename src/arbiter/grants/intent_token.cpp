@@ -208,7 +208,7 @@ Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& age
       grant.expires_at = g.expires_at;
       RememberGrant(cache_key, grant);
     }
-    rec.jti = NewJti(clock_.NowMicros(), random_);
+    rec.jti = NewJti(clock_.NowMicros(), jti_random_);
     rec.grant_id = grant.id;
     rec.expires_at = std::min(now + request.ttl_seconds, grant.expires_at);
 
