@@ -31,8 +31,9 @@
 //
 // A failed batch fails every waiter and every later Put with kUnavailable and health() turns
 // false: the in-memory service may then be ahead of the disk only for requests that were refused,
-// and nothing more is written until a restart reloads what is stored. KeyFor, Shred, WipeWal and
-// LoadAll first wait until every queued row is written, so they order after the queued writes.
+// and nothing more is written until a restart reloads what is stored. Shred, WipeWal and LoadAll
+// first wait until every queued row is written, so they order after the queued writes (a key
+// queued with its case's row is not written again by KeyFor).
 #pragma once
 
 #include <chrono>
