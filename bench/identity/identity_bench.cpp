@@ -53,7 +53,7 @@ void MustOk(const Status& s) {
 
 // Grant-store backing: 0 in-memory SQLite, 1 file (WAL, synchronous=NORMAL), 2 file (WAL, FULL);
 // 3 file (WAL, NORMAL) with uses recorded in a mapped single-use file (single_use_registry.h),
-// 4 the same with an msync per use.
+// 4 the same with an msync per use, 5 in-memory SQLite with the mapped file (to compare with 0).
 // The files live in one folder per process, removed when the process exits (the handler is
 // registered after `dir` is constructed, so it runs before `dir` is destroyed).
 const std::filesystem::path& BenchDir() {
@@ -71,7 +71,7 @@ const std::filesystem::path& BenchDir() {
 }
 
 std::unique_ptr<store::SqliteDb> OpenGrantDb(int kind) {
-  if (kind == 0) return Must(store::SqliteDb::OpenInMemory());
+  if (kind == 0 || kind == 5) return Must(store::SqliteDb::OpenInMemory());
   const auto& dir = BenchDir();
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -89,16 +89,19 @@ struct Stack {
     identity::RegistryOptions ro;
     ro.trust_domain = "example.org";
     registry = Must(identity::WorkloadRegistry::Create(*identity_store, *keys, clock, random, ro));
-    grant_service = Must(grants::GrantService::Create(*grant_store, clock, random));
     grants::IntentTokenOptions io;
     io.issuer = "spiffe://example.org";
     if (grant_db_kind >= 3) {
       grants::MappedSingleUseOptions so;
+      std::filesystem::create_directories(BenchDir());
       so.path = BenchDir() / "intents.used";
+      std::filesystem::remove(so.path);
       so.sync_each_use = grant_db_kind == 4;
       single_use = Must(grants::OpenMappedSingleUseRegistry(so));
       io.single_use = single_use.get();
     }
+    grant_service = Must(grants::GrantService::Create(
+        *grant_store, clock, random, single_use ? single_use->grant_changes() : nullptr));
     intents = Must(
         grants::IntentTokenService::Create(*grant_store, *grant_service, *keys, clock, random, io));
     identity::WorkloadSpec spec;
@@ -141,8 +144,8 @@ struct Stack {
   std::unique_ptr<grants::GrantStore> grant_store;
   std::unique_ptr<identity::KeyRing> keys;
   std::unique_ptr<identity::WorkloadRegistry> registry;
-  std::unique_ptr<grants::GrantService> grant_service;
   std::unique_ptr<grants::SingleUseRegistry> single_use;
+  std::unique_ptr<grants::GrantService> grant_service;
   std::unique_ptr<grants::IntentTokenService> intents;
   std::optional<identity::AgentIdentity> agent;
   std::string svid;
@@ -302,11 +305,12 @@ void BM_IntentMintAndIntrospect(benchmark::State& state) {
     if (!r) state.SkipWithError(r.error().ToString().c_str());
   }
 }
-BENCHMARK(BM_IntentMintAndIntrospect)->Arg(0)->Arg(1)->Arg(3);
+BENCHMARK(BM_IntentMintAndIntrospect)->Arg(0)->Arg(1)->Arg(3)->Arg(5);
 
 // Target <= 20 us: introspection with the single-use check (arg: 0 in-memory SQLite, 1 file WAL
 // synchronous=NORMAL, 2 file WAL synchronous=FULL, 3 file WAL NORMAL + mapped single-use file,
-// 4 the same with an msync per use). Tokens are minted before timing.
+// 4 the same with an msync per use, 5 in-memory SQLite + mapped file). Tokens are minted before
+// timing.
 void BM_IntentIntrospect(benchmark::State& state) {
   Stack s(static_cast<int>(state.range(0)));
   const size_t kBatch = std::min<size_t>(2000, static_cast<size_t>(state.max_iterations));
@@ -326,7 +330,7 @@ void BM_IntentIntrospect(benchmark::State& state) {
     if (!r) state.SkipWithError(r.error().ToString().c_str());
   }
 }
-BENCHMARK(BM_IntentIntrospect)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4);
+BENCHMARK(BM_IntentIntrospect)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(5);
 
 // Durable introspection (file, WAL, NORMAL) from several threads sharing one service: uses that
 // arrive while a commit is running share the next one (group commit in SqliteGrantStore). Time is

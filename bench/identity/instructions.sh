@@ -54,5 +54,15 @@ measure "introspect (in-memory SQLite)" BM_IntentIntrospect/0 BM_IntentIntrospec
   arbiter::grants::IntentTokenService::Introspect
 measure "introspect (file SQLite, WAL, NORMAL)" BM_IntentIntrospect/1 BM_IntentIntrospect \
   arbiter::grants::IntentTokenService::Introspect
+measure "introspect (file + mapped single-use file)" BM_IntentIntrospect/3 BM_IntentIntrospect \
+  arbiter::grants::IntentTokenService::Introspect
+measure "introspect (in-memory + mapped file)" BM_IntentIntrospect/5 BM_IntentIntrospect \
+  arbiter::grants::IntentTokenService::Introspect
+measure "mint + introspect (in-memory + mapped file)" BM_IntentMintAndIntrospect/5 \
+  BM_IntentMintAndIntrospect arbiter::grants::IntentTokenService::Mint \
+  arbiter::grants::IntentTokenService::Introspect
+measure "mint + introspect (file + mapped file)" BM_IntentMintAndIntrospect/3 \
+  BM_IntentMintAndIntrospect arbiter::grants::IntentTokenService::Mint \
+  arbiter::grants::IntentTokenService::Introspect
 measure "introspect, replayed jti" BM_IntentIntrospectReplay BM_IntentIntrospectReplay \
   arbiter::grants::IntentTokenService::Introspect

@@ -1,9 +1,11 @@
 // Data-driven evaluation tests: data/expressions.txt lists expressions with the expected outcome.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "arbiter/cedar/authorizer.h"
 
@@ -185,6 +187,59 @@ TEST(CedarValue, RecordIsTheSameWhateverTheFieldOrder) {
   EXPECT_EQ(Value::Record({}), Value::Record(std::vector<std::pair<std::string, Value>>{}));
   EXPECT_EQ(Value::Record({}).as_record().size(), 0u);
   EXPECT_FALSE(Value::Record({}) == sorted);
+}
+
+}  // namespace
+}  // namespace arbiter::cedar
+
+namespace arbiter::cedar {
+namespace {
+
+// StringLiterals gives each distinct string of the conditions once (also inside set literals),
+// as the policies hold it, so that a caller's equal values can share the policies' storage.
+TEST(CedarPolicySet, StringLiteralsAreTheConditionsStringsEachOnce) {
+  auto policies = ParsePolicySet(R"(
+    permit(principal, action, resource) when { resource.tier == "gold" && context.n == 1 };
+    forbid(principal, action, resource)
+      when { ["gold", "silver"].contains(resource.tier) || resource.name like "x*" }
+      unless { principal == User::"notastring" };
+  )");
+  ASSERT_TRUE(policies.has_value()) << policies.error().message();
+  std::vector<std::string> texts;
+  for (const Value& v : StringLiterals(*policies)) {
+    ASSERT_TRUE(v.is(ValueKind::kString));
+    texts.push_back(v.as_string());
+  }
+  std::sort(texts.begin(), texts.end());
+  EXPECT_EQ(texts, (std::vector<std::string>{"gold", "silver"}));
+}
+
+// The request's principal, action and resource are evaluated as borrowed entity values; they
+// must behave as owned ones in every place an entity value can go.
+TEST(CedarAuthorizer, RequestVariablesWorkInEveryEntityPosition) {
+  auto policies = ParsePolicySet(R"(
+    @id("eq") permit(principal, action, resource) when { principal == User::"alice" };
+    @id("set") permit(principal, action, resource)
+      when { [principal, resource].contains(User::"alice") && {p: principal}.p == principal };
+    @id("in") permit(principal, action, resource) when { principal in Group::"admins" };
+    @id("attr") permit(principal, action, resource) when { resource.owner == principal };
+  )");
+  ASSERT_TRUE(policies.has_value()) << policies.error().message();
+  Entities entities;
+  ASSERT_TRUE(
+      entities.Add(EntityUid("User", "alice"), Value::Record({}), {EntityUid("Group", "admins")})
+          .ok());
+  ASSERT_TRUE(entities
+                  .Add(EntityUid("Photo", "p1"),
+                       Value::Record({{"owner", Value::Entity(EntityUid("User", "alice"))}}), {})
+                  .ok());
+  ASSERT_TRUE(entities.Finalize().ok());
+  Response r = IsAuthorized(Request{EntityUid("User", "alice"), EntityUid("Action", "view"),
+                                    EntityUid("Photo", "p1"), Value::Record({})},
+                            *policies, entities);
+  EXPECT_EQ(r.decision, Decision::kAllow);
+  EXPECT_EQ(r.reasons, (std::vector<std::string>{"eq", "set", "in", "attr"}));
+  EXPECT_TRUE(r.errors.empty());
 }
 
 }  // namespace

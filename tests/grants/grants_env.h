@@ -33,13 +33,14 @@ struct Stack {
   std::unique_ptr<GrantStore> grant_store;
   std::unique_ptr<identity::KeyRing> keys;
   std::unique_ptr<identity::WorkloadRegistry> registry;
+  // Set single_use_file before Init to record uses in a mapped single-use file there instead of
+  // the grant store.
+  std::filesystem::path single_use_file;
+  std::unique_ptr<SingleUseRegistry> single_use;
   std::unique_ptr<GrantService> grants;
   std::unique_ptr<IntentTokenService> intents;
 
   std::filesystem::path grant_db_path;  // empty: in-memory grant store
-  // Set before Init to record uses in a mapped single-use file there instead of the grant store.
-  std::filesystem::path single_use_file;
-  std::unique_ptr<SingleUseRegistry> single_use;
 
   // Builds everything; fails the current test on error. With `grant_db`, the grant store is a
   // SQLite file there (WAL, synchronous=NORMAL, as deployed).
@@ -114,7 +115,6 @@ struct Stack {
   }
 
   void StartGrantServices() {
-    grants = std::move(*GrantService::Create(*grant_store, clock, random));
     IntentTokenOptions io;
     io.issuer = issuer_;
     if (!single_use_file.empty()) {
@@ -128,6 +128,8 @@ struct Stack {
       }
       io.single_use = single_use.get();
     }
+    grants = std::move(*GrantService::Create(*grant_store, clock, random,
+                                             single_use ? single_use->grant_changes() : nullptr));
     auto i = IntentTokenService::Create(*grant_store, *grants, *keys, clock, random, io);
     ASSERT_TRUE(i);
     intents = std::move(*i);

@@ -31,7 +31,8 @@ using identity::TokenErrorOf;
 // next to the database, opened by every node).
 class IntentSharedStoreTest : public ::testing::TestWithParam<const char*> {
  protected:
-  bool Mapped() const { return std::string_view(GetParam()) == "mmap"; }
+  virtual std::string_view Backend() const { return GetParam(); }
+  bool Mapped() const { return Backend() == "mmap"; }
 
   void SetUp() override {
     std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -61,15 +62,14 @@ class IntentSharedStoreTest : public ::testing::TestWithParam<const char*> {
   // Another node's view of the same database: its own connection and grant service.
   struct Node {
     std::unique_ptr<GrantStore> store;
-    std::unique_ptr<GrantService> grants;
     std::unique_ptr<SingleUseRegistry> single_use;
+    std::unique_ptr<GrantService> grants;
     std::unique_ptr<IntentTokenService> intents;
   };
   Result<Node> OpenNode() {
     ARBITER_TRY(auto db, store::SqliteDb::Open(dir_ / "grants.db", testing::Stack::FileOptions()));
     Node n;
     ARBITER_TRY(n.store, CreateSqliteGrantStore(std::move(db)));
-    ARBITER_TRY(n.grants, GrantService::Create(*n.store, s_.clock, s_.random));
     IntentTokenOptions io;
     io.issuer = "spiffe://example.org";
     if (Mapped()) {
@@ -79,6 +79,9 @@ class IntentSharedStoreTest : public ::testing::TestWithParam<const char*> {
       ARBITER_TRY(n.single_use, OpenMappedSingleUseRegistry(o));
       io.single_use = n.single_use.get();
     }
+    ARBITER_TRY(n.grants,
+                GrantService::Create(*n.store, s_.clock, s_.random,
+                                     n.single_use ? n.single_use->grant_changes() : nullptr));
     ARBITER_TRY(n.intents,
                 IntentTokenService::Create(*n.store, *n.grants, *s_.keys, s_.clock, s_.random, io));
     return n;
@@ -95,6 +98,12 @@ class IntentSharedStoreTest : public ::testing::TestWithParam<const char*> {
   CaseGrant grant_;
   IntentRequest request_;
   IntentExpectations expect_;
+};
+
+// The fixture with uses recorded in the grant store (for tests that add a node with a file).
+class IntentSharedStoreMixedTest : public IntentSharedStoreTest {
+ protected:
+  std::string_view Backend() const override { return "store"; }
 };
 
 TEST_P(IntentSharedStoreTest, ACaseClosedByAnotherNodeStopsMintingDespiteTheCache) {
@@ -124,6 +133,44 @@ TEST_P(IntentSharedStoreTest, AGrantShortenedByAnotherNodeShortensNewTokens) {
   auto m = s_.intents->Mint(*agent_, request_);
   ASSERT_TRUE(m) << m.error().ToString();
   EXPECT_EQ(m->expires_at, s_.clock.NowSeconds() + 10);  // never outlives the grant
+}
+
+// Introspection's grant state (cached with a single-use file) follows changes made by another
+// node: revocation, and a shortened grant.
+TEST_P(IntentSharedStoreTest, IntrospectionSeesGrantsChangedByAnotherNode) {
+  auto other = OpenNode();
+  ASSERT_TRUE(other) << other.error().ToString();
+  auto first = s_.intents->Mint(*agent_, request_);
+  auto second = s_.intents->Mint(*agent_, request_);
+  auto third = s_.intents->Mint(*agent_, request_);
+  ASSERT_TRUE(first && second && third);
+  ASSERT_TRUE(s_.intents->Introspect(first->token, expect_));  // this node now knows the grant
+
+  auto shortened = other->grants->Extend(grant_.id, *agent_, 10);
+  ASSERT_TRUE(shortened) << shortened.error().ToString();
+  s_.clock.AdvanceSeconds(11);
+  auto late = s_.intents->Introspect(second->token, expect_);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(Reason(late.error()), "grant_inactive") << late.error().ToString();
+
+  ASSERT_EQ(*other->grants->RevokeForCase("case-A", "case closed"), 0);  // already expired
+  auto closed = s_.intents->Introspect(third->token, expect_);
+  ASSERT_FALSE(closed);
+  EXPECT_EQ(Reason(closed.error()), "grant_inactive");
+}
+
+TEST_P(IntentSharedStoreTest, ARevocationByAnotherNodeReachesIntrospectionAtOnce) {
+  auto other = OpenNode();
+  ASSERT_TRUE(other) << other.error().ToString();
+  auto first = s_.intents->Mint(*agent_, request_);
+  auto second = s_.intents->Mint(*agent_, request_);
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(s_.intents->Introspect(first->token, expect_));
+  ASSERT_EQ(*other->grants->RevokeForCase("case-A", "case closed"), 1);
+  auto after = s_.intents->Introspect(second->token, expect_);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(Reason(after.error()), "grant_inactive");
+  EXPECT_NE(after.error().message().find("case closed"), std::string::npos);
 }
 
 TEST_P(IntentSharedStoreTest, ATokenUsedThroughOneConnectionIsReplayedThroughAnother) {
@@ -232,6 +279,42 @@ TEST_P(IntentSharedStoreTest, ProcessesRaceForOneUseAndAUseSurvivesKillNine) {
     ASSERT_FALSE(again);
     EXPECT_EQ(Reason(again.error()), "replayed");
   }
+}
+
+// A token minted by a node that records uses in the grant store (so not recorded as issued in the
+// file) is checked in the store by a node with the file, and used once there.
+TEST_F(IntentSharedStoreMixedTest, ATokenTheFileDoesNotKnowIsCheckedInTheStoreAndUsedOnce) {
+  auto minted = s_.intents->Mint(*agent_, request_);  // s_ records uses in the grant store
+  ASSERT_TRUE(minted);
+  MappedSingleUseOptions o;
+  o.path = dir_ / "intents.used";
+  o.slots = kMinSingleUseSlots;
+  auto file = OpenMappedSingleUseRegistry(o);
+  ASSERT_TRUE(file) << file.error().ToString();
+  auto db = store::SqliteDb::Open(dir_ / "grants.db", testing::Stack::FileOptions());
+  ASSERT_TRUE(db);
+  auto store = CreateSqliteGrantStore(std::move(*db));
+  ASSERT_TRUE(store);
+  auto grants = GrantService::Create(**store, s_.clock, s_.random, (*file)->grant_changes());
+  ASSERT_TRUE(grants);
+  IntentTokenOptions io;
+  io.issuer = "spiffe://example.org";
+  io.single_use = file->get();
+  auto intents = IntentTokenService::Create(**store, **grants, *s_.keys, s_.clock, s_.random, io);
+  ASSERT_TRUE(intents) << intents.error().ToString();
+  ASSERT_TRUE((*intents)->Introspect(minted->token, expect_));
+  auto again = (*intents)->Introspect(minted->token, expect_);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(Reason(again.error()), "replayed");
+
+  // Wiring: a registry without its grant-change signal on the GrantService is refused.
+  auto unsignalled = GrantService::Create(**store, s_.clock, s_.random);
+  auto refused =
+      IntentTokenService::Create(**store, **unsignalled, *s_.keys, s_.clock, s_.random, io);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message().find("grant-change signal"), std::string::npos);
+  intents->reset();
 }
 
 INSTANTIATE_TEST_SUITE_P(SingleUse, IntentSharedStoreTest, ::testing::Values("store", "mmap"),

@@ -311,6 +311,105 @@ TEST_F(SingleUseRegistryTest, ForeignCorruptTruncatedOrResizedFilesAreRefused) {
   EXPECT_GT(size, size_of_foreign);  // nothing above rewrote a foreign file into a registry
 }
 
+// Tokens recorded as issued at mint are used by one compare-and-swap; unknown ones are reported
+// as such without being recorded; Use of an issued token uses it too.
+TEST_F(SingleUseRegistryTest, IssuedTokensAreUsedOnceAndUnknownOnesAreReported) {
+  auto reg = Open();
+  ASSERT_NE(reg, nullptr);
+  ASSERT_TRUE(reg->RecordIssued(Digest(1), kNow + 60, kNow).ok());
+  ASSERT_TRUE(reg->RecordIssued(Digest(2), kNow + 60, kNow).ok());
+  ASSERT_TRUE(reg->RecordIssued(Digest(1), kNow + 60, kNow).ok());  // again: no change
+  EXPECT_EQ(*reg->UseIfIssued(Digest(1), kNow + 60, kNow), IssuedUse::kFirstUse);
+  EXPECT_EQ(*reg->UseIfIssued(Digest(1), kNow + 60, kNow), IssuedUse::kAlreadyUsed);
+  EXPECT_EQ(Outcome(reg->Use(Digest(1), kNow + 60, kNow)), "used");
+  EXPECT_EQ(reg->RecordIssued(Digest(1), kNow + 60, kNow).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(Outcome(reg->Use(Digest(2), kNow + 60, kNow)), "first");
+  EXPECT_EQ(*reg->UseIfIssued(Digest(2), kNow + 60, kNow), IssuedUse::kAlreadyUsed);
+  EXPECT_EQ(*reg->UseIfIssued(Digest(3), kNow + 60, kNow), IssuedUse::kNotRecorded);
+  EXPECT_EQ(*reg->UseIfIssued(Digest(3), kNow + 60, kNow), IssuedUse::kNotRecorded);
+  EXPECT_EQ(Outcome(reg->Use(Digest(3), kNow + 60, kNow)), "first");
+}
+
+TEST_F(SingleUseRegistryTest, ThreadsRaceForIssuedTokensAndExactlyOneWins) {
+  auto reg = Open(kMinSingleUseSlots * 4);
+  ASSERT_NE(reg, nullptr);
+  constexpr int kTokens = 500;
+  for (int i = 0; i < kTokens; ++i) {
+    ASSERT_TRUE(
+        reg->RecordIssued(Digest(static_cast<std::uint64_t>(i), i % 16), kNow + 60, kNow).ok());
+  }
+  std::vector<std::atomic<int>> wins(kTokens);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTokens; ++i) {
+        const int token = (i + t * 7) % kTokens;
+        const auto d = Digest(static_cast<std::uint64_t>(token), token % 16);
+        // Half the threads go the fallback way (Use), as a process without the record would.
+        bool first = false;
+        if (t % 2 == 0) {
+          auto r = reg->UseIfIssued(d, kNow + 60, kNow);
+          if (!r || *r == IssuedUse::kNotRecorded) ++errors;
+          first = r && *r == IssuedUse::kFirstUse;
+        } else {
+          auto r = reg->Use(d, kNow + 60, kNow);
+          if (!r) ++errors;
+          first = r && *r == UseOutcome::kFirstUse;
+        }
+        if (first) ++wins[static_cast<size_t>(token)];
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  for (int i = 0; i < kTokens; ++i) EXPECT_EQ(wins[static_cast<size_t>(i)].load(), 1) << i;
+}
+
+// The grant-change signal: no stamp while a change is in progress; a change moves the stamp for
+// every process mapping the file; a change left open by a dead process keeps stamps off until a
+// process opens the file alone.
+TEST_F(SingleUseRegistryTest, GrantChangeSignalIsSharedAndSurvivesADeadWriter) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(a && b);
+  GrantChangeSignal* sa = a->grant_changes();
+  GrantChangeSignal* sb = b->grant_changes();
+  ASSERT_TRUE(sa && sb);
+  const auto s0 = sa->Stamp();
+  ASSERT_TRUE(s0.has_value());
+  EXPECT_EQ(sb->Stamp(), s0);
+  sb->BeginChange();
+  EXPECT_FALSE(sa->Stamp().has_value());
+  sb->EndChange();
+  ASSERT_TRUE(sa->Stamp().has_value());
+  EXPECT_NE(*sa->Stamp(), *s0);
+
+  // A writer that dies inside a change (here: a child process, killed).
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    MappedSingleUseOptions o;
+    o.path = path_;
+    o.slots = kMinSingleUseSlots;
+    auto reg = OpenMappedSingleUseRegistry(o);
+    if (reg) (*reg)->grant_changes()->BeginChange();
+    ::raise(SIGKILL);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_FALSE(sa->Stamp().has_value());
+  b.reset();
+  auto c = Open();  // `a` still has it open: not alone, nothing reset
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->grant_changes()->Stamp().has_value());
+  a.reset();
+  c.reset();
+  auto d = Open();  // alone
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->grant_changes()->Stamp().has_value());
+}
+
 TEST_F(SingleUseRegistryTest, SlotCountIsBounded) {
   EXPECT_EQ(OpenError(kMinSingleUseSlots - 1).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenError(kMaxSingleUseSlots + 1).code(), StatusCode::kInvalidArgument);

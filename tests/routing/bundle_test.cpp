@@ -49,6 +49,25 @@ TEST(Bundle, LoadsTheExamplePack) {
   EXPECT_EQ(b.info(refund->index()).file, "policies/30_intents.cedar");
 }
 
+// Texts the pack names (policy literals, string defaults, entity attributes, priority names)
+// are shared values; any other text is a new value equal to it.
+TEST(Bundle, StringValueSharesThePacksOwnTexts) {
+  auto bundle = LoadBundle(testing::ExamplePackDir());
+  ASSERT_TRUE(bundle.has_value()) << bundle.error().ToString();
+  const Bundle& b = **bundle;
+  for (std::string_view text : {"enterprise", "restricted", "standard", "urgent", "en"}) {
+    const cedar::Value v = b.StringValue(text);
+    ASSERT_TRUE(v.is(cedar::ValueKind::kString)) << text;
+    EXPECT_EQ(v.as_string(), text);
+    EXPECT_EQ(v, cedar::Value::String(std::string(text)));
+    EXPECT_EQ(&b.StringValue(text).as_string(), &v.as_string()) << text << " is not shared";
+  }
+  const cedar::Value other = b.StringValue("a text no pack file has");
+  EXPECT_EQ(other, cedar::Value::String("a text no pack file has"));
+  EXPECT_NE(&b.StringValue("a text no pack file has").as_string(), &other.as_string());
+  EXPECT_EQ(b.StringValue(""), cedar::Value::String(""));
+}
+
 TEST(Bundle, HashIsAFunctionOfTheContent) {
   auto s = ExamplePackSources();
   auto a = BuildBundle(s);

@@ -519,6 +519,33 @@ TEST_F(SqliteStore, GroupCommitKeepsEveryAcknowledgedWriteInOrder) {
   }
 }
 
+// Group commit checkpoints the WAL on its own thread: while the store is open and writing, the
+// rows reach the main database file (SQLite's automatic checkpoint is off on the writing
+// connection, so without the checkpointer the file would not grow until the store closes).
+TEST_F(SqliteStore, GroupCommitCheckpointsTheWalWhileWriting) {
+  auto store = OpenStore({.group_commit = true});
+  ASSERT_NE(store, nullptr);
+  const auto main_size = [&] { return fs::file_size(db_path()); };
+  const auto before = main_size();
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  RoutingService service(deps);
+  SqliteRoutingStore::BeginTickets();
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(
+        service
+            .RouteCase(MakeCase(R"({"id":"CP-)" + std::to_string(i) +
+                                R"(","language":"en","body":")" + std::string(512, 'x') + R"("})"),
+                       {}, Actor{})
+            .has_value());
+  }
+  ASSERT_TRUE(store->WaitDurable(*store->LastTicketOnThisThread(), std::chrono::seconds(10)).ok());
+  for (int i = 0; i < 100 && main_size() <= before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(main_size(), before) << "no checkpoint copied the rows into the database file";
+}
+
 // A batch that cannot commit fails its waiters and every later write with kUnavailable, and the
 // store reports itself unhealthy: nothing is acknowledged that is not on disk.
 TEST_F(SqliteStore, AFailedGroupCommitFailsWaitersAndLaterWrites) {

@@ -263,6 +263,9 @@ TEST_F(Service, EvidenceFailureLeavesTheCaseUnrouted) {
   auto routed = service_.RouteCase(MakeCase(kRefundCase), {}, source_);
   ASSERT_FALSE(routed.has_value());
   EXPECT_EQ(routed.error().code(), StatusCode::kUnavailable);
+  // No trace of the failed route: the case is unknown, not left behind as a new case.
+  EXPECT_FALSE(service_.Get(MakeCase(kRefundCase).id).has_value());
+  EXPECT_EQ(service_.size(), 0u);
   sink_.FailAppends(false);
   auto again = service_.RouteCase(MakeCase(kRefundCase), {}, source_);
   ASSERT_TRUE(again.has_value()) << again.error().ToString();

@@ -151,6 +151,12 @@ TEST_F(RoutingE2eTest, IndicatorsEscalateToTheirQueues) {
   EXPECT_NE(metrics.body.find(
                 R"(arbiter_decision_policies_total{policy="fraud-indicator",effect="forbid"})"),
             std::string::npos);
+  // Each 201 left only once its case row was committed: the three rows are all committed.
+  EXPECT_NE(metrics.body.find(R"(arbiter_group_commit_rows{committer="cases",kind="queued"} 3)"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(R"(arbiter_group_commit_rows{committer="cases",kind="committed"} 3)"),
+            std::string::npos);
 }
 
 TEST_F(RoutingE2eTest, DryRunRecordsNothing) {

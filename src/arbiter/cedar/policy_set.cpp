@@ -1,5 +1,6 @@
 #include "arbiter/cedar/policy_set.h"
 
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -241,6 +242,39 @@ Result<PolicySet> ParsePolicySet(std::string_view text, std::string_view source_
   auto set = PolicySetBuilder::Build(std::move(parsed), options, source_name);
   if (!set) return internal::OneLine(set.error());
   return set;
+}
+
+}  // namespace arbiter::cedar
+
+namespace arbiter::cedar {
+namespace {
+
+void CollectString(const Value& v, std::unordered_set<std::string_view>& seen,
+                   std::vector<Value>& out) {
+  if (v.is(ValueKind::kString)) {
+    if (seen.insert(v.as_string()).second) out.push_back(v);
+  } else if (v.is(ValueKind::kSet)) {
+    for (const Value& element : v.as_set().elements()) CollectString(element, seen, out);
+  }
+}
+
+void CollectStringLiterals(const internal::Expr& e, std::unordered_set<std::string_view>& seen,
+                           std::vector<Value>& out) {
+  if (e.kind == internal::ExprKind::kLit) CollectString(e.lit, seen, out);
+  for (const auto& kid : e.kids) CollectStringLiterals(*kid, seen, out);
+}
+
+}  // namespace
+
+std::vector<Value> StringLiterals(const PolicySet& policies) {
+  std::unordered_set<std::string_view> seen;
+  std::vector<Value> out;
+  for (const Policy& p : policies.policies()) {
+    for (const internal::Condition& c : p.ast().conditions) {
+      CollectStringLiterals(*c.expr, seen, out);
+    }
+  }
+  return out;
 }
 
 }  // namespace arbiter::cedar

@@ -120,6 +120,11 @@ class PolicySet {
   std::shared_ptr<const internal::PolicyIndex> index_;
 };
 
+// The string literals in the policies' conditions (each distinct text once, as the policies hold
+// it). A caller that builds its string values from these shares their storage, so that Cedar's
+// `==` on an equal string compares one pointer (routing interns signal values this way).
+std::vector<Value> StringLiterals(const PolicySet& policies);
+
 // One template link, as in Cedar's `templateLinks` JSON (`{"templateId", "newId", "values":
 // {"?principal": …, "?resource": …}}`): the template to link, the new policy's id, and one
 // entity per slot of the template (exactly the template's slots).

@@ -38,7 +38,14 @@ namespace {
 std::string Quote(std::string_view s) { return "`" + EscapeCedarString(s) + "`"; }
 }  // namespace
 
-EntityUid::EntityUid() : EntityUid("", "") {}
+// Every default (empty) uid shares one immutable Data: EntityData and other holders default-
+// construct uids on hot paths (one per entity added to a request's overlay), where an allocation
+// each showed in profiles.
+EntityUid::EntityUid() {
+  static const std::shared_ptr<const Data>* const kEmpty =
+      new std::shared_ptr<const Data>(std::make_shared<const Data>(Data{"", "", HashUid("", "")}));
+  data_ = *kEmpty;
+}
 
 EntityUid::EntityUid(std::string_view type, std::string_view id)
     : data_(std::make_shared<const Data>(
@@ -121,6 +128,13 @@ Value Value::Entity(EntityUid uid) {
   Value v;
   v.kind_ = ValueKind::kEntity;
   v.heap_ = std::make_shared<const EntityUid>(std::move(uid));
+  return v;
+}
+
+Value Value::BorrowedEntity(const EntityUid& uid) {
+  Value v;
+  v.kind_ = ValueKind::kEntity;
+  v.heap_ = std::shared_ptr<const void>(std::shared_ptr<const void>(), &uid);  // owns nothing
   return v;
 }
 

@@ -104,6 +104,9 @@ std::string_view ValueKindName(ValueKind kind);
 
 class Value;
 class SetValue;
+namespace internal {
+class Evaluator;
+}  // namespace internal
 class RecordValue;
 
 class Value {
@@ -156,8 +159,12 @@ class Value {
   ValueKind kind_ = ValueKind::kBool;
   std::int64_t scalar_ = 0;           // bool, long, decimal, datetime, duration
   std::shared_ptr<const void> heap_;  // string, entity data, set, record, ipaddr
+  // An entity value that refers to `uid` without owning it (no allocation). Only for values that
+  // cannot outlive `uid`: the evaluator's request variables during one authorization.
+  static Value BorrowedEntity(const EntityUid& uid);
   friend class SetValue;
   friend class RecordValue;
+  friend class internal::Evaluator;
 };
 
 class SetValue {

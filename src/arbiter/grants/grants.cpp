@@ -35,8 +35,9 @@ Status InactiveError(const CaseGrant& g, std::int64_t now) {
 }  // namespace
 
 Result<std::unique_ptr<GrantService>> GrantService::Create(GrantStore& store, const Clock& clock,
-                                                           RandomSource& random) {
-  return std::unique_ptr<GrantService>(new GrantService(store, clock, random));
+                                                           RandomSource& random,
+                                                           GrantChangeSignal* changes) {
+  return std::unique_ptr<GrantService>(new GrantService(store, clock, random, changes));
 }
 
 CaseGrant GrantService::Normalise(CaseGrant g) const {
@@ -81,7 +82,12 @@ Result<CaseGrant> GrantService::Claim(std::string_view grant_id,
                                                         Quoted(agent.workload));
   }
   const std::int64_t cap = now + agent.max_grant_ttl_seconds;
-  ARBITER_TRY(bool claimed, store_.ClaimGrant(grant_id, who, now, cap, cap));
+  Result<bool> claim_result = false;
+  {
+    ChangeScope scope(changes_);
+    claim_result = store_.ClaimGrant(grant_id, who, now, cap, cap);
+  }
+  ARBITER_TRY(bool claimed, std::move(claim_result));
   Changed();
   ARBITER_TRY(CaseGrant after, store_.GetGrant(grant_id));
   if (claimed) return after;
@@ -105,7 +111,12 @@ Result<CaseGrant> GrantService::Extend(std::string_view grant_id,
     return TokenFailure(TokenError::kAgentMismatch,
                         "grant " + Quoted(g.id) + " is not held by " + Quoted(agent.id.ToString()));
   }
-  ARBITER_TRY(bool extended, store_.ExtendGrant(grant_id, now, now + ttl_seconds));
+  Result<bool> extend_result = false;
+  {
+    ChangeScope scope(changes_);
+    extend_result = store_.ExtendGrant(grant_id, now, now + ttl_seconds);
+  }
+  ARBITER_TRY(bool extended, std::move(extend_result));
   Changed();
   ARBITER_TRY(CaseGrant after, store_.GetGrant(grant_id));
   if (!extended) return InactiveError(after, now);
@@ -117,12 +128,14 @@ Status GrantService::Revoke(std::string_view grant_id, std::string_view reason) 
   const std::int64_t now = clock_.NowSeconds();
   if (g.StateAt(now) == GrantState::kExpired && g.state == GrantState::kActive) {
     // Record what happened first: it expired; revoking does not rewrite history.
+    ChangeScope scope(changes_);
     ARBITER_TRY(bool ended,
                 store_.EndGrant(grant_id, GrantState::kExpired, g.expires_at, "ttl elapsed"));
     (void)ended;
     Changed();
     return Status::Ok();
   }
+  ChangeScope scope(changes_);
   ARBITER_TRY(bool ended, store_.EndGrant(grant_id, GrantState::kRevoked, now, reason));
   (void)ended;  // already ended: revoking again changes nothing
   Changed();
@@ -132,6 +145,7 @@ Status GrantService::Revoke(std::string_view grant_id, std::string_view reason) 
 Result<int> GrantService::RevokeForCase(std::string_view case_id, std::string_view reason) {
   ARBITER_RETURN_IF_ERROR(ValidateCaseId(case_id));
   const std::int64_t now = clock_.NowSeconds();
+  ChangeScope scope(changes_);
   ARBITER_RETURN_IF_ERROR(store_.ExpireDueGrants(now).status());
   auto revoked = store_.RevokeGrantsForCase(case_id, now, reason);
   if (!revoked || *revoked > 0) Changed();

@@ -25,6 +25,7 @@
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/status.h"
 #include "arbiter/grants/grant_store.h"
+#include "arbiter/grants/single_use_registry.h"
 #include "arbiter/identity/registry.h"
 
 namespace arbiter::grants {
@@ -38,8 +39,12 @@ struct GrantSpec {
 
 class GrantService {
  public:
+  // `changes`: when set (the single-use registry's grant_changes()), every change this service
+  // makes to the store is bracketed by it, so that other processes' caches of grant state drop
+  // (IntentTokenService's introspection cache needs it). It must outlive the service.
   static Result<std::unique_ptr<GrantService>> Create(GrantStore& store, const Clock& clock,
-                                                      RandomSource& random);
+                                                      RandomSource& random,
+                                                      GrantChangeSignal* changes = nullptr);
 
   Result<CaseGrant> CreateForCase(const GrantSpec& spec);
   // Binds the grant to `agent`. Claiming again by the same instance is a no-op; by another
@@ -68,16 +73,34 @@ class GrantService {
   // the store has it: a cache of grant lookups filled at generation n is stale once this is no
   // longer n. Changes made by other processes do not move it; caches must not be the authority.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  GrantChangeSignal* change_signal() const { return changes_; }
 
  private:
-  GrantService(GrantStore& store, const Clock& clock, RandomSource& random)
-      : store_(store), clock_(clock), random_(random) {}
+  GrantService(GrantStore& store, const Clock& clock, RandomSource& random,
+               GrantChangeSignal* changes)
+      : store_(store), clock_(clock), random_(random), changes_(changes) {}
+  // Brackets one change of the store with the shared signal, if any.
+  class ChangeScope {
+   public:
+    explicit ChangeScope(GrantChangeSignal* s) : s_(s) {
+      if (s_ != nullptr) s_->BeginChange();
+    }
+    ~ChangeScope() {
+      if (s_ != nullptr) s_->EndChange();
+    }
+    ChangeScope(const ChangeScope&) = delete;
+    ChangeScope& operator=(const ChangeScope&) = delete;
+
+   private:
+    GrantChangeSignal* s_;
+  };
   CaseGrant Normalise(CaseGrant g) const;
   void Changed() { generation_.fetch_add(1, std::memory_order_acq_rel); }
 
   GrantStore& store_;
   const Clock& clock_;
   RandomSource& random_;
+  GrantChangeSignal* changes_;
   std::atomic<std::uint64_t> generation_{0};
 };
 

@@ -131,8 +131,15 @@ Result<std::unique_ptr<IntentTokenService>> IntentTokenService::Create(
     GrantStore& store, const GrantService& grants, const identity::KeyRing& keys,
     const Clock& clock, RandomSource& random, IntentTokenOptions options) {
   if (options.issuer.empty()) return Status::InvalidArgument("intent tokens need an issuer");
-  if (options.leeway_seconds < 0 || options.leeway_seconds > 60) {
+  if (options.leeway_seconds < 0 ||
+      options.leeway_seconds > SingleUseRegistry::kForgetAfterExpirySeconds) {
     return Status::InvalidArgument("intent token leeway must be 0-60 seconds");
+  }
+  if (options.single_use != nullptr &&
+      grants.change_signal() != options.single_use->grant_changes()) {
+    return Status::InvalidArgument(
+        "intent tokens with " + options.single_use->Describe() +
+        " need a GrantService created with its grant-change signal (grant_changes())");
   }
   return std::unique_ptr<IntentTokenService>(
       new IntentTokenService(store, grants, keys, clock, random, std::move(options)));
@@ -201,7 +208,7 @@ Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& age
       grant.expires_at = g.expires_at;
       RememberGrant(cache_key, grant);
     }
-    rec.jti = NewJti(clock_.NowMicros(), random_);
+    rec.jti = NewJti(clock_.NowMicros(), jti_random_);
     rec.grant_id = grant.id;
     rec.expires_at = std::min(now + request.ttl_seconds, grant.expires_at);
 
@@ -237,6 +244,10 @@ Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& age
     rec.token_sha256 = Sha256(token);
 
     ARBITER_TRY(bool recorded, store_.InsertIntent(rec, now));
+    if (recorded && options_.single_use != nullptr) {
+      ARBITER_RETURN_IF_ERROR(
+          options_.single_use->RecordIssued(rec.token_sha256, rec.expires_at, now));
+    }
     if (recorded) {
       PruneWhenDue(now);
       MintedIntent out;
@@ -287,13 +298,25 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
     ARBITER_TRY(bool consumed, store_.ConsumeIntent(jti, digest, now));
     if (consumed) return claims;
   } else if (claims) {
-    // The same conditions as one read of the store, then the use in the registry. A grant revoked
-    // between the two is a revocation concurrent with this use, as with one statement.
-    ARBITER_TRY(bool usable, store_.IntentUsable(jti, digest, now));
-    if (usable) {
-      ARBITER_TRY(UseOutcome use, options_.single_use->Use(digest, claims->expires_at, now));
-      if (use == UseOutcome::kFirstUse) return claims;
-      return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
+    // With a registry: the grant first (from the cache, on the still unauthenticated claims; a
+    // refusal is explained below), then the token's digest, recorded as issued at mint, is used
+    // with one compare-and-swap. A grant revoked between the two is a revocation concurrent with
+    // this use, as with one statement.
+    ARBITER_TRY(bool grant_allows, GrantAllowsUse(*claims, now));
+    if (grant_allows) {
+      ARBITER_TRY(IssuedUse use, options_.single_use->UseIfIssued(digest, claims->expires_at, now));
+      if (use == IssuedUse::kFirstUse) return claims;
+      if (use == IssuedUse::kAlreadyUsed) {
+        return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
+      }
+      // Not recorded as issued (e.g. minted by a process without the registry): the store says
+      // whether it is ours and usable, then the registry records the use.
+      ARBITER_TRY(bool usable, store_.IntentUsable(jti, digest, now));
+      if (usable) {
+        ARBITER_TRY(UseOutcome first, options_.single_use->Use(digest, claims->expires_at, now));
+        if (first == UseOutcome::kFirstUse) return claims;
+        return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
+      }
     }
   }
 
@@ -332,6 +355,35 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
   }
   // Unused a moment ago and the grant holds: another introspection consumed it in between.
   return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used");
+}
+
+Result<bool> IntentTokenService::GrantAllowsUse(const IntentClaims& c, std::int64_t now) {
+  GrantChangeSignal& changes = *options_.single_use->grant_changes();
+  auto allows = [&](const CaseGrant& g) {
+    return g.state == GrantState::kActive && g.expires_at > now && g.agent == c.agent &&
+           g.case_id == c.case_id;
+  };
+  const std::optional<std::uint64_t> before = changes.Stamp();
+  if (before) {
+    std::lock_guard lock(introspection_mu_);
+    auto it = introspection_grants_.find(c.grant_id);
+    if (it != introspection_grants_.end() && it->second.stamp == *before) {
+      return allows(it->second.grant);
+    }
+  }
+  auto g = store_.GetGrant(c.grant_id);
+  if (!g) {
+    if (g.error().code() == StatusCode::kNotFound) return false;
+    return g.error();
+  }
+  const bool result = allows(*g);
+  // Kept only if no grant changed (anywhere) while it was read.
+  if (before && changes.Stamp() == before) {
+    std::lock_guard lock(introspection_mu_);
+    if (introspection_grants_.size() >= kMaxIntrospectionGrants) introspection_grants_.clear();
+    introspection_grants_.insert_or_assign(c.grant_id, StampedGrant{std::move(*g), *before});
+  }
+  return result;
 }
 
 void IntentTokenService::PruneWhenDue(std::int64_t now) {

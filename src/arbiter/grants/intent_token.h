@@ -32,6 +32,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -111,10 +113,14 @@ struct IntentTokenOptions {
   std::string issuer;  // `iss` of intent tokens, e.g. the registry's issuer
   std::int64_t leeway_seconds = 5;
   // Where uses are recorded (single_use_registry.h). nullptr: in the grant store
-  // (GrantStore::ConsumeIntent, one database commit per use). Otherwise introspection checks the
-  // intent record and its grant with one read (GrantStore::IntentUsable) and records the use in
-  // this registry, which must outlive the service. Every process sharing a database must make
-  // the same choice: a use recorded one way is not seen the other way.
+  // (GrantStore::ConsumeIntent, one database commit per use). Otherwise in this registry, which
+  // must outlive the service: Mint also records each token as issued there, and introspection
+  // recognises the token by its digest there, checks the grant against a cache that the
+  // registry's grant-change signal invalidates across processes (so the GrantService must be
+  // created with `single_use->grant_changes()`), and uses it with one compare-and-swap; no
+  // database access. Tokens the registry does not know are checked in the store
+  // (GrantStore::IntentUsable) and then used in the registry. Every process sharing a database
+  // must make the same choice: a use recorded one way is not seen the other way.
   SingleUseRegistry* single_use = nullptr;
 };
 
@@ -154,6 +160,18 @@ class IntentTokenService {
   };
   static constexpr size_t kMaxCachedGrants = 4096;
 
+  // Introspection's grant check (with a registry): is the token's grant active at `now`, held by
+  // its agent, for its case? From a cache stamped by the registry's grant-change signal, filled
+  // from the store on a miss.
+  Result<bool> GrantAllowsUse(const IntentClaims& c, std::int64_t now);
+  static constexpr size_t kMaxIntrospectionGrants = 4096;
+  struct StampedGrant {
+    CaseGrant grant;
+    std::uint64_t stamp = 0;  // GrantChangeSignal::Stamp() before it was read
+  };
+  std::mutex introspection_mu_;
+  std::unordered_map<std::string, StampedGrant> introspection_grants_;  // by grant id
+
   bool CachedGrant(const std::string& key, std::int64_t now, GrantRef& out);
   void RememberGrant(const std::string& key, const GrantRef& grant);
   void ForgetGrant(const std::string& key);
@@ -167,11 +185,37 @@ class IntentTokenService {
         random_(random),
         options_(std::move(options)) {}
 
+  // The random half of jtis, drawn from `random_` 512 bytes at a time: one OpenSSL RAND_bytes
+  // call costs ~6k instructions whatever its size, more than anything else in minting besides
+  // ECDSA, SHA-256 and the SQLite insert.
+  class PooledRandom final : public RandomSource {
+   public:
+    explicit PooledRandom(RandomSource& source) : source_(source) {}
+    void Fill(std::span<std::uint8_t> out) override {
+      std::lock_guard lock(mu_);
+      if (out.size() > pool_.size()) return source_.Fill(out);
+      if (pool_.size() - used_ < out.size()) {
+        source_.Fill(pool_);
+        used_ = 0;
+      }
+      std::copy_n(pool_.begin() + static_cast<std::ptrdiff_t>(used_), out.size(), out.begin());
+      std::fill_n(pool_.begin() + static_cast<std::ptrdiff_t>(used_), out.size(), 0);
+      used_ += out.size();
+    }
+
+   private:
+    RandomSource& source_;
+    std::mutex mu_;
+    std::array<std::uint8_t, 512> pool_{};
+    size_t used_ = 512;  // bytes of pool_ already handed out
+  };
+
   GrantStore& store_;
   const GrantService& grants_;
   const identity::KeyRing& keys_;
   const Clock& clock_;
   RandomSource& random_;
+  PooledRandom jti_random_{random_};
   IntentTokenOptions options_;
   void PruneWhenDue(std::int64_t now);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "arbiter/identity/token_error.h"
 
@@ -63,6 +65,11 @@ static_assert(SingleUseRegistry::kForgetAfterExpirySeconds +
 constexpr std::uint64_t kStateShift = 62;
 constexpr std::uint64_t kStateBusy = 1;
 constexpr std::uint64_t kStateUsed = 2;
+constexpr std::uint64_t kStateIssued = 3;
+constexpr std::uint64_t kStateMask = std::uint64_t{3} << kStateShift;
+// Header words (8-byte index) of the grant-change signal: changes in progress, generation.
+constexpr size_t kInProgressWord = 8;
+constexpr size_t kGenerationWord = 9;
 constexpr std::uint64_t kFingerprintMask = (std::uint64_t{1} << 30) - 1;
 
 struct Header {
@@ -102,23 +109,82 @@ std::string Errno(std::string_view what, const std::filesystem::path& path) {
   return std::string(what) + " " + QuotedPath(path) + ": " + std::strerror(errno);
 }
 
-class MappedSingleUseRegistry final : public SingleUseRegistry {
+class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChangeSignal {
  public:
-  MappedSingleUseRegistry(std::filesystem::path path, void* map, std::uint64_t map_size,
+  MappedSingleUseRegistry(std::filesystem::path path, int fd, void* map, std::uint64_t map_size,
                           std::uint64_t slots, bool sync_each_use)
       : path_(std::move(path)),
+        fd_(fd),
         map_(map),
         map_size_(map_size),
         slots_(reinterpret_cast<Slot*>(static_cast<char*>(map) + kHeaderSize)),
         slot_count_(slots),
         sync_each_use_(sync_each_use) {}
 
-  ~MappedSingleUseRegistry() override { ::munmap(map_, map_size_); }
+  ~MappedSingleUseRegistry() override {
+    ::munmap(map_, map_size_);
+    ::close(fd_);  // releases the shared flock
+  }
 
   std::string Describe() const override { return "single-use file " + QuotedPath(path_); }
 
   Result<UseOutcome> Use(const Sha256Digest& token_sha256, std::int64_t expires_at,
                          std::int64_t now) override {
+    ARBITER_TRY(Outcome o, Scan(Mode::kUse, token_sha256, expires_at, now));
+    return o == Outcome::kFirstUse ? UseOutcome::kFirstUse : UseOutcome::kAlreadyUsed;
+  }
+
+  Status RecordIssued(const Sha256Digest& token_sha256, std::int64_t expires_at,
+                      std::int64_t now) override {
+    ARBITER_TRY(Outcome o, Scan(Mode::kRecordIssued, token_sha256, expires_at, now));
+    if (o == Outcome::kAlreadyUsed) {
+      return Status::AlreadyExists("a token with this digest was already used");
+    }
+    return Status::Ok();
+  }
+
+  Result<IssuedUse> UseIfIssued(const Sha256Digest& token_sha256, std::int64_t expires_at,
+                                std::int64_t now) override {
+    ARBITER_TRY(Outcome o, Scan(Mode::kUseIfIssued, token_sha256, expires_at, now));
+    switch (o) {
+      case Outcome::kFirstUse: return IssuedUse::kFirstUse;
+      case Outcome::kAlreadyUsed: return IssuedUse::kAlreadyUsed;
+      default: return IssuedUse::kNotRecorded;
+    }
+  }
+
+  GrantChangeSignal* grant_changes() override { return this; }
+
+  // GrantChangeSignal, on two words of the header shared by every process mapping the file.
+  void BeginChange() override {
+    InProgress().fetch_add(1, std::memory_order_seq_cst);
+    Generation().fetch_add(1, std::memory_order_seq_cst);
+  }
+  void EndChange() override {
+    Generation().fetch_add(1, std::memory_order_seq_cst);
+    InProgress().fetch_sub(1, std::memory_order_seq_cst);
+  }
+  std::optional<std::uint64_t> Stamp() override {
+    if (InProgress().load(std::memory_order_seq_cst) != 0) return std::nullopt;
+    const std::uint64_t g = Generation().load(std::memory_order_seq_cst);
+    if (InProgress().load(std::memory_order_seq_cst) != 0) return std::nullopt;
+    return g;
+  }
+
+ private:
+  enum class Mode : std::uint8_t { kUse, kRecordIssued, kUseIfIssued };
+  enum class Outcome : std::uint8_t { kFirstUse, kAlreadyUsed, kIssued, kNotRecorded };
+
+  std::atomic_ref<std::uint64_t> InProgress() {
+    return std::atomic_ref<std::uint64_t>(HeaderWords()[kInProgressWord]);
+  }
+  std::atomic_ref<std::uint64_t> Generation() {
+    return std::atomic_ref<std::uint64_t>(HeaderWords()[kGenerationWord]);
+  }
+  std::uint64_t* HeaderWords() { return static_cast<std::uint64_t*>(map_); }
+
+  Result<Outcome> Scan(Mode mode, const Sha256Digest& token_sha256, std::int64_t expires_at,
+                       std::int64_t now) {
     if (expires_at <= now - kForgetAfterExpirySeconds ||
         expires_at > now + kMaxExpiryAheadSeconds || expires_at > 0xffffffffLL - 3600) {
       return Status::InvalidArgument("a token expiring at " + std::to_string(expires_at) +
@@ -142,17 +208,23 @@ class MappedSingleUseRegistry final : public SingleUseRegistry {
         Slot& slot = slots_[index];
         std::atomic_ref<std::uint64_t> control(slot.control);
         std::uint64_t c = control.load(std::memory_order_acquire);
-        const auto wait_start = std::chrono::steady_clock::now();
+        std::optional<std::chrono::steady_clock::time_point> wait_start;
         while (true) {
           const std::uint64_t state = c >> kStateShift;
           if (c == 0 || Epoch(c & 0xffffffffu) + 2 <= epoch) {
-            // The first slot this token may take: claim it, or start over if someone else did.
-            if (Claim(slot, c, mine, words)) return Recorded(slot);
+            // The first slot this token may take, so it is recorded nowhere: claim the slot (or
+            // start over if someone else changed it first).
+            if (mode == Mode::kUseIfIssued) return Outcome::kNotRecorded;
+            const std::uint64_t final_state = mode == Mode::kUse ? kStateUsed : kStateIssued;
+            if (Claim(slot, c, mine, final_state, words)) {
+              ARBITER_RETURN_IF_ERROR(Sync(slot));
+              return mode == Mode::kUse ? Outcome::kFirstUse : Outcome::kIssued;
+            }
             restart = true;
             break;
           }
           if (((c >> 32) & kFingerprintMask) != fingerprint) break;  // live, another token
-          if (state == kStateUsed) {
+          if (state == kStateUsed || state == kStateIssued) {
             const bool same = SameDigest(slot, words);
             std::atomic_thread_fence(std::memory_order_acquire);
             const std::uint64_t again = control.load(std::memory_order_relaxed);
@@ -160,13 +232,23 @@ class MappedSingleUseRegistry final : public SingleUseRegistry {
               c = again;
               continue;
             }
-            if (same) return UseOutcome::kAlreadyUsed;
-            break;
+            if (!same) break;
+            if (state == kStateUsed) return Outcome::kAlreadyUsed;
+            if (mode == Mode::kRecordIssued) return Outcome::kIssued;
+            // Issued and unused: this CAS is the use; of racers for it, exactly one succeeds.
+            if (control.compare_exchange_strong(c, (kStateUsed << kStateShift) | (c & ~kStateMask),
+                                                std::memory_order_acq_rel)) {
+              ARBITER_RETURN_IF_ERROR(Sync(slot));
+              return Outcome::kFirstUse;
+            }
+            continue;  // `c` now holds what changed it
           }
           // Being written with our fingerprint: probably our token, by a racer. Wait for it.
-          if (std::chrono::steady_clock::now() - wait_start > std::chrono::seconds(1)) {
+          const auto t = std::chrono::steady_clock::now();
+          if (!wait_start) wait_start = t;
+          if (t - *wait_start > std::chrono::seconds(1)) {
             // Its writer died mid-claim and never answered: the token counts as used.
-            return UseOutcome::kAlreadyUsed;
+            return Outcome::kAlreadyUsed;
           }
           ::sched_yield();
           c = control.load(std::memory_order_acquire);
@@ -176,13 +258,12 @@ class MappedSingleUseRegistry final : public SingleUseRegistry {
       if (!restart) {
         return Status::ResourceExhausted(
             Describe() + " is full: all " + std::to_string(slot_count_) +
-            " slots hold uses of tokens that are still live; raise its slot count");
+            " slots hold tokens that are still live; raise its slot count");
       }
     }
     return Status::Unavailable(Describe() + " is too contended: gave up after 64 attempts");
   }
 
- private:
   static bool SameDigest(Slot& slot, const std::array<std::uint64_t, 3>& words) {
     for (int i = 0; i < 3; ++i) {
       if (std::atomic_ref<std::uint64_t>(slot.digest[i]).load(std::memory_order_relaxed) !=
@@ -195,7 +276,7 @@ class MappedSingleUseRegistry final : public SingleUseRegistry {
 
   // Takes `slot` (whose control word was `seen`) for the digest `words`. False when another
   // writer changed the slot first.
-  static bool Claim(Slot& slot, std::uint64_t seen, std::uint64_t mine,
+  static bool Claim(Slot& slot, std::uint64_t seen, std::uint64_t mine, std::uint64_t final_state,
                     const std::array<std::uint64_t, 3>& words) {
     std::atomic_ref<std::uint64_t> control(slot.control);
     const std::uint64_t busy = (kStateBusy << kStateShift) | mine;
@@ -206,11 +287,11 @@ class MappedSingleUseRegistry final : public SingleUseRegistry {
       if (!word.compare_exchange_strong(old, words[i], std::memory_order_relaxed)) return false;
     }
     std::uint64_t expected = busy;
-    return control.compare_exchange_strong(expected, (kStateUsed << kStateShift) | mine,
+    return control.compare_exchange_strong(expected, (final_state << kStateShift) | mine,
                                            std::memory_order_release);
   }
 
-  Result<UseOutcome> Recorded(Slot& slot) {
+  Status Sync(Slot& slot) {
     if (sync_each_use_) {
       const auto page_size = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
       auto* page =
@@ -219,10 +300,11 @@ class MappedSingleUseRegistry final : public SingleUseRegistry {
         return Status::Unavailable(Errno("cannot sync", path_));
       }
     }
-    return UseOutcome::kFirstUse;
+    return Status::Ok();
   }
 
   std::filesystem::path path_;
+  int fd_;
   void* map_;
   std::uint64_t map_size_;
   Slot* slots_;
@@ -277,7 +359,9 @@ Result<std::unique_ptr<SingleUseRegistry>> OpenMappedSingleUseRegistry(
   if (fd < 0) return Status::Unavailable(Errno("cannot open", path));
   struct FdCloser {
     int fd;
-    ~FdCloser() { ::close(fd); }
+    ~FdCloser() {
+      if (fd >= 0) ::close(fd);
+    }
   } closer{fd};
 
   const std::string where = "single-use file " + QuotedPath(path);
@@ -317,8 +401,22 @@ Result<std::unique_ptr<SingleUseRegistry>> OpenMappedSingleUseRegistry(
   }
   void* map = ::mmap(nullptr, expected_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, /*offset=*/0);
   if (map == MAP_FAILED) return Status::Unavailable(Errno("cannot map", path));
-  return std::unique_ptr<SingleUseRegistry>(std::make_unique<MappedSingleUseRegistry>(
-      path, map, expected_size, h.slot_count, options.sync_each_use));
+  // Every process keeps a shared flock while it has the file open. One that finds itself alone
+  // clears the grant-change counter: a process that died inside a grant change left it raised,
+  // which (safely) keeps every grant cache off until then.
+  const bool alone = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  if (alone) {
+    std::atomic_ref<std::uint64_t>(static_cast<std::uint64_t*>(map)[kInProgressWord])
+        .store(0, std::memory_order_seq_cst);
+  }
+  if (::flock(fd, LOCK_SH) != 0) {
+    ::munmap(map, expected_size);
+    return Status::Unavailable(Errno("cannot lock", path));
+  }
+  auto registry = std::make_unique<MappedSingleUseRegistry>(path, fd, map, expected_size,
+                                                            h.slot_count, options.sync_each_use);
+  closer.fd = -1;  // the registry owns it now
+  return std::unique_ptr<SingleUseRegistry>(std::move(registry));
 }
 
 Result<SingleUseBackend> ParseSingleUseBackend(std::string_view name) {

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,25 @@ namespace arbiter::grants {
 enum class UseOutcome : std::uint8_t {
   kFirstUse,     // recorded now: the caller may accept the token
   kAlreadyUsed,  // a use was recorded before (or one was interrupted by a crash): refuse
+};
+
+enum class IssuedUse : std::uint8_t {
+  kFirstUse,     // the token was recorded as issued and is now used: accept
+  kAlreadyUsed,  // refuse
+  kNotRecorded,  // the registry does not know the token: ask the grant store (nothing changed)
+};
+
+// Tells every process sharing a grant store that grants are changing, so that caches of grant
+// state drop their entries. A writer brackets each grant store change with BeginChange and
+// EndChange; a reader takes a Stamp before reading the store and may reuse what it read only
+// while Stamp returns the same value. Stamp is nullopt while any change is in progress (also one
+// whose process died inside it, until the signal is reset), so nothing is cached or reused then.
+class GrantChangeSignal {
+ public:
+  virtual ~GrantChangeSignal() = default;
+  virtual void BeginChange() = 0;
+  virtual void EndChange() = 0;
+  virtual std::optional<std::uint64_t> Stamp() = 0;
 };
 
 class SingleUseRegistry {
@@ -52,6 +72,21 @@ class SingleUseRegistry {
   // kResourceExhausted when the registry is full (it never forgets a live use to make room).
   virtual Result<UseOutcome> Use(const Sha256Digest& token_sha256, std::int64_t expires_at,
                                  std::int64_t now) = 0;
+
+  // Records, at mint time, that Arbiter issued the token with this digest (after the grant store
+  // recorded it), so that introspection can recognise it without reading the store
+  // (UseIfIssued). kAlreadyExists if it was already used; other errors as Use.
+  virtual Status RecordIssued(const Sha256Digest& token_sha256, std::int64_t expires_at,
+                              std::int64_t now) = 0;
+
+  // Uses a token recorded by RecordIssued: kFirstUse exactly once, kAlreadyUsed after, and
+  // kNotRecorded (changing nothing) when the registry does not know it; then the caller checks
+  // the store and calls Use. Errors as Use.
+  virtual Result<IssuedUse> UseIfIssued(const Sha256Digest& token_sha256, std::int64_t expires_at,
+                                        std::int64_t now) = 0;
+
+  // The grant-change signal shared by the registry's users, or nullptr.
+  virtual GrantChangeSignal* grant_changes() = 0;
 
   // For messages and logs, e.g. "single-use file `/var/lib/arbiter/intents.used`".
   virtual std::string Describe() const = 0;

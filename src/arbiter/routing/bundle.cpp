@@ -141,6 +141,42 @@ Result<PackSources> ReadPackSources(const fs::path& dir, const LoadOptions& opti
   return s;
 }
 
+namespace {
+
+// The texts Bundle::StringValue shares (see there), at most kMaxPackStrings of them.
+constexpr size_t kMaxPackStrings = 4096;
+constexpr size_t kMaxPackStringBytes = 256;
+
+void AddPackStrings(const cedar::Value& v, std::vector<cedar::Value>& out) {
+  if (out.size() >= kMaxPackStrings) return;
+  if (v.is(cedar::ValueKind::kString)) {
+    if (v.as_string().size() <= kMaxPackStringBytes) out.push_back(v);
+  } else if (v.is(cedar::ValueKind::kSet)) {
+    for (const cedar::Value& e : v.as_set().elements()) AddPackStrings(e, out);
+  } else if (v.is(cedar::ValueKind::kRecord)) {
+    for (const auto& [key, field] : v.as_record().fields()) AddPackStrings(field, out);
+  }
+}
+
+std::unordered_map<std::string_view, cedar::Value> PackStrings(const Bundle& bundle) {
+  // Policy literals first: on equal texts the first one is kept, so signal values share the
+  // policies' own storage.
+  std::vector<cedar::Value> out = cedar::StringLiterals(bundle.policies());
+  for (const SignalMapping& m : bundle.config().signals) AddPackStrings(m.default_value, out);
+  for (const auto& [uid, data] : bundle.entities().own()) AddPackStrings(data.attrs, out);
+  for (sources::Priority p : {sources::Priority::kLow, sources::Priority::kNormal,
+                              sources::Priority::kHigh, sources::Priority::kUrgent}) {
+    AddPackStrings(cedar::Value::String(std::string(sources::PriorityName(p))), out);
+  }
+  if (out.size() > kMaxPackStrings) out.resize(kMaxPackStrings);
+  std::unordered_map<std::string_view, cedar::Value> by_text;
+  by_text.reserve(out.size());
+  for (const cedar::Value& v : out) by_text.try_emplace(v.as_string(), v);
+  return by_text;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Bundle>> BuildBundle(const PackSources& sources, const fs::path& dir) {
   auto bundle = std::make_shared<Bundle>();
   bundle->dir_ = dir;
@@ -270,8 +306,16 @@ Result<std::shared_ptr<const Bundle>> BuildBundle(const PackSources& sources, co
               return config.signals[a].attribute < config.signals[b].attribute;
             });
 
+  bundle->string_values_ = PackStrings(*bundle);
+
   ARBITER_RETURN_IF_ERROR(internal::ProbeBundle(*bundle));
   return std::shared_ptr<const Bundle>(std::move(bundle));
+}
+
+cedar::Value Bundle::StringValue(std::string_view text) const {
+  auto it = string_values_.find(text);
+  if (it != string_values_.end()) return it->second;
+  return cedar::Value::String(std::string(text));
 }
 
 Result<std::shared_ptr<const Bundle>> LoadBundle(const fs::path& dir, const LoadOptions& options) {

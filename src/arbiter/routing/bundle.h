@@ -19,6 +19,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -82,6 +84,11 @@ class Bundle {
   // (`"name":`), indexed like config().signals, and ai_principal_text() as a JSON string.
   const std::vector<std::string>& signal_json_keys() const { return signal_json_keys_; }
   const std::string& ai_principal_json() const { return ai_principal_json_; }
+  // The string `text` as a Cedar value. Texts the pack itself names (string literals in the
+  // policies, string signal defaults, string attributes of its entities, priority names) share
+  // one precomputed value, so that building a case's signals allocates nothing for them and
+  // Cedar's `==` against a policy literal compares a pointer; other texts make a new value.
+  cedar::Value StringValue(std::string_view text) const;
   // The folder it was loaded from (empty when built from PackSources).
   const std::filesystem::path& dir() const { return dir_; }
 
@@ -100,6 +107,8 @@ class Bundle {
   std::string ai_principal_json_;
   std::vector<size_t> signal_order_;
   std::vector<std::string> signal_json_keys_;
+  // StringValue's shared values, by their own text (the key views the value's string).
+  std::unordered_map<std::string_view, cedar::Value> string_values_;
   std::filesystem::path dir_;
 };
 

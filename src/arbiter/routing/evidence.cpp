@@ -37,7 +37,7 @@ void InMemoryEvidenceSink::FailAppends(bool fail) {
   fail_ = fail;
 }
 
-CaseKey::CaseKey(const Bytes& key) : key_(std::make_shared<internal::HmacSha256Key>(key)) {}
+CaseKey::CaseKey(ByteView key) : key_(std::make_shared<internal::HmacSha256Key>(key)) {}
 
 std::string CaseKey::Hash(std::string_view label, std::string_view data) const {
   std::string out;
@@ -64,7 +64,10 @@ Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, created] = keys_.try_emplace(std::string(case_id));
   if (created) {
-    it->second.emplace(internal::NewCaseKeyBytes());
+    std::uint8_t bytes[internal::kCaseKeyBytes];
+    internal::DrawCaseKeyBytes(bytes);
+    it->second.emplace(ByteView(bytes));
+    internal::WipeKeyBytes(bytes, sizeof(bytes));
   } else if (!it->second) {
     return Status::FailedPrecondition("case `" + it->first + "`: its key was shredded");
   }

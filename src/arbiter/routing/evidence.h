@@ -69,7 +69,7 @@ class InMemoryEvidenceSink final : public EvidenceSink {
 // Cheap to copy (the key schedule is shared).
 class CaseKey {
  public:
-  explicit CaseKey(const Bytes& key);
+  explicit CaseKey(ByteView key);
   // Lowercase hex HMAC-SHA-256(key, label || 0x00 || data). Labels keep hashes of different
   // fields apart ("case", "customer", "text", ...).
   std::string Hash(std::string_view label, std::string_view data) const;

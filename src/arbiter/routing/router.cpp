@@ -22,15 +22,27 @@ const cedar::EntityUid& ActionUid(std::string_view which) {
   return kAiHandle;
 }
 
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
+// A string signal's value (nullopt when empty: the default applies), shared with the pack's own
+// texts where it is one of them (Bundle::StringValue).
+std::optional<cedar::Value> NonEmpty(const Bundle& bundle, std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  return bundle.StringValue(s);
 }
 
-std::optional<cedar::Value> NonEmpty(const std::string& s) {
+// The same for the lowercase form of `s` (language tags).
+std::optional<cedar::Value> NonEmptyLowercase(const Bundle& bundle, std::string_view s) {
   if (s.empty()) return std::nullopt;
-  return cedar::Value::String(s);
+  char small[32];
+  std::string large;
+  char* out = small;
+  if (s.size() > sizeof(small)) {
+    large.resize(s.size());
+    out = large.data();
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+  }
+  return bundle.StringValue(std::string_view(out, s.size()));
 }
 
 std::optional<cedar::Value> Scaled(double fraction, std::int64_t scale) {
@@ -38,36 +50,36 @@ std::optional<cedar::Value> Scaled(double fraction, std::int64_t scale) {
 }
 
 // The signal's value, nullopt when it has none (the default applies), or an error message.
-std::optional<cedar::Value> ReadSignal(const SignalMapping& m, const sources::Case& c,
-                                       const ComputedSignals& s, std::string& error) {
+std::optional<cedar::Value> ReadSignal(const Bundle& bundle, const SignalMapping& m,
+                                       const sources::Case& c, const ComputedSignals& s,
+                                       std::string& error) {
   switch (m.from.source) {
-    case SignalSource::kSource: return NonEmpty(c.source);
-    case SignalSource::kChannel: return NonEmpty(c.channel);
-    case SignalSource::kLanguage: return NonEmpty(Lowercase(c.language));
+    case SignalSource::kSource: return NonEmpty(bundle, c.source);
+    case SignalSource::kChannel: return NonEmpty(bundle, c.channel);
+    case SignalSource::kLanguage: return NonEmptyLowercase(bundle, c.language);
     case SignalSource::kLanguagePrimary: {
       const size_t end = c.language.find_first_of("-_");
-      return NonEmpty(Lowercase(std::string_view(c.language).substr(0, end)));
+      return NonEmptyLowercase(bundle, std::string_view(c.language).substr(0, end));
     }
-    case SignalSource::kCustomerTier: return NonEmpty(c.customer.tier);
+    case SignalSource::kCustomerTier: return NonEmpty(bundle, c.customer.tier);
     case SignalSource::kSeverity:
       if (!c.severity) return std::nullopt;
       return cedar::Value::Long(*c.severity);
-    case SignalSource::kPriority:
-      return cedar::Value::String(std::string(sources::PriorityName(c.priority)));
+    case SignalSource::kPriority: return bundle.StringValue(sources::PriorityName(c.priority));
     case SignalSource::kPriorityRank:
       return cedar::Value::Long(static_cast<std::int64_t>(c.priority));
-    case SignalSource::kCategory: return NonEmpty(c.category);
+    case SignalSource::kCategory: return NonEmpty(bundle, c.category);
     case SignalSource::kAiConfidence:
       if (!c.ai.confidence) return std::nullopt;
       return Scaled(*c.ai.confidence, m.scale);
-    case SignalSource::kAiModel: return NonEmpty(c.ai.model);
-    case SignalSource::kAiSuggestedQueue: return NonEmpty(c.ai.suggested_queue);
+    case SignalSource::kAiModel: return NonEmpty(bundle, c.ai.model);
+    case SignalSource::kAiSuggestedQueue: return NonEmpty(bundle, c.ai.suggested_queue);
     case SignalSource::kFraud: return cedar::Value::Bool(c.indicators.fraud);
     case SignalSource::kRegulatory: return cedar::Value::Bool(c.indicators.regulatory);
     case SignalSource::kSafety: return cedar::Value::Bool(c.indicators.safety);
     case SignalSource::kSensitivityLevel:
       if (!s.sensitivity) return std::nullopt;
-      return cedar::Value::String(s.sensitivity->level);
+      return bundle.StringValue(s.sensitivity->level);
     case SignalSource::kSensitivityRank:
       if (!s.sensitivity) return std::nullopt;
       return cedar::Value::Long(SensitivityRank(s.sensitivity->level).value_or(0));
@@ -75,7 +87,7 @@ std::optional<cedar::Value> ReadSignal(const SignalMapping& m, const sources::Ca
       if (!s.sensitivity) return std::nullopt;
       std::vector<cedar::Value> kinds;
       kinds.reserve(s.sensitivity->kinds.size());
-      for (const auto& k : s.sensitivity->kinds) kinds.push_back(cedar::Value::String(k));
+      for (const auto& k : s.sensitivity->kinds) kinds.push_back(bundle.StringValue(k));
       return cedar::Value::Set(std::move(kinds));
     }
     case SignalSource::kDuplicateClusterSize:
@@ -87,7 +99,7 @@ std::optional<cedar::Value> ReadSignal(const SignalMapping& m, const sources::Ca
     case SignalSource::kAttribute: {
       const boost::json::value* v = c.attributes.if_contains(m.from.attribute);
       if (v == nullptr || v->is_null()) return std::nullopt;
-      if (v->is_string()) return cedar::Value::String(std::string(v->get_string()));
+      if (v->is_string()) return bundle.StringValue(v->get_string());
       if (v->is_bool()) return cedar::Value::Bool(v->get_bool());
       if (v->is_int64()) return cedar::Value::Long(v->get_int64());
       if (v->is_uint64() &&
@@ -247,7 +259,7 @@ CaseView BuildCaseView(const Bundle& bundle, const sources::Case& c,
   view.signals.reserve(mappings.size());
   for (const SignalMapping& m : mappings) {
     std::string error;
-    std::optional<cedar::Value> v = ReadSignal(m, c, signals, error);
+    std::optional<cedar::Value> v = ReadSignal(bundle, m, c, signals, error);
     if (v && v->kind() != m.default_value.kind()) {
       error = "is a " + std::string(cedar::ValueKindName(v->kind())) + ", the pack expects a " +
               std::string(cedar::ValueKindName(m.default_value.kind()));

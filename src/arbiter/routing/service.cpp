@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <span>
+#include <tuple>
 
 #include "arbiter/common/bytes.h"
 #include "arbiter/common/crypto.h"
@@ -323,7 +324,26 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
     }
   }
 
-  CaseEntry e = known ? it->second : CaseEntry{};
+  // A known (reopened) case changes on a copy, committed at the end. A new case is built in its
+  // own map node (a StoredCase is large: building it aside and moving it in showed in profiles)
+  // and removed again if any step below fails, so that a failed route leaves no trace.
+  struct EraseUnlessKept {
+    std::map<std::string, CaseEntry, std::less<>>* cases;
+    std::map<std::string, CaseEntry, std::less<>>::iterator node;
+    bool active;
+    ~EraseUnlessKept() {
+      if (active) cases->erase(node);
+    }
+  };
+  std::optional<CaseEntry> copy;
+  if (known) {
+    copy.emplace(it->second);
+  } else {
+    it = cases_.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(c.id),
+                             std::forward_as_tuple());
+  }
+  EraseUnlessKept undo{&cases_, it, !known};
+  CaseEntry& e = known ? *copy : it->second;
   e.c = c;
   e.signals = std::move(signals);
   ARBITER_TRY(CaseKey key, deps_.keys->KeyForRoute(c.id, deps_.cases));
@@ -338,11 +358,8 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
     e.ai_policies = PolicyIds(d.reasons);
   }
   if (deps_.cases != nullptr) ARBITER_RETURN_IF_ERROR(deps_.cases->Put(e, kCaseChangedAll));
-  if (known) {
-    it->second = std::move(e);
-  } else {
-    cases_.emplace_hint(it, c.id, std::move(e));
-  }
+  undo.active = false;
+  if (known) it->second = std::move(*copy);
   if (deps_.signals != nullptr) deps_.signals->CaseOpened(c);
   return RouteResult{std::move(d), index};
 }

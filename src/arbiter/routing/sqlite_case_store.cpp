@@ -5,6 +5,8 @@
 #include <openssl/crypto.h>
 
 #include <array>
+#include <filesystem>
+#include <system_error>
 
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
@@ -14,6 +16,8 @@
 
 namespace arbiter::routing {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr std::array<std::string_view, 1> kMigrations = {R"sql(
 CREATE TABLE routing_cases (
@@ -177,6 +181,11 @@ namespace {
 // with 503 and is retried) instead of growing memory without bound.
 constexpr size_t kMaxQueuedRows = 1u << 16;
 
+// Group commit: checkpoint the WAL after this many committed rows (a row is a few pages; SQLite's
+// own default is every 1,000 pages), and inline when the WAL file has grown past kMaxWalBytes.
+constexpr size_t kCheckpointRows = 256;
+constexpr std::uintmax_t kMaxWalBytes = 64u << 20;
+
 struct ThreadTicket {
   const void* store = nullptr;
   std::uint64_t ticket = 0;
@@ -200,7 +209,18 @@ Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
   if (db == nullptr) return Status::InvalidArgument("routing store: no database");
   std::unique_ptr<SqliteRoutingStore> s(new SqliteRoutingStore(std::move(db), options));
   ARBITER_RETURN_IF_ERROR(s->Init());
-  if (options.group_commit) s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
+  if (options.group_commit) {
+    const fs::path& path = s->db_->path();
+    if (!path.empty() && path != ":memory:") {
+      // Checkpoints move to their own connection and thread (see the header).
+      auto checkpoint_db = store::SqliteDb::Open(path, {.durability = store::Durability::kNormal});
+      if (!checkpoint_db) return checkpoint_db.error().WithContext("case store checkpointer");
+      s->checkpoint_db_ = std::move(checkpoint_db).value();
+      ARBITER_RETURN_IF_ERROR(s->db_->Exec("PRAGMA wal_autocheckpoint=0"));
+      s->checkpointer_ = std::thread([raw = s.get()] { raw->CheckpointLoop(); });
+    }
+    s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
+  }
   return s;
 }
 
@@ -376,8 +396,47 @@ void SqliteRoutingStore::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     work_cv_.notify_one();
+    checkpoint_cv_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+void SqliteRoutingStore::AfterCommit(size_t rows) {
+  if (checkpoint_db_ == nullptr) return;
+  rows_since_checkpoint_ += rows;
+  if (rows_since_checkpoint_ < kCheckpointRows) return;
+  rows_since_checkpoint_ = 0;
+  std::error_code ec;
+  const std::uintmax_t wal = fs::file_size(db_->path().string() + "-wal", ec);
+  if (!ec && wal > kMaxWalBytes) {
+    // The checkpointer never caught up with the writes: checkpoint while no row is being written,
+    // so that the next transaction restarts the WAL from its beginning.
+    std::lock_guard<std::mutex> db_lock(db_mu_);
+    std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
+    (void)db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  checkpoint_wanted_ = true;
+  checkpoint_cv_.notify_one();
+}
+
+void SqliteRoutingStore::CheckpointLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [&] { return stopping_ || checkpoint_wanted_; });
+    if (stopping_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    {
+      // A failed or busy checkpoint is retried after the next kCheckpointRows rows; the WAL stays
+      // bounded by the committer's inline checkpoint.
+      std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
+      (void)checkpoint_db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    }
+    lock.lock();
+  }
 }
 
 Status SqliteRoutingStore::DrainLocked(std::unique_lock<std::mutex>& lock) {
@@ -431,6 +490,7 @@ void SqliteRoutingStore::Run() {
       continue;
     }
     durable_ = committed;
+    const size_t rows = committed - first;
     std::vector<std::function<void(Status)>> done;
     auto end = waiters_.lower_bound(committed);
     for (auto it = waiters_.begin(); it != end; ++it) done.push_back(std::move(it->second));
@@ -438,6 +498,7 @@ void SqliteRoutingStore::Run() {
     durable_cv_.notify_all();
     lock.unlock();
     for (auto& d : done) d(Status::Ok());
+    AfterCommit(rows);
     lock.lock();
   }
 }
@@ -601,6 +662,7 @@ Result<bool> SqliteRoutingStore::WipeWal() {
 }
 
 Result<bool> SqliteRoutingStore::WipeWalLocked() {
+  std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
   ARBITER_TRY(auto checkpoint, db_->Prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
   ARBITER_TRY(bool row, checkpoint.Step());
   // One row (busy, log frames, checkpointed frames); busy = 1 when a reader blocked it. An

@@ -29,10 +29,18 @@
 //   ARBITER_TRY(auto routed, service->RouteCase(c, {}, actor));   // Put queued the row
 //   if (auto t = store->LastTicketOnThisThread()) store->OnDurable(*t, [](Status s) { ... });
 //
+// SQLite's automatic WAL checkpoint (an fsync or two, tens of milliseconds on a busy disk) would
+// run inside the committing transaction and hold up every row behind it; with group commit the
+// store turns it off and a checkpointer thread on its own connection checkpoints (PASSIVE) after
+// every kCheckpointRows committed rows, so the commit path never waits for it. Should the WAL
+// still outgrow kMaxWalBytes (writes never pause long enough for a checkpoint to finish), the
+// committer checkpoints inline once, which lets the next write restart the WAL.
+//
 // A failed batch fails every waiter and every later Put with kUnavailable and health() turns
 // false: the in-memory service may then be ahead of the disk only for requests that were refused,
-// and nothing more is written until a restart reloads what is stored. KeyFor, Shred, WipeWal and
-// LoadAll first wait until every queued row is written, so they order after the queued writes.
+// and nothing more is written until a restart reloads what is stored. Shred, WipeWal and LoadAll
+// first wait until every queued row is written, so they order after the queued writes (a key
+// queued with its case's row is not written again by KeyFor).
 #pragma once
 
 #include <chrono>
@@ -122,6 +130,10 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   // Writes one row's statements; the caller holds db_mu_ and runs a transaction.
   Status WriteRow(const Row& row);
   void Run();
+  void CheckpointLoop();
+  // After a committed batch of `rows`: wakes the checkpointer, or checkpoints inline when the WAL
+  // is too large. Called by the committer without mu_ or db_mu_ held.
+  void AfterCommit(size_t rows);
   void FailAll(const Status& status, std::unique_lock<std::mutex>& lock);
 
   const SqliteRoutingStoreOptions options_;
@@ -148,6 +160,14 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   Status failed_;
   bool stopping_ = false;
   std::thread thread_;
+
+  // WAL checkpoints off the commit path (group commit on a file database).
+  std::unique_ptr<store::SqliteDb> checkpoint_db_;
+  std::mutex checkpoint_mu_;  // one checkpoint at a time (Shred's TRUNCATE included); after db_mu_
+  std::condition_variable checkpoint_cv_;  // with mu_
+  bool checkpoint_wanted_ = false;         // guarded by mu_
+  size_t rows_since_checkpoint_ = 0;       // committer thread only
+  std::thread checkpointer_;
 };
 
 }  // namespace arbiter::routing

@@ -259,6 +259,24 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
       [grants = impl->grant_issuer.get(), gauge = &active_grants->WithLabels({})] {
         if (auto n = grants->ActiveGrants()) gauge->Set(static_cast<double>(*n));
       });
+  // Group commit at a glance: committed ÷ batches is the average batch, queued − committed what
+  // waits for the disk now.
+  ARBITER_TRY(auto* commits,
+              impl->metrics.AddGauge("arbiter_group_commit_rows",
+                                     "Rows of the group committers, by committer (evidence, "
+                                     "cases) and kind (queued, committed, batches).",
+                                     {"committer", "kind"}));
+  impl->metrics.AddCollector(
+      [commits, evidence = impl->committer.get(), cases = impl->routing_store.get()] {
+        const CommitterStats e = evidence->Stats();
+        const routing::CaseWriteStats c = cases->Stats();
+        commits->WithLabels({"evidence", "queued"}).Set(static_cast<double>(e.enqueued));
+        commits->WithLabels({"evidence", "committed"}).Set(static_cast<double>(e.durable));
+        commits->WithLabels({"evidence", "batches"}).Set(static_cast<double>(e.batches));
+        commits->WithLabels({"cases", "queued"}).Set(static_cast<double>(c.queued));
+        commits->WithLabels({"cases", "committed"}).Set(static_cast<double>(c.durable));
+        commits->WithLabels({"cases", "batches"}).Set(static_cast<double>(c.batches));
+      });
   impl->health.AddReadinessCheck("evidence", [c = impl->committer.get()] { return c->health(); });
   impl->health.AddReadinessCheck("cases", [c = impl->routing_store.get()] { return c->health(); });
   impl->health.AddReadinessCheck("data", [dir = impl->data_dir] {

@@ -20,7 +20,8 @@ class Evaluator {
   // Evaluates the conditions. Returns false on error (message in error()); otherwise *satisfied.
   bool EvalConditions(const PolicyAst& ast, bool* satisfied);
 
-  // Evaluates one expression.
+  // Evaluates one expression. `*out` may refer to the request's entity uids without owning them
+  // (Value::BorrowedEntity): it must not outlive the request.
   bool Eval(const Expr& e, Value* out);
 
   const std::string& error() const { return error_; }

@@ -47,9 +47,15 @@ class HmacSha256Key {
 void AppendHex(const Sha256Digest& digest, std::string& out);
 void WriteHex(const Sha256Digest& digest, char* out);
 
+constexpr size_t kCaseKeyBytes = 32;
+
 // 32 fresh random bytes for a new case key. Draws from OpenSSL's RAND_bytes in blocks of
 // kKeysPerDraw keys per thread (one RAND call per block instead of per case); used bytes are
 // wiped from the block. Aborts if the system has no randomness, like RandomBytes.
 Bytes NewCaseKeyBytes();
+// The same written to out[0..kCaseKeyBytes) (no allocation); wipe them with WipeKeyBytes.
+void DrawCaseKeyBytes(std::uint8_t* out);
+// Overwrites key material with zeros (a write the compiler keeps).
+void WipeKeyBytes(std::uint8_t* key, size_t size);
 
 }  // namespace arbiter::routing::internal
