@@ -124,6 +124,9 @@ access_log = "off"
 evidence_ack = "written"
 evidence_sync_interval_ms = 50
 auth_cache_ttl_ms = 0
+single_use = "store"
+single_use_slots = 4096
+single_use_sync = true
 [limits]
 max_body_bytes = 2048
 max_header_bytes = 4096
@@ -145,6 +148,11 @@ shutdown_grace_ms = 5
   EXPECT_EQ(c->evidence_ack, EvidenceAck::kWritten);
   EXPECT_EQ(c->evidence_sync_interval, 50ms);
   EXPECT_EQ(c->auth_cache_ttl, 0ms);
+  EXPECT_EQ(c->single_use.backend, grants::SingleUseBackend::kStore);
+  EXPECT_EQ(c->single_use.slots, 4096u);
+  EXPECT_TRUE(c->single_use.sync_each_use);
+  EXPECT_EQ(ParseServeConfig("", "a.toml")->single_use.backend,
+            grants::SingleUseBackend::kMappedFile);
   EXPECT_EQ(ParseServeConfig("", "a.toml")->evidence_ack, EvidenceAck::kFsync);
   EXPECT_EQ(c->server.limits.max_body_bytes, 2048u);
   EXPECT_EQ(c->server.limits.max_header_bytes, 4096u);
@@ -169,6 +177,9 @@ TEST(ServeConfigTest, ReportsErrorsWithLocations) {
       {"evidence_sync_interval_ms = 0\n",
        "a.toml:1:29: `evidence_sync_interval_ms` must be between 1 and 10000"},
       {"threads = \"two\"\n", "a.toml:1:11: `threads` expected an integer"},
+      {"single_use = \"redis\"\n",
+       "a.toml:1:14: `single_use` must be `mmap` or `store`, not `redis`"},
+      {"single_use_sync = 1\n", "a.toml:1:19: `single_use_sync` expected true or false"},
       {"[limits]\nmax_connections = 0\n",
        "a.toml:2:19: `max_connections` must be between 1 and 1000000"},
       {"[limits]\nbogus = 1\n", "a.toml:2:1: unknown key `limits.bogus`"},

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "arbiter/cli/command_registry.h"
 #include "arbiter/common/json.h"
 #include "arbiter/common/version.h"
+#include "arbiter/grants/single_use_registry.h"
 #include "arbiter/server/app.h"
 #include "arbiter/server/config.h"
 
@@ -26,6 +28,7 @@ struct ServeFlags {
   std::string listen;
   std::string access_log;
   std::string evidence_ack;
+  std::string single_use;
   int threads = -1;
   bool json = false;
 };
@@ -53,6 +56,14 @@ int RunServe(const ServeFlags& flags) {
     }
     config.evidence_ack = *ack;
   }
+  if (!flags.single_use.empty()) {
+    auto backend = grants::ParseSingleUseBackend(flags.single_use);
+    if (!backend) {
+      std::cerr << "arbiter serve: --single-use: " << backend.error().message() << "\n";
+      return 1;
+    }
+    config.single_use.backend = *backend;
+  }
   if (auto listen = server::ParseListenAddress(config.server.listen); !listen) {
     std::cerr << "arbiter serve: " << listen.error().message() << "\n";
     return 1;
@@ -78,6 +89,13 @@ int RunServe(const ServeFlags& flags) {
           ? "fsync (responses wait for the evidence fsync)"
           : "written (responses wait for the evidence write; fsync within " +
                 std::to_string(config.evidence_sync_interval.count()) + " ms)";
+  const std::string single_use(grants::SingleUseBackendName(config.single_use.backend));
+  const std::string single_use_text =
+      config.single_use.backend == grants::SingleUseBackend::kStore
+          ? "store (one database commit per intent-token use)"
+          : "mmap (" +
+                (std::filesystem::path((*app)->data_dir()) / grants::kSingleUseFileName).string() +
+                (config.single_use.sync_each_use ? ", msync per use)" : ")");
   if (flags.json) {
     boost::json::object o;
     o["version"] = kVersion;
@@ -89,6 +107,7 @@ int RunServe(const ServeFlags& flags) {
     o["ledger_origin"] = (*app)->ledger_origin();
     o["ledger_verifier_key"] = (*app)->ledger_verifier_key();
     o["evidence_ack"] = ack;
+    o["single_use"] = single_use;
     std::cout << ToJson(o) << std::endl;
   } else {
     std::cout << "arbiter " << kVersion << " serving\n"
@@ -99,6 +118,7 @@ int RunServe(const ServeFlags& flags) {
               << "  ledger:      " << (*app)->ledger_origin() << "\n"
               << "  verifier key: " << (*app)->ledger_verifier_key() << "\n"
               << "  evidence:    " << ack_text << "\n"
+              << "  intent uses: " << single_use_text << "\n"
               << "  admin token: " << (*app)->admin_token_path()
               << " (send as `Authorization: Bearer <token>`)\n"
               << "stop with Ctrl-C or SIGTERM" << std::endl;
@@ -129,6 +149,9 @@ void AddServeCommands(CLI::App& app, CommandContext& ctx) {
   serve->add_option("--evidence-ack", flags->evidence_ack,
                     "When a write's response leaves: fsync (default: evidence fsynced) or written "
                     "(evidence in the ledger's log, fsynced within evidence_sync_interval_ms)");
+  serve->add_option("--single-use", flags->single_use,
+                    "Where intent-token uses are recorded: mmap (default: <data>/intents.used, "
+                    "one host) or store (the database; several hosts sharing one database)");
   serve->add_option("--threads", flags->threads, "I/O threads (default: one per core)")
       ->check(CLI::Range(0, 256));
   serve->add_flag("--json", flags->json, "Print the startup summary as one JSON line on stdout");

@@ -51,8 +51,9 @@ struct ServiceDeps {
   SignalComputer* signals = nullptr;  // optional: without it only given signals are used
   const Clock* clock = nullptr;       // required
   // Optional: where cases are kept across restarts (case_store.h). Without it they live only in
-  // this object. With it, every transition is written through before the call returns, and
-  // Open() reloads every case.
+  // this object. With it, every transition is handed to the store before the call returns: written
+  // through, or queued for a group commit (SqliteRoutingStore with group_commit, whose caller
+  // waits for the row's ticket before acknowledging). Open() reloads every case.
   CaseStore* cases = nullptr;
 };
 

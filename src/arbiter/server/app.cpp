@@ -12,6 +12,7 @@
 #include "arbiter/common/crypto.h"
 #include "arbiter/grants/grants.h"
 #include "arbiter/grants/intent_token.h"
+#include "arbiter/grants/single_use_registry.h"
 #include "arbiter/grants/sqlite_grant_store.h"
 #include "arbiter/identity/key_ring.h"
 #include "arbiter/identity/registry.h"
@@ -99,6 +100,9 @@ struct App::Impl {
   std::unique_ptr<routing::SqliteRoutingStore> routing_store;
   // Case grants and intent tokens: the grants module on <data>/arbiter.db, behind routing's
   // GrantIssuer (case_grants.h).
+  // Where intent-token uses are recorded (config `single_use`); created before, and outliving,
+  // the grant and intent services that use it. nullptr: in the grant store.
+  std::unique_ptr<grants::SingleUseRegistry> single_use;
   std::unique_ptr<grants::GrantStore> grant_store;
   std::unique_ptr<grants::GrantService> grant_service;
   std::unique_ptr<grants::IntentTokenService> intent_tokens;
@@ -200,10 +204,14 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   auto grant_store = grants::CreateSqliteGrantStore(std::move(*grants_db));
   if (!grant_store) return grant_store.error().WithContext("grant store");
   impl->grant_store = std::move(*grant_store);
-  ARBITER_TRY(impl->grant_service,
-              grants::GrantService::Create(*impl->grant_store, clock, impl->random));
+  ARBITER_TRY(impl->single_use, grants::OpenSingleUseRegistry(config.single_use, impl->data_dir));
+  ARBITER_TRY(
+      impl->grant_service,
+      grants::GrantService::Create(*impl->grant_store, clock, impl->random,
+                                   impl->single_use ? impl->single_use->grant_changes() : nullptr));
   grants::IntentTokenOptions intent_options;
   intent_options.issuer = impl->registry->options().issuer;
+  intent_options.single_use = impl->single_use.get();
   ARBITER_TRY(impl->intent_tokens,
               grants::IntentTokenService::Create(*impl->grant_store, *impl->grant_service,
                                                  *impl->keys, clock, impl->random, intent_options));

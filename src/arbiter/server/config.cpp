@@ -45,6 +45,12 @@ class Reader {
     return Status::Ok();
   }
 
+  Status Boolean(const toml::node& node, std::string_view key, bool& out) {
+    if (!node.is_boolean()) return Error(node, key, "expected true or false");
+    out = *node.value<bool>();
+    return Status::Ok();
+  }
+
   Status Error(const toml::node& node, std::string_view key, std::string_view what) const {
     return Status::InvalidArgument(Where(source_, node.source()) + ": `" + std::string(key) + "` " +
                                    std::string(what));
@@ -115,6 +121,20 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view sou
       std::int64_t v = 0;
       ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 1, 10'000, v));
       config.evidence_sync_interval = std::chrono::milliseconds(v);
+    } else if (k == "single_use") {
+      std::string v;
+      ARBITER_RETURN_IF_ERROR(r.String(node, k, v));
+      auto backend = grants::ParseSingleUseBackend(v);
+      if (!backend) return r.Error(node, k, "must be `mmap` or `store`, not `" + v + "`");
+      config.single_use.backend = *backend;
+    } else if (k == "single_use_slots") {
+      std::int64_t v = 0;
+      ARBITER_RETURN_IF_ERROR(r.Integer(node, k,
+                                        static_cast<std::int64_t>(grants::kMinSingleUseSlots),
+                                        static_cast<std::int64_t>(grants::kMaxSingleUseSlots), v));
+      config.single_use.slots = static_cast<std::uint64_t>(v);
+    } else if (k == "single_use_sync") {
+      ARBITER_RETURN_IF_ERROR(r.Boolean(node, k, config.single_use.sync_each_use));
     } else if (k == "auth_cache_ttl_ms") {
       std::int64_t v = 0;
       ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 0, 3'600'000, v));

@@ -16,6 +16,9 @@
 //   evidence_ack = "fsync"                   # or "written" (see EvidenceAck)
 //   evidence_sync_interval_ms = 20           # "written": fsync at most this long after a write
 //   auth_cache_ttl_ms = 5000                 # API tokens answered from memory this long
+//   single_use = "mmap"                      # or "store": where intent-token uses are recorded
+//   single_use_slots = 1048576               # "mmap": slots in <data>/intents.used
+//   single_use_sync = false                  # "mmap": msync each use (survives power loss)
 //   [limits]
 //   max_body_bytes = 1048576
 //   max_header_bytes = 16384
@@ -34,6 +37,7 @@
 #include <string_view>
 
 #include "arbiter/common/status.h"
+#include "arbiter/grants/single_use_registry.h"
 #include "arbiter/server/server.h"
 
 namespace arbiter::server {
@@ -73,6 +77,11 @@ struct ServeConfig {
   // How long a person's API token is answered from memory after the store confirmed it; 0 reads
   // the store on every request. Revocations through this server apply at once regardless.
   std::chrono::milliseconds auth_cache_ttl{5000};
+  // Where introspection records intent-token uses (grants/single_use_registry.h). The default is
+  // the mapped file <data>/intents.used: this server is one host on an embedded store, and every
+  // grant change goes through it. `store` (one database commit per use) is for deployments where
+  // several hosts share one database. docs/IDENTITY.md compares the two.
+  grants::SingleUseConfig single_use{.backend = grants::SingleUseBackend::kMappedFile};
 };
 
 // Parses TOML text. `source` names the file in errors ("arbiter.toml:3:1: unknown key `lisen`");
