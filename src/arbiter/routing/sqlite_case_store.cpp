@@ -144,7 +144,6 @@ struct SqliteRoutingStore::Statements {
   store::SqliteStatement update_state;  // the state columns only
   store::SqliteStatement delete_pending;
   store::SqliteStatement insert_pending;
-  store::SqliteStatement get_key;
   store::SqliteStatement insert_key;
   store::SqliteStatement delete_key;
   store::SqliteStatement mark_shredded;
@@ -242,17 +241,13 @@ Status SqliteRoutingStore::Init() {
   ARBITER_TRY(auto delete_pending, db_->Prepare("DELETE FROM routing_pending WHERE case_id = ?1"));
   ARBITER_TRY(auto insert_pending, db_->Prepare("INSERT INTO routing_pending (case_id, "
                                                 "request_id, request) VALUES (?1, ?2, ?3)"));
-  // A key row, or a NULL row when the case was shredded, or no row for a new case.
-  ARBITER_TRY(auto get_key,
-              db_->Prepare("SELECT key FROM routing_case_keys WHERE case_id = ?1 UNION ALL "
-                           "SELECT NULL FROM routing_shredded WHERE case_id = ?1"));
   ARBITER_TRY(auto insert_key,
               db_->Prepare("INSERT INTO routing_case_keys (case_id, key) VALUES (?1, ?2)"));
   ARBITER_TRY(auto delete_key, db_->Prepare("DELETE FROM routing_case_keys WHERE case_id = ?1"));
   ARBITER_TRY(auto mark_shredded,
               db_->Prepare("INSERT OR IGNORE INTO routing_shredded (case_id) VALUES (?1)"));
   stmts_.reset(new Statements{std::move(upsert), std::move(update_state), std::move(delete_pending),
-                              std::move(insert_pending), std::move(get_key), std::move(insert_key),
+                              std::move(insert_pending), std::move(insert_key),
                               std::move(delete_key), std::move(mark_shredded)});
   return LoadKeys();
 }
