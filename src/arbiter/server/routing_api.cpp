@@ -182,23 +182,21 @@ Handler Durable(EvidenceCommitter* committer, routing::SqliteRoutingStore* cases
         cases != nullptr ? cases->LastTicketOnThisThread() : std::nullopt;
     const bool has_evidence = last_evidence.has_value();
     const bool has_row = last_row.has_value();
+    if (!has_evidence && !has_row) return r;
     const std::uint64_t index = last_evidence.value_or(0);
     const std::uint64_t ticket = last_row.value_or(0);
-    if (has_evidence && has_row) {
-      r.defer = [committer, cases, index, ticket](std::function<void(Status)> done) {
-        auto both = BothDurable(std::move(done));
-        committer->OnDurable(index, both);
-        cases->OnDurable(ticket, std::move(both));
-      };
-    } else if (has_evidence) {
-      r.defer = [committer, index](std::function<void(Status)> done) {
-        committer->OnDurable(index, std::move(done));
-      };
-    } else if (has_row) {
-      r.defer = [cases, ticket](std::function<void(Status)> done) {
-        cases->OnDurable(ticket, std::move(done));
-      };
-    }
+    r.defer = [committer, cases, has_evidence, has_row, index,
+               ticket](std::function<void(Status)> done) {
+      // One wait completes `done` directly; two complete it through a join.
+      std::function<void(Status)> each =
+          has_evidence && has_row ? BothDurable(std::move(done)) : std::move(done);
+      if (has_evidence && has_row) committer->OnDurable(index, each);  // the join's other half
+      if (has_row) {
+        cases->OnDurable(ticket, std::move(each));
+      } else {
+        committer->OnDurable(index, std::move(each));
+      }
+    };
     return r;
   };
 }
