@@ -37,6 +37,7 @@ struct Stack {
   // the grant store.
   std::filesystem::path single_use_file;
   std::unique_ptr<SingleUseRegistry> single_use;
+  bool defer_records = true;  // IntentTokenOptions::defer_records (with single_use_file only)
   std::unique_ptr<GrantService> grants;
   std::unique_ptr<IntentTokenService> intents;
 
@@ -127,6 +128,7 @@ struct Stack {
         single_use = std::move(*r);
       }
       io.single_use = single_use.get();
+      io.defer_records = defer_records;
     }
     grants = std::move(*GrantService::Create(*grant_store, clock, random,
                                              single_use ? single_use->grant_changes() : nullptr));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,11 @@ class GrantStore {
   // the same statement makes the database, not a caller's cache, the authority on whether a token
   // may be issued, also across processes.
   virtual Result<bool> InsertIntent(const IntentRecord& r, std::int64_t now) = 0;
+  // Records intents that were already issued, unconditionally and all in one transaction (all
+  // or none): the deferred records of IntentTokenService with a SingleUseRegistry, whose mint
+  // checked the grant before signing and recorded the token as issued in the registry. A jti
+  // recorded before is kAlreadyExists (and nothing of the batch is recorded).
+  virtual Status InsertIssuedIntents(std::span<const IntentRecord> records) = 0;
   virtual Result<IntentRecord> GetIntent(std::string_view jti) = 0;  // kNotFound
   // Marks the intent used at `now` if, atomically: its recorded token_sha256 is `token_sha256`
   // (the presented token is the one Arbiter signed), it was unused, and its grant is active,

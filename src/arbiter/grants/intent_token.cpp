@@ -6,6 +6,7 @@
 #include <array>
 
 #include "arbiter/common/json.h"
+#include "arbiter/grants/internal/intent_record_writer.h"
 #include "arbiter/identity/token_error.h"
 
 namespace arbiter::grants {
@@ -141,15 +142,43 @@ Result<std::unique_ptr<IntentTokenService>> IntentTokenService::Create(
         "intent tokens with " + options.single_use->Describe() +
         " need a GrantService created with its grant-change signal (grant_changes())");
   }
-  return std::unique_ptr<IntentTokenService>(
+  std::unique_ptr<IntentTokenService> service(
       new IntentTokenService(store, grants, keys, clock, random, std::move(options)));
+  if (service->options_.single_use != nullptr && service->options_.defer_records) {
+    ARBITER_TRY(service->record_writer_, internal::IntentRecordWriter::Start(store));
+  }
+  return service;
+}
+
+IntentTokenService::IntentTokenService(GrantStore& store, const GrantService& grants,
+                                       const identity::KeyRing& keys, const Clock& clock,
+                                       RandomSource& random, IntentTokenOptions options)
+    : store_(store),
+      grants_(grants),
+      keys_(keys),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {}
+
+IntentTokenService::~IntentTokenService() = default;
+
+Status IntentTokenService::FlushRecords(std::chrono::milliseconds timeout) {
+  if (record_writer_ == nullptr) return Status::Ok();
+  return record_writer_->Flush(timeout);
+}
+
+std::optional<std::uint64_t> IntentTokenService::GrantStamp() const {
+  if (options_.single_use != nullptr) return options_.single_use->grant_changes()->Stamp();
+  return grants_.generation();
 }
 
 bool IntentTokenService::CachedGrant(const std::string& key, std::int64_t now, GrantRef& out) {
+  const std::optional<std::uint64_t> stamp = GrantStamp();
+  if (!stamp) return false;
   std::lock_guard lock(cache_mu_);
   auto it = grant_cache_.find(key);
   if (it == grant_cache_.end()) return false;
-  if (it->second.generation != grants_.generation() || now >= it->second.expires_at) {
+  if (it->second.generation != *stamp || now >= it->second.expires_at) {
     grant_cache_.erase(it);
     return false;
   }
@@ -202,12 +231,18 @@ Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& age
   for (int round = 0;; ++round) {
     GrantRef grant;
     if (round > 0 || !CachedGrant(cache_key, now, grant)) {
-      grant.generation = grants_.generation();  // before the read: a change after it shows
+      // Stamped before the read: a change during or after it moves the stamp.
+      const std::optional<std::uint64_t> stamp = GrantStamp();
       ARBITER_TRY(CaseGrant g, grants_.ActiveGrantFor(request.case_id, agent));
       grant.id = std::move(g.id);
       grant.expires_at = g.expires_at;
-      RememberGrant(cache_key, grant);
+      if (stamp) {
+        grant.generation = *stamp;
+        RememberGrant(cache_key, grant);
+      }
     }
+    // Deferred records: refuse before signing when the writer is far behind.
+    if (record_writer_ != nullptr) ARBITER_RETURN_IF_ERROR(record_writer_->Reserve());
     rec.jti = NewJti(clock_.NowMicros(), jti_random_);
     rec.grant_id = grant.id;
     rec.expires_at = std::min(now + request.ttl_seconds, grant.expires_at);
@@ -243,6 +278,21 @@ Result<MintedIntent> IntentTokenService::Mint(const identity::AgentIdentity& age
     ARBITER_TRY(std::string token, keys_.SignJson(kIntentTokenType, claims));
     rec.token_sha256 = Sha256(token);
 
+    if (record_writer_ != nullptr) {
+      // The grant was checked above, against a cache that every grant change (by any process
+      // sharing the registry) invalidates, or the store itself. The registry's issued record is
+      // what introspection needs; the store's record follows within a few milliseconds.
+      ARBITER_RETURN_IF_ERROR(
+          options_.single_use->RecordIssued(rec.token_sha256, rec.expires_at, now));
+      MintedIntent out;
+      out.token = std::move(token);
+      out.jti = rec.jti;
+      out.params_sha256 = rec.params_sha256;
+      out.expires_at = rec.expires_at;
+      record_writer_->Enqueue(std::move(rec));
+      PruneWhenDue(now);
+      return out;
+    }
     ARBITER_TRY(bool recorded, store_.InsertIntent(rec, now));
     if (recorded && options_.single_use != nullptr) {
       ARBITER_RETURN_IF_ERROR(
@@ -322,8 +372,23 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
 
   // Refused: find out why, authenticity first.
   auto record = store_.GetIntent(jti);
+  if (!record && record.error().code() == StatusCode::kNotFound && record_writer_ != nullptr &&
+      record_writer_->stats().pending > 0) {
+    // Its record may be queued in this process: wait for it (a refusal is the slow path).
+    ARBITER_RETURN_IF_ERROR(record_writer_->Flush());
+    record = store_.GetIntent(jti);
+  }
   if (!record && record.error().code() != StatusCode::kNotFound) return record.error();
-  const bool recorded = record.has_value() && ConstantTimeEqual(record->token_sha256, digest);
+  bool recorded = record.has_value() && ConstantTimeEqual(record->token_sha256, digest);
+  if (!recorded && options_.single_use != nullptr) {
+    // With deferred records the store's record may still be queued, or lost with the process
+    // that minted the token: the registry knows every token minted through it (issued or used)
+    // until a minute after its expiry.
+    if (auto exp = ClaimInt(jws.payload, "exp"); exp) {
+      auto known = options_.single_use->Recorded(digest, *exp, now);
+      recorded = known.value_or(false);
+    }
+  }
   if (!recorded) {
     // A real signature check tells a forged signature from a token Arbiter never issued.
     if (jws.signature.size() != kEs256SignatureSize ||
@@ -335,7 +400,7 @@ Result<IntentClaims> IntentTokenService::Introspect(std::string_view token,
                         "token " + Quoted(jti) + " was not issued by this arbiter or was pruned");
   }
   if (!claims) return claims.error();
-  if (record->used_at != 0) {
+  if (record.has_value() && record->used_at != 0) {
     return TokenFailure(TokenError::kReplayed, "intent " + Quoted(jti) + " was already used at " +
                                                    std::to_string(record->used_at));
   }
@@ -392,10 +457,16 @@ void IntentTokenService::PruneWhenDue(std::int64_t now) {
   // One minting thread wins the slot; a failed prune is retried at the next interval (the records
   // it would have deleted are expired and refused anyway, so only space is at stake).
   if (!next_prune_at_.compare_exchange_strong(due, now + kPruneIntervalSeconds)) return;
-  (void)Prune();
+  (void)PruneRecords();  // no flush: a mint never waits for the record writer
 }
 
 Result<int> IntentTokenService::Prune() {
+  // Deferred records: those still queued are recent, but a clock may have jumped.
+  ARBITER_RETURN_IF_ERROR(FlushRecords());
+  return PruneRecords();
+}
+
+Result<int> IntentTokenService::PruneRecords() {
   // Every token minted before `before - kMaxIntentTtlSeconds` has expired before `before`; the
   // bound is the time prefix of the jtis minted then (NewJti).
   const std::int64_t before = clock_.NowSeconds() - 60;

@@ -35,9 +35,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -122,7 +124,20 @@ struct IntentTokenOptions {
   // (GrantStore::IntentUsable) and then used in the registry. Every process sharing a database
   // must make the same choice: a use recorded one way is not seen the other way.
   SingleUseRegistry* single_use = nullptr;
+  // With `single_use` only: Mint records each token as issued in the registry and queues its
+  // GrantStore record for a writer thread that commits queued records in batches (one
+  // transaction per batch, within ~2 ms), instead of committing the record itself. The grant is
+  // then checked before signing against the same cross-process-invalidated cache (or the store)
+  // as introspection's, which with a registry does not need the record. A token whose record is
+  // still queued, or was lost with its process (kill -9 within those ~2 ms), is still
+  // introspected correctly from the registry. false: Mint commits the record (and the store
+  // checks the grant) before returning, as without a registry. See docs/IDENTITY.md.
+  bool defer_records = true;
 };
+
+namespace internal {
+class IntentRecordWriter;
+}
 
 class IntentTokenService {
  public:
@@ -152,11 +167,19 @@ class IntentTokenService {
   Result<int> Prune();
   static constexpr std::int64_t kPruneIntervalSeconds = 60;
 
+  // With deferred records (IntentTokenOptions::defer_records): waits until the records of every
+  // token minted before the call are in the store (at most `timeout`); kUnavailable, naming the
+  // store's last error, otherwise. Without: returns Ok at once.
+  Status FlushRecords(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // Commits the records still queued (deferred records) before returning.
+  ~IntentTokenService();
+
  private:
   struct GrantRef {
     std::string id;
     std::int64_t expires_at = 0;
-    std::uint64_t generation = 0;  // GrantService::generation() before it was read
+    std::uint64_t generation = 0;  // GrantStamp() before it was read
   };
   static constexpr size_t kMaxCachedGrants = 4096;
 
@@ -172,18 +195,16 @@ class IntentTokenService {
   std::mutex introspection_mu_;
   std::unordered_map<std::string, StampedGrant> introspection_grants_;  // by grant id
 
+  // What a GrantRef is stamped with: the registry's grant-change stamp (changes by any process)
+  // with a registry, else grants_.generation() (changes by this process; the store's conditional
+  // insert is the authority then). nullopt: a change is in progress, cache nothing.
+  std::optional<std::uint64_t> GrantStamp() const;
   bool CachedGrant(const std::string& key, std::int64_t now, GrantRef& out);
   void RememberGrant(const std::string& key, const GrantRef& grant);
   void ForgetGrant(const std::string& key);
 
   IntentTokenService(GrantStore& store, const GrantService& grants, const identity::KeyRing& keys,
-                     const Clock& clock, RandomSource& random, IntentTokenOptions options)
-      : store_(store),
-        grants_(grants),
-        keys_(keys),
-        clock_(clock),
-        random_(random),
-        options_(std::move(options)) {}
+                     const Clock& clock, RandomSource& random, IntentTokenOptions options);
 
   // The random half of jtis, drawn from `random_` 512 bytes at a time: one OpenSSL RAND_bytes
   // call costs ~6k instructions whatever its size, more than anything else in minting besides
@@ -218,10 +239,12 @@ class IntentTokenService {
   PooledRandom jti_random_{random_};
   IntentTokenOptions options_;
   void PruneWhenDue(std::int64_t now);
+  Result<int> PruneRecords();  // Prune without flushing deferred records first
 
   std::atomic<std::int64_t> next_prune_at_{0};  // Mint prunes when the clock passes it
   std::mutex cache_mu_;
-  std::unordered_map<std::string, GrantRef> grant_cache_;  // "<case id>\n<agent>"; cache_mu_
+  std::unordered_map<std::string, GrantRef> grant_cache_;        // "<case id>\n<agent>"; cache_mu_
+  std::unique_ptr<internal::IntentRecordWriter> record_writer_;  // deferred records, or null
 };
 
 }  // namespace arbiter::grants

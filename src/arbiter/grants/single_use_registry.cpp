@@ -153,6 +153,12 @@ class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChan
     }
   }
 
+  Result<bool> Recorded(const Sha256Digest& token_sha256, std::int64_t expires_at,
+                        std::int64_t now) override {
+    ARBITER_TRY(Outcome o, Scan(Mode::kLookup, token_sha256, expires_at, now));
+    return o != Outcome::kNotRecorded;
+  }
+
   GrantChangeSignal* grant_changes() override { return this; }
 
   // GrantChangeSignal, on two words of the header shared by every process mapping the file.
@@ -172,7 +178,7 @@ class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChan
   }
 
  private:
-  enum class Mode : std::uint8_t { kUse, kRecordIssued, kUseIfIssued };
+  enum class Mode : std::uint8_t { kUse, kRecordIssued, kUseIfIssued, kLookup };
   enum class Outcome : std::uint8_t { kFirstUse, kAlreadyUsed, kIssued, kNotRecorded };
 
   std::atomic_ref<std::uint64_t> InProgress() {
@@ -214,7 +220,7 @@ class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChan
           if (c == 0 || Epoch(c & 0xffffffffu) + 2 <= epoch) {
             // The first slot this token may take, so it is recorded nowhere: claim the slot (or
             // start over if someone else changed it first).
-            if (mode == Mode::kUseIfIssued) return Outcome::kNotRecorded;
+            if (mode == Mode::kUseIfIssued || mode == Mode::kLookup) return Outcome::kNotRecorded;
             const std::uint64_t final_state = mode == Mode::kUse ? kStateUsed : kStateIssued;
             if (Claim(slot, c, mine, final_state, words)) {
               ARBITER_RETURN_IF_ERROR(Sync(slot));
@@ -234,7 +240,7 @@ class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChan
             }
             if (!same) break;
             if (state == kStateUsed) return Outcome::kAlreadyUsed;
-            if (mode == Mode::kRecordIssued) return Outcome::kIssued;
+            if (mode == Mode::kRecordIssued || mode == Mode::kLookup) return Outcome::kIssued;
             // Issued and unused: this CAS is the use; of racers for it, exactly one succeeds.
             if (control.compare_exchange_strong(c, (kStateUsed << kStateShift) | (c & ~kStateMask),
                                                 std::memory_order_acq_rel)) {

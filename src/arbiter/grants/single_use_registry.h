@@ -85,6 +85,12 @@ class SingleUseRegistry {
   virtual Result<IssuedUse> UseIfIssued(const Sha256Digest& token_sha256, std::int64_t expires_at,
                                         std::int64_t now) = 0;
 
+  // Whether the token was recorded (as issued or used), changing nothing: how introspection
+  // tells a genuine token from a forgery when explaining a refusal before the grant store has
+  // the token's record. Errors as Use (a token outside the window is never recorded).
+  virtual Result<bool> Recorded(const Sha256Digest& token_sha256, std::int64_t expires_at,
+                                std::int64_t now) = 0;
+
   // The grant-change signal shared by the registry's users, or nullptr.
   virtual GrantChangeSignal* grant_changes() = 0;
 

@@ -141,6 +141,12 @@ class SqliteGrantStore final : public GrantStore {
                              "g.state = 'active' AND g.expires_at > ?2 AND g.expires_at >= ?11 AND "
                              "g.agent = ?5 AND g.case_id = ?4"));
     insert_intent_.emplace(std::move(insert));
+    ARBITER_TRY(auto insert_issued,
+                db_->Prepare("INSERT INTO grants_intents (jti, grant_id, case_id, agent, "
+                             "audience, action, params_sha256, token_sha256, issued_at, "
+                             "expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                             "?10, 0)"));
+    insert_issued_.emplace(std::move(insert_issued));
     return Status::Ok();
   }
 
@@ -279,6 +285,35 @@ class SqliteGrantStore final : public GrantStore {
     return db_->Changes() == 1;
   }
 
+  Status InsertIssuedIntents(std::span<const IntentRecord> records) override {
+    if (records.empty()) return Status::Ok();
+    std::lock_guard lock(mu_);
+    auto insert_all = [&]() -> Status {
+      auto& ins = *insert_issued_;
+      for (const IntentRecord& r : records) {
+        ins.Bind(1, r.jti)
+            .Bind(2, r.grant_id)
+            .Bind(3, r.case_id)
+            .Bind(4, r.agent)
+            .Bind(5, r.audience)
+            .Bind(6, r.action)
+            .Bind(7, r.params_sha256)
+            .Bind(8, ByteView(r.token_sha256))
+            .Bind(9, r.issued_at)
+            .Bind(10, r.expires_at);
+        if (Status s = ins.Run(); !s.ok()) {
+          if (s.code() == StatusCode::kAlreadyExists) {
+            return Status::AlreadyExists("intent " + Quoted(r.jti) + " is already recorded");
+          }
+          return s;
+        }
+      }
+      return Status::Ok();
+    };
+    if (records.size() == 1) return insert_all();
+    return db_->InTransaction(insert_all);
+  }
+
   Result<IntentRecord> GetIntent(std::string_view jti) override {
     std::lock_guard lock(mu_);
     auto& sel = *get_intent_;
@@ -408,6 +443,7 @@ class SqliteGrantStore final : public GrantStore {
   std::optional<store::SqliteStatement> consume_intent_;
   std::optional<store::SqliteStatement> insert_intent_;
   std::optional<store::SqliteStatement> intent_usable_;
+  std::optional<store::SqliteStatement> insert_issued_;
 };
 
 }  // namespace
