@@ -9,10 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -426,6 +428,105 @@ TEST(SingleUseConfigTest, BackendNamesAndTheStoreDefault) {
   auto none = OpenSingleUseRegistry(SingleUseConfig{}, fs::temp_directory_path());
   ASSERT_TRUE(none);
   EXPECT_EQ(*none, nullptr);
+}
+
+}  // namespace
+}  // namespace arbiter::grants
+
+namespace arbiter::grants {
+namespace {
+
+class SingleUseShardTest : public SingleUseRegistryTest {
+ protected:
+  // Indexes of the slots in use (non-zero control word), read from the file itself.
+  std::vector<std::uint64_t> OccupiedSlots() {
+    std::ifstream f(path_, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<std::uint64_t> out;
+    for (size_t off = 4096; off + 32 <= bytes.size(); off += 32) {
+      std::uint64_t control;
+      std::memcpy(&control, bytes.data() + off, sizeof control);
+      if (control != 0) out.push_back((off - 4096) / 32);
+    }
+    return out;
+  }
+};
+
+// The tokens of one moment (one expiry) land in one run of the table, so they dirty a few pages
+// instead of one random page each; a burst larger than its run spills into the next ones and
+// every token is still used exactly once.
+TEST_F(SingleUseShardTest, TokensOfOneMomentShareOneRunOfPages) {
+  auto reg = Open(kMinSingleUseSlots * 64);  // 65,536 slots: 32 runs of 2,048 (16 pages each)
+  ASSERT_NE(reg, nullptr);
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(reg->RecordIssued(Digest(i), kNow + 60, kNow).ok());
+  auto slots = OccupiedSlots();
+  ASSERT_EQ(slots.size(), 500u);
+  EXPECT_LT(slots.back() - slots.front(), 2048u);
+  EXPECT_EQ(slots.front() / 2048, slots.back() / 2048);  // one run
+  // Tokens expiring 8 s later go to another run.
+  for (int i = 500; i < 600; ++i) ASSERT_TRUE(reg->RecordIssued(Digest(i), kNow + 68, kNow).ok());
+  slots = OccupiedSlots();
+  std::vector<std::uint64_t> runs;
+  for (auto s : slots) {
+    if (runs.empty() || runs.back() != s / 2048) runs.push_back(s / 2048);
+  }
+  EXPECT_EQ(runs.size(), 2u);
+  // A burst of 3,000 tokens with one expiry overflows its run of 2,048: spills, nothing lost.
+  for (int i = 1000; i < 4000; ++i) {
+    ASSERT_EQ(Outcome(reg->Use(Digest(i), kNow + 100, kNow)), "first") << i;
+  }
+  for (int i = 1000; i < 4000; ++i) {
+    ASSERT_EQ(Outcome(reg->Use(Digest(i), kNow + 100, kNow + 1)), "used") << i;
+  }
+  for (int i = 0; i < 600; ++i) {
+    EXPECT_EQ(*reg->UseIfIssued(Digest(i), i < 500 ? kNow + 60 : kNow + 68, kNow),
+              IssuedUse::kFirstUse);
+    EXPECT_TRUE(*reg->Recorded(Digest(i), i < 500 ? kNow + 60 : kNow + 68, kNow));
+  }
+  EXPECT_FALSE(*reg->Recorded(Digest(99'999), kNow + 60, kNow));
+}
+
+// Files of format version 1 (before shards) are still read, as one shard: uses recorded in them
+// keep being found.
+TEST_F(SingleUseShardTest, Version1FilesAreReadAsOneShard) {
+  {
+    auto reg = Open(kMinSingleUseSlots * 4);
+    ASSERT_NE(reg, nullptr);
+  }
+  auto rewrite_header = [&](std::uint32_t version, std::uint32_t shards) {
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    std::array<char, 40> h;
+    f.read(h.data(), h.size());
+    std::memcpy(h.data() + 8, &version, 4);
+    std::memcpy(h.data() + 28, &shards, 4);
+    const Sha256Digest sum = Sha256(std::string_view(h.data(), 32));
+    std::memcpy(h.data() + 32, sum.data(), 8);
+    f.seekp(0);
+    f.write(h.data(), h.size());
+  };
+  rewrite_header(1, 0);
+  {
+    auto reg = Open(kMinSingleUseSlots * 4);
+    ASSERT_NE(reg, nullptr);
+    for (int i = 0; i < 50; ++i) {
+      // Home slots as in version 1: anywhere in the table, from the digest alone.
+      const std::uint64_t home = static_cast<std::uint64_t>(i) * 80;
+      ASSERT_EQ(Outcome(reg->Use(Digest(i, home), kNow + 60, kNow)), "first");
+    }
+  }
+  auto slots = OccupiedSlots();
+  ASSERT_EQ(slots.size(), 50u);
+  EXPECT_EQ(slots.back(), 49u * 80);
+  {
+    auto reg = Open(kMinSingleUseSlots * 4);
+    ASSERT_NE(reg, nullptr);
+    for (int i = 0; i < 50; ++i) {
+      EXPECT_EQ(Outcome(reg->Use(Digest(i, static_cast<std::uint64_t>(i) * 80), kNow + 60, kNow)),
+                "used");
+    }
+  }
+  rewrite_header(1, 4);  // a shard count in a version 1 file: not something we wrote
+  EXPECT_EQ(OpenError(kMinSingleUseSlots * 4).code(), StatusCode::kDataLoss);
 }
 
 }  // namespace

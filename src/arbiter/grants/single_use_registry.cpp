@@ -27,7 +27,8 @@ std::string QuotedPath(const std::filesystem::path& path) { return "`" + path.st
 // ---- File layout (all integers little-endian, as the only supported hosts are) ----
 //
 //   [0, 4096)            header: magic "ARBUSED\0", version, slot size, slot count, epoch
-//                        length, checksum (first 8 bytes of SHA-256 of the fields before it)
+//                        length, shard count (version 2; 0 in version 1, meaning one),
+//                        checksum (first 8 bytes of SHA-256 of the fields before it)
 //   [4096, 4096 + 32 n)  n slots of 32 bytes: a control word, then 24 bytes of the token digest
 //
 // Control word: bits 63-62 state (0 empty, 1 being written, 2 used), bits 61-32 a 30-bit
@@ -35,7 +36,16 @@ std::string QuotedPath(const std::filesystem::path& path) { return "`" + path.st
 // token's expiry + kForgetAfterExpirySeconds). An all-zero slot is empty, so a fresh (sparse,
 // zero-filled) file is an empty table.
 //
-// Claiming: the digest's home slot is picked from its first 8 bytes; a use scans from there (linear
+// Shards (version 2): the table is cut into `shard count` equal runs of slots, and a token's home
+// slot lies in the run of its expiry: run (forget_after / kShardSeconds) mod shard count, at an
+// offset picked from the digest's first 8 bytes. So the tokens minted within a few seconds (with
+// one ttl) share the few pages of one run, which stay dirty in the page cache between writebacks,
+// instead of each dirtying a random page of the file (a write fault through the filesystem,
+// ~10-25 us, when the kernel has written that page back). Probing still runs on over the whole
+// table, so a burst that fills its run spills into the next ones. Version 1 files (one shard:
+// the home slot anywhere, from the digest alone) are still read as such.
+//
+// Claiming: the digest's home slot is picked as above; a use scans from there (linear
 // probing) and stops at the first slot that it may take: an empty one, or one whose record is
 // dead. A record is dead for a use whose forget_after lies in epoch k (forget_after / 256 s) when
 // its own forget_after lies in epoch k - 2 or earlier: then it is before now (a use's
@@ -53,7 +63,10 @@ std::string QuotedPath(const std::filesystem::path& path) { return "`" + path.st
 // its own fingerprint waits for it; one that stays so for a second belongs to a process that died
 // mid-claim, which never answered: that token is treated as used (refused, never accepted twice).
 constexpr char kMagic[8] = {'A', 'R', 'B', 'U', 'S', 'E', 'D', '\0'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;           // written; 1 is still read (one shard)
+constexpr std::uint32_t kShardSeconds = 8;      // a run holds the tokens of 8 s of expiries
+constexpr std::uint32_t kMaxShards = 64;        // so runs come back every 512 s
+constexpr std::uint64_t kMinShardSlots = 2048;  // 64 KiB: 16 pages
 constexpr std::uint64_t kHeaderSize = 4096;
 constexpr std::uint32_t kSlotSize = 32;
 constexpr std::uint32_t kEpochSeconds = 256;
@@ -78,7 +91,7 @@ struct Header {
   std::uint32_t slot_size;
   std::uint64_t slot_count;
   std::uint32_t epoch_seconds;
-  std::uint32_t reserved;
+  std::uint32_t shard_count;  // 0 in version 1 files: one shard
   std::uint64_t checksum;
 };
 static_assert(sizeof(Header) == 40);
@@ -105,6 +118,14 @@ std::uint64_t Load64(const std::uint8_t* p) {
 
 std::uint64_t Epoch(std::uint64_t forget_after) { return forget_after / kEpochSeconds; }
 
+// How many shards a new file of `slots` slots gets: as many as fit kMinShardSlots each, a power
+// of two up to kMaxShards.
+std::uint32_t ShardsFor(std::uint64_t slots) {
+  std::uint32_t shards = 1;
+  while (shards < kMaxShards && slots / (2 * shards) >= kMinShardSlots) shards *= 2;
+  return shards;
+}
+
 std::string Errno(std::string_view what, const std::filesystem::path& path) {
   return std::string(what) + " " + QuotedPath(path) + ": " + std::strerror(errno);
 }
@@ -112,13 +133,15 @@ std::string Errno(std::string_view what, const std::filesystem::path& path) {
 class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChangeSignal {
  public:
   MappedSingleUseRegistry(std::filesystem::path path, int fd, void* map, std::uint64_t map_size,
-                          std::uint64_t slots, bool sync_each_use)
+                          std::uint64_t slots, std::uint32_t shards, bool sync_each_use)
       : path_(std::move(path)),
         fd_(fd),
         map_(map),
         map_size_(map_size),
         slots_(reinterpret_cast<Slot*>(static_cast<char*>(map) + kHeaderSize)),
         slot_count_(slots),
+        shard_count_(shards),
+        shard_slots_(slots / shards),
         sync_each_use_(sync_each_use) {}
 
   ~MappedSingleUseRegistry() override {
@@ -205,7 +228,10 @@ class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChan
                                                 Load64(token_sha256.data() + 16)};
     const std::uint64_t fingerprint = Load64(token_sha256.data() + 24) & kFingerprintMask;
     const std::uint64_t mine = (fingerprint << 32) | forget_after;
-    const std::uint64_t home = words[0] % slot_count_;
+    const std::uint64_t home = shard_count_ == 1
+                                   ? words[0] % slot_count_
+                                   : (forget_after / kShardSeconds) % shard_count_ * shard_slots_ +
+                                         words[0] % shard_slots_;
 
     for (int attempt = 0; attempt < 64; ++attempt) {
       std::uint64_t index = home;
@@ -315,6 +341,8 @@ class MappedSingleUseRegistry final : public SingleUseRegistry, public GrantChan
   std::uint64_t map_size_;
   Slot* slots_;
   std::uint64_t slot_count_;
+  std::uint64_t shard_count_;
+  std::uint64_t shard_slots_;  // slots per shard
   bool sync_each_use_;
 };
 
@@ -332,6 +360,7 @@ Status CreateFile(const std::filesystem::path& path, std::uint64_t slots) {
   h.slot_size = kSlotSize;
   h.slot_count = slots;
   h.epoch_seconds = kEpochSeconds;
+  h.shard_count = ShardsFor(slots);
   h.checksum = HeaderChecksum(h);
   Status s;
   if (::pwrite(fd, &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h) ||
@@ -383,13 +412,16 @@ Result<std::unique_ptr<SingleUseRegistry>> OpenMappedSingleUseRegistry(
   if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
     return Status::DataLoss(where + " is not an arbiter single-use registry (bad magic)");
   }
-  if (h.version != kVersion) {
+  if (h.version != 1 && h.version != kVersion) {
     return Status::FailedPrecondition(where + " has format version " + std::to_string(h.version) +
-                                      "; this arbiter reads version " + std::to_string(kVersion));
+                                      "; this arbiter reads versions 1 and " +
+                                      std::to_string(kVersion));
   }
+  const std::uint32_t shards = h.version == 1 ? 1 : h.shard_count;
   if (h.checksum != HeaderChecksum(h) || h.slot_size != kSlotSize ||
       h.epoch_seconds != kEpochSeconds || h.slot_count < kMinSingleUseSlots ||
-      h.slot_count > kMaxSingleUseSlots) {
+      h.slot_count > kMaxSingleUseSlots || (h.version == 1 && h.shard_count != 0) || shards < 1 ||
+      shards > kMaxShards || h.slot_count / shards < kMinSingleUseSlots / 2) {
     return Status::DataLoss(where + " has a corrupt header");
   }
   const std::uint64_t expected_size = kHeaderSize + h.slot_count * kSlotSize;
@@ -419,8 +451,8 @@ Result<std::unique_ptr<SingleUseRegistry>> OpenMappedSingleUseRegistry(
     ::munmap(map, expected_size);
     return Status::Unavailable(Errno("cannot lock", path));
   }
-  auto registry = std::make_unique<MappedSingleUseRegistry>(path, fd, map, expected_size,
-                                                            h.slot_count, options.sync_each_use);
+  auto registry = std::make_unique<MappedSingleUseRegistry>(
+      path, fd, map, expected_size, h.slot_count, shards, options.sync_each_use);
   closer.fd = -1;  // the registry owns it now
   return std::unique_ptr<SingleUseRegistry>(std::move(registry));
 }
