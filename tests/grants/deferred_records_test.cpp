@@ -113,13 +113,14 @@ class DeferredRecordsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  MintedIntent Mint(const std::string& case_id = "case-A") {
+  MintedIntent Mint(const std::string& case_id = "case-A",
+                    const identity::AgentIdentity* agent = nullptr) {
     IntentRequest r;
     r.case_id = case_id;
     r.action = "refund.issue";
     r.audience = "payments";
     r.params = params_;
-    auto m = s_.intents->Mint(*agent_, r);
+    auto m = s_.intents->Mint(agent != nullptr ? *agent : *agent_, r);
     EXPECT_TRUE(m) << m.error().ToString();
     return m ? *m : MintedIntent{};
   }
@@ -202,15 +203,9 @@ TEST_F(DeferredRecordsTest, ATokenWhoseRecordWasLostIsCheckedInFull) {
   EXPECT_EQ(Introspect(revoked.token), "expired");
   const auto b = s_.NewAgent();
   s_.GrantFor("case-C", b);
-  IntentRequest r;
-  r.case_id = "case-C";
-  r.action = "refund.issue";
-  r.audience = "payments";
-  r.params = params_;
-  auto c = s_.intents->Mint(b, r);
-  ASSERT_TRUE(c) << c.error().ToString();
+  const MintedIntent c = Mint("case-C", &b);
   ASSERT_TRUE(s_.grants->RevokeForCase("case-C", "case closed"));
-  EXPECT_EQ(Introspect(c->token, "payments", "case-C"), "grant_inactive");
+  EXPECT_EQ(Introspect(c.token, "payments", "case-C"), "grant_inactive");
 }
 
 TEST_F(DeferredRecordsTest, AFailingStoreHoldsRecordsBackUntilItRecovers) {

@@ -101,6 +101,22 @@ Result<CaseGrant> ReadGrant(const store::SqliteStatement& s) {
   return g;
 }
 
+// Binds the fields of an intent record to the parameters both intent inserts number alike: ?1
+// jti, ?3 grant_id, ?4 case_id, ?5 agent, ?6 audience, ?7 action, ?8 params_sha256,
+// ?9 token_sha256, ?10 issued_at, ?11 expires_at (?2 is the conditional insert's `now`).
+store::SqliteStatement& BindIntent(store::SqliteStatement& s, const IntentRecord& r) {
+  return s.Bind(1, r.jti)
+      .Bind(3, r.grant_id)
+      .Bind(4, r.case_id)
+      .Bind(5, r.agent)
+      .Bind(6, r.audience)
+      .Bind(7, r.action)
+      .Bind(8, r.params_sha256)
+      .Bind(9, ByteView(r.token_sha256))
+      .Bind(10, r.issued_at)
+      .Bind(11, r.expires_at);
+}
+
 class SqliteGrantStore final : public GrantStore {
  public:
   explicit SqliteGrantStore(std::unique_ptr<store::SqliteDb> db) : db_(std::move(db)) {}
@@ -144,8 +160,8 @@ class SqliteGrantStore final : public GrantStore {
     ARBITER_TRY(auto insert_issued,
                 db_->Prepare("INSERT INTO grants_intents (jti, grant_id, case_id, agent, "
                              "audience, action, params_sha256, token_sha256, issued_at, "
-                             "expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                             "?10, 0)"));
+                             "expires_at, used_at) VALUES (?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                             "?11, 0)"));
     insert_issued_.emplace(std::move(insert_issued));
     return Status::Ok();
   }
@@ -270,17 +286,7 @@ class SqliteGrantStore final : public GrantStore {
   Result<bool> InsertIntent(const IntentRecord& r, std::int64_t now) override {
     std::lock_guard lock(mu_);
     auto& ins = *insert_intent_;
-    ins.Bind(1, r.jti)
-        .Bind(2, now)
-        .Bind(3, r.grant_id)
-        .Bind(4, r.case_id)
-        .Bind(5, r.agent)
-        .Bind(6, r.audience)
-        .Bind(7, r.action)
-        .Bind(8, r.params_sha256)
-        .Bind(9, ByteView(r.token_sha256))
-        .Bind(10, r.issued_at)
-        .Bind(11, r.expires_at);
+    BindIntent(ins, r).Bind(2, now);
     ARBITER_RETURN_IF_ERROR(ins.Run());
     return db_->Changes() == 1;
   }
@@ -291,16 +297,7 @@ class SqliteGrantStore final : public GrantStore {
     auto insert_all = [&]() -> Status {
       auto& ins = *insert_issued_;
       for (const IntentRecord& r : records) {
-        ins.Bind(1, r.jti)
-            .Bind(2, r.grant_id)
-            .Bind(3, r.case_id)
-            .Bind(4, r.agent)
-            .Bind(5, r.audience)
-            .Bind(6, r.action)
-            .Bind(7, r.params_sha256)
-            .Bind(8, ByteView(r.token_sha256))
-            .Bind(9, r.issued_at)
-            .Bind(10, r.expires_at);
+        BindIntent(ins, r);
         if (Status s = ins.Run(); !s.ok()) {
           if (s.code() == StatusCode::kAlreadyExists) {
             return Status::AlreadyExists("intent " + Quoted(r.jti) + " is already recorded");
