@@ -10,6 +10,7 @@
 
 #include "arbiter/identity/token_error.h"
 #include "arbiter/store/module_schema.h"
+#include "arbiter/store/sqlite_rows.h"
 
 namespace arbiter::grants {
 namespace {
@@ -188,34 +189,18 @@ class SqliteGrantStore final : public GrantStore {
     std::lock_guard lock(mu_);
     auto& sel = *get_grant_;
     sel.Bind(1, id);
-    auto row = sel.Step();
-    if (!row) return row.error();
-    if (!*row) {
-      sel.Reset();
-      return Status::NotFound("grant " + Quoted(id) + " does not exist");
-    }
-    auto g = ReadGrant(sel);
+    auto grant =
+        store::ReadRow(sel, ReadGrant, [&] { return "grant " + Quoted(id) + " does not exist"; });
     sel.Reset();
-    return g;
+    return grant;
   }
 
   Result<std::vector<CaseGrant>> List(store::SqliteStatement& sel, std::string_view value) {
     std::lock_guard lock(mu_);
     sel.Bind(1, value);
-    std::vector<CaseGrant> out;
-    while (true) {
-      auto row = sel.Step();
-      if (!row) return row.error();
-      if (!*row) break;
-      auto g = ReadGrant(sel);
-      if (!g) {
-        sel.Reset();
-        return g.error();
-      }
-      out.push_back(std::move(*g));
-    }
+    auto grants = store::ReadRows(sel, ReadGrant);
     sel.Reset();
-    return out;
+    return grants;
   }
 
   Result<std::vector<CaseGrant>> ListGrantsByCase(std::string_view case_id) override {
@@ -227,26 +212,27 @@ class SqliteGrantStore final : public GrantStore {
 
   Result<bool> ClaimGrant(std::string_view id, std::string_view agent, std::int64_t now,
                           std::int64_t expires_at, std::int64_t max_expires_at) override {
-    std::lock_guard lock(mu_);
-    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET agent = ?2, claimed_at = ?3, "
-                                      "expires_at = MIN(expires_at, ?4), "
-                                      "max_expires_at = MIN(max_expires_at, ?5) "
-                                      "WHERE id = ?1 AND state = 'active' AND agent = '' AND "
-                                      "expires_at > ?3"));
-    up.Bind(1, id).Bind(2, agent).Bind(3, now).Bind(4, expires_at).Bind(5, max_expires_at);
-    ARBITER_RETURN_IF_ERROR(up.Run());
-    return db_->Changes() == 1;
+    ARBITER_TRY(int changed, Update("UPDATE grants_case_grants SET agent = ?2, claimed_at = ?3, "
+                                    "expires_at = MIN(expires_at, ?4), "
+                                    "max_expires_at = MIN(max_expires_at, ?5) "
+                                    "WHERE id = ?1 AND state = 'active' AND agent = '' AND "
+                                    "expires_at > ?3",
+                                    [&](store::SqliteStatement& up) {
+                                      up.Bind(1, id).Bind(2, agent).Bind(3, now);
+                                      up.Bind(4, expires_at).Bind(5, max_expires_at);
+                                    }));
+    return changed == 1;
   }
 
   Result<bool> ExtendGrant(std::string_view id, std::int64_t now,
                            std::int64_t expires_at) override {
-    std::lock_guard lock(mu_);
-    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET expires_at = "
-                                      "MIN(?3, max_expires_at) WHERE id = ?1 AND "
-                                      "state = 'active' AND expires_at > ?2"));
-    up.Bind(1, id).Bind(2, now).Bind(3, expires_at);
-    ARBITER_RETURN_IF_ERROR(up.Run());
-    return db_->Changes() == 1;
+    ARBITER_TRY(int changed, Update("UPDATE grants_case_grants SET expires_at = "
+                                    "MIN(?3, max_expires_at) WHERE id = ?1 AND "
+                                    "state = 'active' AND expires_at > ?2",
+                                    [&](store::SqliteStatement& up) {
+                                      up.Bind(1, id).Bind(2, now).Bind(3, expires_at);
+                                    }));
+    return changed == 1;
   }
 
   Result<bool> EndGrant(std::string_view id, GrantState state, std::int64_t at,
@@ -254,33 +240,28 @@ class SqliteGrantStore final : public GrantStore {
     if (state == GrantState::kActive) {
       return Status::Internal("EndGrant needs a terminal state");
     }
-    std::lock_guard lock(mu_);
-    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET state = ?2, ended_at = ?3, "
-                                      "end_reason = ?4 WHERE id = ?1 AND state = 'active'"));
-    up.Bind(1, id).Bind(2, GrantStateName(state)).Bind(3, at).Bind(4, reason);
-    ARBITER_RETURN_IF_ERROR(up.Run());
-    return db_->Changes() == 1;
+    ARBITER_TRY(int changed, Update("UPDATE grants_case_grants SET state = ?2, ended_at = ?3, "
+                                    "end_reason = ?4 WHERE id = ?1 AND state = 'active'",
+                                    [&](store::SqliteStatement& up) {
+                                      up.Bind(1, id).Bind(2, GrantStateName(state));
+                                      up.Bind(3, at).Bind(4, reason);
+                                    }));
+    return changed == 1;
   }
 
   Result<int> RevokeGrantsForCase(std::string_view case_id, std::int64_t at,
                                   std::string_view reason) override {
-    std::lock_guard lock(mu_);
-    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET state = 'revoked', "
-                                      "ended_at = ?2, end_reason = ?3 WHERE case_id = ?1 AND "
-                                      "state = 'active'"));
-    up.Bind(1, case_id).Bind(2, at).Bind(3, reason);
-    ARBITER_RETURN_IF_ERROR(up.Run());
-    return db_->Changes();
+    return Update(
+        "UPDATE grants_case_grants SET state = 'revoked', ended_at = ?2, end_reason = ?3 "
+        "WHERE case_id = ?1 AND state = 'active'",
+        [&](store::SqliteStatement& up) { up.Bind(1, case_id).Bind(2, at).Bind(3, reason); });
   }
 
   Result<int> ExpireDueGrants(std::int64_t now) override {
-    std::lock_guard lock(mu_);
-    ARBITER_TRY(auto up, db_->Prepare("UPDATE grants_case_grants SET state = 'expired', "
-                                      "ended_at = expires_at, end_reason = 'ttl elapsed' "
-                                      "WHERE state = 'active' AND expires_at <= ?1"));
-    up.Bind(1, now);
-    ARBITER_RETURN_IF_ERROR(up.Run());
-    return db_->Changes();
+    return Update(
+        "UPDATE grants_case_grants SET state = 'expired', ended_at = expires_at, "
+        "end_reason = 'ttl elapsed' WHERE state = 'active' AND expires_at <= ?1",
+        [&](store::SqliteStatement& up) { up.Bind(1, now); });
   }
 
   Result<bool> InsertIntent(const IntentRecord& r, std::int64_t now) override {
@@ -381,15 +362,21 @@ class SqliteGrantStore final : public GrantStore {
   }
 
   Result<int> DeleteIntentsBefore(std::string_view jti_bound, std::int64_t before) override {
-    std::lock_guard lock(mu_);
-    ARBITER_TRY(auto del,
-                db_->Prepare("DELETE FROM grants_intents WHERE jti < ?1 AND expires_at < ?2"));
-    del.Bind(1, jti_bound).Bind(2, before);
-    ARBITER_RETURN_IF_ERROR(del.Run());
-    return db_->Changes();
+    return Update("DELETE FROM grants_intents WHERE jti < ?1 AND expires_at < ?2",
+                  [&](store::SqliteStatement& del) { del.Bind(1, jti_bound).Bind(2, before); });
   }
 
  private:
+  // Runs one UPDATE or DELETE (bound by `bind`) and returns how many rows it changed.
+  template <typename BindFn>
+  Result<int> Update(std::string_view sql, BindFn bind) {
+    std::lock_guard lock(mu_);
+    ARBITER_TRY(auto statement, db_->Prepare(sql));
+    bind(statement);
+    ARBITER_RETURN_IF_ERROR(statement.Run());
+    return db_->Changes();
+  }
+
   struct PendingUse {
     std::string_view jti;
     const Sha256Digest* token_sha256;

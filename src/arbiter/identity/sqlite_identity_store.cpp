@@ -6,8 +6,9 @@
 #include <mutex>
 
 #include "arbiter/common/json.h"
-#include "arbiter/store/module_schema.h"
 #include "arbiter/identity/token_error.h"
+#include "arbiter/store/module_schema.h"
+#include "arbiter/store/sqlite_rows.h"
 
 namespace arbiter::identity {
 namespace {
@@ -100,14 +101,10 @@ class SqliteIdentityStore final : public IdentityStore {
     ARBITER_TRY(auto sel, db_->Prepare("SELECT kid, private_key_pem, created_at, active, "
                                        "verify_until FROM identity_signing_keys "
                                        "ORDER BY created_at, kid"));
-    std::vector<SigningKeyRecord> out;
-    while (true) {
-      ARBITER_TRY(bool row, sel.Step());
-      if (!row) break;
-      out.push_back({sel.ColumnText(0), sel.ColumnText(1), sel.ColumnInt64(2),
-                     sel.ColumnInt64(3) != 0, sel.ColumnInt64(4)});
-    }
-    return out;
+    return store::ReadRows(sel, [](const store::SqliteStatement& row) {
+      return SigningKeyRecord{row.ColumnText(0), row.ColumnText(1), row.ColumnInt64(2),
+                              row.ColumnInt64(3) != 0, row.ColumnInt64(4)};
+    });
   }
 
   Status RotateSigningKey(const SigningKeyRecord& key, std::int64_t old_verify_until) override {
@@ -174,22 +171,14 @@ class SqliteIdentityStore final : public IdentityStore {
     std::lock_guard lock(mu_);
     ARBITER_TRY(auto sel, db_->Prepare(std::string(kWorkloadColumns) + " WHERE name = ?1"));
     sel.Bind(1, name);
-    ARBITER_TRY(bool row, sel.Step());
-    if (!row) return Status::NotFound("workload " + Quoted(name) + " is not registered");
-    return ReadWorkload(sel);
+    return store::ReadRow(sel, ReadWorkload,
+                          [&] { return "workload " + Quoted(name) + " is not registered"; });
   }
 
   Result<std::vector<WorkloadRecord>> ListWorkloads() override {
     std::lock_guard lock(mu_);
     ARBITER_TRY(auto sel, db_->Prepare(std::string(kWorkloadColumns) + " ORDER BY name"));
-    std::vector<WorkloadRecord> out;
-    while (true) {
-      ARBITER_TRY(bool row, sel.Step());
-      if (!row) break;
-      ARBITER_TRY(WorkloadRecord w, ReadWorkload(sel));
-      out.push_back(std::move(w));
-    }
-    return out;
+    return store::ReadRows(sel, ReadWorkload);
   }
 
   Status RevokeWorkload(std::string_view name, std::int64_t at, std::string_view reason) override {
@@ -291,9 +280,8 @@ class SqliteIdentityStore final : public IdentityStore {
     std::lock_guard lock(mu_);
     ARBITER_TRY(auto sel, db_->Prepare(std::string(kInstanceColumns) + " WHERE spiffe_id = ?1"));
     sel.Bind(1, spiffe_id);
-    ARBITER_TRY(bool row, sel.Step());
-    if (!row) return Status::NotFound("agent instance " + Quoted(spiffe_id) + " is not known");
-    return ReadInstance(sel);
+    return store::ReadRow(sel, ReadInstance,
+                          [&] { return "agent instance " + Quoted(spiffe_id) + " is not known"; });
   }
 
   Result<std::vector<InstanceRecord>> ListInstances(std::string_view workload) override {
@@ -301,13 +289,7 @@ class SqliteIdentityStore final : public IdentityStore {
     ARBITER_TRY(auto sel, db_->Prepare(std::string(kInstanceColumns) +
                                        " WHERE workload = ?1 ORDER BY created_at, spiffe_id"));
     sel.Bind(1, workload);
-    std::vector<InstanceRecord> out;
-    while (true) {
-      ARBITER_TRY(bool row, sel.Step());
-      if (!row) break;
-      out.push_back(ReadInstance(sel));
-    }
-    return out;
+    return store::ReadRows(sel, ReadInstance);
   }
 
   Status UpdateInstanceSvid(std::string_view spiffe_id, std::string_view jti,
@@ -361,23 +343,15 @@ class SqliteIdentityStore final : public IdentityStore {
     ARBITER_TRY(auto sel, db_->Prepare("SELECT name, roles, created_at, disabled FROM "
                                        "identity_users WHERE name = ?1"));
     sel.Bind(1, name);
-    ARBITER_TRY(bool row, sel.Step());
-    if (!row) return Status::NotFound("user " + Quoted(name) + " does not exist");
-    return ReadUser(sel);
+    return store::ReadRow(sel, ReadUser,
+                          [&] { return "user " + Quoted(name) + " does not exist"; });
   }
 
   Result<std::vector<UserRecord>> ListUsers() override {
     std::lock_guard lock(mu_);
     ARBITER_TRY(auto sel, db_->Prepare("SELECT name, roles, created_at, disabled FROM "
                                        "identity_users ORDER BY name"));
-    std::vector<UserRecord> out;
-    while (true) {
-      ARBITER_TRY(bool row, sel.Step());
-      if (!row) break;
-      ARBITER_TRY(UserRecord u, ReadUser(sel));
-      out.push_back(std::move(u));
-    }
-    return out;
+    return store::ReadRows(sel, ReadUser);
   }
 
   Status UpdateUser(const UserRecord& u) override {
@@ -438,9 +412,7 @@ class SqliteIdentityStore final : public IdentityStore {
     std::lock_guard lock(mu_);
     ARBITER_TRY(auto sel, db_->Prepare(std::string(kTokenColumns) + " WHERE token_hash = ?1"));
     sel.Bind(1, token_hash);
-    ARBITER_TRY(bool row, sel.Step());
-    if (!row) return Status::NotFound("api token is not known");
-    return ReadToken(sel);
+    return store::ReadRow(sel, ReadToken, [] { return "api token is not known"; });
   }
 
   Result<std::vector<ApiTokenRecord>> ListApiTokens(std::string_view user) override {
@@ -448,13 +420,7 @@ class SqliteIdentityStore final : public IdentityStore {
     ARBITER_TRY(auto sel, db_->Prepare(std::string(kTokenColumns) +
                                        " WHERE user = ?1 ORDER BY created_at, id"));
     sel.Bind(1, user);
-    std::vector<ApiTokenRecord> out;
-    while (true) {
-      ARBITER_TRY(bool row, sel.Step());
-      if (!row) break;
-      out.push_back(ReadToken(sel));
-    }
-    return out;
+    return store::ReadRows(sel, ReadToken);
   }
 
   Status RevokeApiToken(std::string_view id, std::int64_t at) override {
