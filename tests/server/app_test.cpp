@@ -127,6 +127,7 @@ auth_cache_ttl_ms = 0
 single_use = "store"
 single_use_slots = 4096
 single_use_sync = true
+intent_records = "sync"
 [limits]
 max_body_bytes = 2048
 max_header_bytes = 4096
@@ -151,6 +152,8 @@ shutdown_grace_ms = 5
   EXPECT_EQ(c->single_use.backend, grants::SingleUseBackend::kStore);
   EXPECT_EQ(c->single_use.slots, 4096u);
   EXPECT_TRUE(c->single_use.sync_each_use);
+  EXPECT_FALSE(c->defer_intent_records);
+  EXPECT_TRUE(ParseServeConfig("", "a.toml")->defer_intent_records);
   EXPECT_EQ(ParseServeConfig("", "a.toml")->single_use.backend,
             grants::SingleUseBackend::kMappedFile);
   EXPECT_EQ(ParseServeConfig("", "a.toml")->evidence_ack, EvidenceAck::kFsync);
@@ -180,6 +183,8 @@ TEST(ServeConfigTest, ReportsErrorsWithLocations) {
       {"single_use = \"redis\"\n",
        "a.toml:1:14: `single_use` must be `mmap` or `store`, not `redis`"},
       {"single_use_sync = 1\n", "a.toml:1:19: `single_use_sync` expected true or false"},
+      {"intent_records = \"later\"\n",
+       "a.toml:1:18: `intent_records` must be `deferred` or `sync`, not `later`"},
       {"[limits]\nmax_connections = 0\n",
        "a.toml:2:19: `max_connections` must be between 1 and 1000000"},
       {"[limits]\nbogus = 1\n", "a.toml:2:1: unknown key `limits.bogus`"},

@@ -212,6 +212,7 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   grants::IntentTokenOptions intent_options;
   intent_options.issuer = impl->registry->options().issuer;
   intent_options.single_use = impl->single_use.get();
+  intent_options.defer_records = config.defer_intent_records;
   ARBITER_TRY(impl->intent_tokens,
               grants::IntentTokenService::Create(*impl->grant_store, *impl->grant_service,
                                                  *impl->keys, clock, impl->random, intent_options));

@@ -135,6 +135,13 @@ Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view sou
       config.single_use.slots = static_cast<std::uint64_t>(v);
     } else if (k == "single_use_sync") {
       ARBITER_RETURN_IF_ERROR(r.Boolean(node, k, config.single_use.sync_each_use));
+    } else if (k == "intent_records") {
+      std::string v;
+      ARBITER_RETURN_IF_ERROR(r.String(node, k, v));
+      if (v != "deferred" && v != "sync") {
+        return r.Error(node, k, "must be `deferred` or `sync`, not `" + v + "`");
+      }
+      config.defer_intent_records = v == "deferred";
     } else if (k == "auth_cache_ttl_ms") {
       std::int64_t v = 0;
       ARBITER_RETURN_IF_ERROR(r.Integer(node, k, 0, 3'600'000, v));

@@ -19,6 +19,7 @@
 //   single_use = "mmap"                      # or "store": where intent-token uses are recorded
 //   single_use_slots = 1048576               # "mmap": slots in <data>/intents.used
 //   single_use_sync = false                  # "mmap": msync each use (survives power loss)
+//   intent_records = "deferred"              # or "sync": when mint commits the intent row
 //   [limits]
 //   max_body_bytes = 1048576
 //   max_header_bytes = 16384
@@ -82,6 +83,11 @@ struct ServeConfig {
   // grant change goes through it. `store` (one database commit per use) is for deployments where
   // several hosts share one database. docs/IDENTITY.md compares the two.
   grants::SingleUseConfig single_use{.backend = grants::SingleUseBackend::kMappedFile};
+  // With the mapped file: whether mint leaves the grant store's intent row to a batching writer
+  // (true, `intent_records = "deferred"`) or commits it before answering (`"sync"`). Either way
+  // the token is recorded as issued in the mapped file before it is returned, and introspection
+  // checks the same things (grants::IntentTokenOptions::defer_records, docs/IDENTITY.md).
+  bool defer_intent_records = true;
 };
 
 // Parses TOML text. `source` names the file in errors ("arbiter.toml:3:1: unknown key `lisen`");
