@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,37 @@
 #include "arbiter/routing/service.h"
 #include "arbiter/routing/sqlite_case_store.h"
 
+// Allocation counting: every operator new in the process goes through here (a per-thread counter
+// increment each, as cheap as it gets), so the benchmarks can report allocations per case next to
+// the time. The benchmarks run on one thread.
+namespace alloc_count {
+thread_local std::uint64_t calls = 0;
+thread_local std::uint64_t large = 0;  // >= 1 KB: beyond glibc's small bins, may consolidate
+}  // namespace alloc_count
+
+void* operator new(std::size_t n) {
+  ++alloc_count::calls;
+  if (n >= 1024) ++alloc_count::large;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
 namespace arbiter::routing {
 namespace {
+
+// Counts the allocations this thread makes while it is alive.
+class AllocationCounter {
+ public:
+  AllocationCounter() : calls_(alloc_count::calls), large_(alloc_count::large) {}
+  std::uint64_t calls() const { return alloc_count::calls - calls_; }
+  std::uint64_t large() const { return alloc_count::large - large_; }
+
+ private:
+  std::uint64_t calls_;
+  std::uint64_t large_;
+};
 
 struct Corpus {
   std::shared_ptr<const Bundle> bundle;
@@ -294,6 +324,8 @@ void RunServiceRouteCase(benchmark::State& state, SignalComputer* signals) {
   size_t i = 0;
   std::vector<sources::Case> batch(c.cases.begin(), c.cases.end());
   const ComputedSignals none;
+  std::uint64_t allocations = 0;
+  std::uint64_t large_allocations = 0;
   for (auto _ : state) {
     if (i != 0 && i % kBatch == 0) {
       state.PauseTiming();
@@ -303,12 +335,23 @@ void RunServiceRouteCase(benchmark::State& state, SignalComputer* signals) {
     const size_t k = i % c.cases.size();
     sources::Case& cs = batch[k];
     cs.id = "B" + std::to_string(i);
-    auto r = sut.service().RouteCase(cs, signals != nullptr ? none : c.signals[k], actor);
-    if (!r) state.SkipWithError(r.error().ToString().c_str());
-    benchmark::DoNotOptimize(r);
+    {
+      const AllocationCounter count;
+      {  // the result's destruction is part of a routed case
+        auto r = sut.service().RouteCase(cs, signals != nullptr ? none : c.signals[k], actor);
+        if (!r) state.SkipWithError(r.error().ToString().c_str());
+        benchmark::DoNotOptimize(r);
+      }
+      allocations += count.calls();
+      large_allocations += count.large();
+    }
     ++i;
   }
   state.SetItemsProcessed(state.iterations());
+  // operator new calls per routed case, and those of 1 KB or more (OpenSSL's and SQLite's own
+  // malloc calls are not counted).
+  state.counters["allocs"] = static_cast<double>(allocations) / static_cast<double>(i);
+  state.counters["allocs_1k"] = static_cast<double>(large_allocations) / static_cast<double>(i);
 }
 
 void ServiceRouteCase(benchmark::State& state) { RunServiceRouteCase(state, nullptr); }
