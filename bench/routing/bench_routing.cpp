@@ -22,10 +22,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "alloc_count.h"
 #include "arbiter/cedar/authorizer.h"
 #include "arbiter/common/json.h"
 #include "arbiter/routing/bundle.h"
@@ -35,37 +35,10 @@
 #include "arbiter/routing/service.h"
 #include "arbiter/routing/sqlite_case_store.h"
 
-// Allocation counting: every operator new in the process goes through here (a per-thread counter
-// increment each, as cheap as it gets), so the benchmarks can report allocations per case next to
-// the time. The benchmarks run on one thread.
-namespace alloc_count {
-thread_local std::uint64_t calls = 0;
-thread_local std::uint64_t large = 0;  // >= 1 KB: beyond glibc's small bins, may consolidate
-}  // namespace alloc_count
-
-void* operator new(std::size_t n) {
-  ++alloc_count::calls;
-  if (n >= 1024) ++alloc_count::large;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-
 namespace arbiter::routing {
 namespace {
 
-// Counts the allocations this thread makes while it is alive.
-class AllocationCounter {
- public:
-  AllocationCounter() : calls_(alloc_count::calls), large_(alloc_count::large) {}
-  std::uint64_t calls() const { return alloc_count::calls - calls_; }
-  std::uint64_t large() const { return alloc_count::large - large_; }
-
- private:
-  std::uint64_t calls_;
-  std::uint64_t large_;
-};
+using bench::AllocationCounter;
 
 struct Corpus {
   std::shared_ptr<const Bundle> bundle;
