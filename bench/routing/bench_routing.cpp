@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc_count.h"
 #include "arbiter/cedar/authorizer.h"
 #include "arbiter/common/json.h"
 #include "arbiter/routing/bundle.h"
@@ -36,6 +37,8 @@
 
 namespace arbiter::routing {
 namespace {
+
+using bench::AllocationCounter;
 
 struct Corpus {
   std::shared_ptr<const Bundle> bundle;
@@ -294,6 +297,8 @@ void RunServiceRouteCase(benchmark::State& state, SignalComputer* signals) {
   size_t i = 0;
   std::vector<sources::Case> batch(c.cases.begin(), c.cases.end());
   const ComputedSignals none;
+  std::uint64_t allocations = 0;
+  std::uint64_t large_allocations = 0;
   for (auto _ : state) {
     if (i != 0 && i % kBatch == 0) {
       state.PauseTiming();
@@ -303,12 +308,23 @@ void RunServiceRouteCase(benchmark::State& state, SignalComputer* signals) {
     const size_t k = i % c.cases.size();
     sources::Case& cs = batch[k];
     cs.id = "B" + std::to_string(i);
-    auto r = sut.service().RouteCase(cs, signals != nullptr ? none : c.signals[k], actor);
-    if (!r) state.SkipWithError(r.error().ToString().c_str());
-    benchmark::DoNotOptimize(r);
+    {
+      const AllocationCounter count;
+      {  // the result's destruction is part of a routed case
+        auto r = sut.service().RouteCase(cs, signals != nullptr ? none : c.signals[k], actor);
+        if (!r) state.SkipWithError(r.error().ToString().c_str());
+        benchmark::DoNotOptimize(r);
+      }
+      allocations += count.calls();
+      large_allocations += count.large();
+    }
     ++i;
   }
   state.SetItemsProcessed(state.iterations());
+  // operator new calls per routed case, and those of 1 KB or more (OpenSSL's and SQLite's own
+  // malloc calls are not counted).
+  state.counters["allocs"] = static_cast<double>(allocations) / static_cast<double>(i);
+  state.counters["allocs_1k"] = static_cast<double>(large_allocations) / static_cast<double>(i);
 }
 
 void ServiceRouteCase(benchmark::State& state) { RunServiceRouteCase(state, nullptr); }

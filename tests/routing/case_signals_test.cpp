@@ -72,15 +72,15 @@ TEST(CaseSignals, RestrictedDataFoundByTheScannerKeepsTheCaseFromAi) {
   const sources::Case plain = MakeCase("c-plain", "please refund my last order");
   auto ai = with_scanner.RouteCase(plain, {}, source);
   ASSERT_TRUE(ai.has_value()) << ai.error().ToString();
-  EXPECT_EQ(ai->decision.route, Route::kAi);
+  EXPECT_EQ(ai->decision->route, Route::kAi);
 
   const sources::Case card = MakeCase("c-card", "please refund card 4111 1111 1111 1111");
   auto unscanned = without_scanner.RouteCase(card, {}, source);
   ASSERT_TRUE(unscanned.has_value());
-  EXPECT_EQ(unscanned->decision.route, Route::kAi);  // nobody told the router about the card
+  EXPECT_EQ(unscanned->decision->route, Route::kAi);  // nobody told the router about the card
   auto scanned = with_scanner.RouteCase(MakeCase("c-card-2", card.body), {}, source);
   ASSERT_TRUE(scanned.has_value());
-  EXPECT_NE(scanned->decision.route, Route::kAi);
+  EXPECT_NE(scanned->decision->route, Route::kAi);
 }
 
 }  // namespace

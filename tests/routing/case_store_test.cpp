@@ -105,7 +105,7 @@ TEST_P(Restartable, RestartKeepsCasePendingIntentAndKey) {
   const auto agent = Uid("Agent::\"refund-agent-1\"");
   auto routed = service_->RouteCase(MakeCase(kRefundCase), {}, source_);
   ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
-  ASSERT_EQ(routed->decision.route, Route::kAi);
+  ASSERT_EQ(routed->decision->route, Route::kAi);
   auto claim = service_->Claim("ZD-1001", agent, bot_);
   ASSERT_TRUE(claim.has_value()) << claim.error().ToString();
   auto big = service_->RequestIntent("ZD-1001", agent, "refund", {{"amount_cents", 45000}}, bot_);
@@ -123,9 +123,9 @@ TEST_P(Restartable, RestartKeepsCasePendingIntentAndKey) {
   EXPECT_EQ(after->agent, "Agent::\"refund-agent-1\"");
   EXPECT_EQ(after->evidence, before->evidence);
   EXPECT_EQ(after->pending, std::vector<std::string>{big->request_id});
-  ASSERT_TRUE(after->last_route.has_value());
+  ASSERT_TRUE(after->last_route != nullptr);
   EXPECT_EQ(ToJson(DecisionToStoreJson(*after->last_route)),
-            ToJson(DecisionToStoreJson(routed->decision)));
+            ToJson(DecisionToStoreJson(*routed->decision)));
   auto c = service_->CaseOf("ZD-1001");
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->subject, "Refund please");
@@ -210,14 +210,14 @@ TEST_P(Restartable, ManyCasesComeBackWithTheirDecisions) {
     }
     auto routed = service_->RouteCase(*c, s, source_);
     ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
-    decided.emplace(c->id, routed->decision);
+    decided.emplace(c->id, *routed->decision);
   }
   Restart();
   EXPECT_EQ(service_->size(), decided.size());
   for (const auto& [id, d] : decided) {
     auto snap = service_->Get(id);
     ASSERT_TRUE(snap.has_value()) << id;
-    ASSERT_TRUE(snap->last_route.has_value());
+    ASSERT_TRUE(snap->last_route != nullptr);
     EXPECT_EQ(ToJson(DecisionToStoreJson(*snap->last_route)), ToJson(DecisionToStoreJson(d)));
     EXPECT_EQ(snap->state, d.route == Route::kBlocked ? CaseState::kBlocked : CaseState::kRouted);
   }

@@ -62,7 +62,7 @@ TEST_F(Service, FullAiLifecycleWithApprovalAndEvidence) {
   sources::Case c = MakeCase(kRefundCase);
   auto routed = service_.RouteCase(c, {}, source_);
   ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
-  EXPECT_EQ(routed->decision.route, Route::kAi);
+  EXPECT_EQ(routed->decision->route, Route::kAi);
   ASSERT_TRUE(routed->evidence_index.has_value());
 
   // The route record: canonical JSON, no raw text or personal data, keyed hashes instead.
@@ -180,7 +180,7 @@ TEST_F(Service, OverrideIsCheckedByPolicy) {
   sources::Case c = MakeCase(R"({"id":"ZD-3","language":"en","severity":1})");
   auto routed = service_.RouteCase(c, {}, source_);
   ASSERT_TRUE(routed.has_value());
-  EXPECT_EQ(routed->decision.queue, "incident");
+  EXPECT_EQ(routed->decision->queue, "incident");
   auto by_bob = service_.Override("ZD-3", Uid("Human::\"bob\""), Route::kAi, "",
                                   Actor{"human", "Human::\"bob\""});
   ASSERT_TRUE(by_bob.has_value());
@@ -252,10 +252,10 @@ TEST_F(Service, ScannerFailureNeverRoutesToAi) {
   RoutingService service({&packs_, &sink_, &keys_, &grants_, &failing, &clock_});
   auto routed = service.RouteCase(MakeCase(kRefundCase), {}, source_);
   ASSERT_TRUE(routed.has_value());
-  EXPECT_EQ(routed->decision.route, Route::kHuman);
-  EXPECT_EQ(routed->decision.queue, "policy-errors");
-  EXPECT_TRUE(routed->decision.fail_safe);
-  EXPECT_EQ(routed->decision.errors.back().message, "signals: scanner is down");
+  EXPECT_EQ(routed->decision->route, Route::kHuman);
+  EXPECT_EQ(routed->decision->queue, "policy-errors");
+  EXPECT_TRUE(routed->decision->fail_safe);
+  EXPECT_EQ(routed->decision->errors.back().message, "signals: scanner is down");
 }
 
 TEST_F(Service, EvidenceFailureLeavesTheCaseUnrouted) {
@@ -269,6 +269,34 @@ TEST_F(Service, EvidenceFailureLeavesTheCaseUnrouted) {
   sink_.FailAppends(false);
   auto again = service_.RouteCase(MakeCase(kRefundCase), {}, source_);
   ASSERT_TRUE(again.has_value()) << again.error().ToString();
+}
+
+// RouteCase writes its record into a per-thread buffer that it reuses: each appended record is
+// exactly RouteRecordJson of that case (nothing left over from a longer record before it), and
+// the result and the case state hold the same decision.
+TEST_F(Service, RecordsFromTheReusedBufferEqualRouteRecordJson) {
+  auto bundle = packs_.Current();
+  ASSERT_NE(bundle, nullptr);
+  sources::Case big = MakeCase(kRefundCase);
+  big.id = "ZD-BIG";
+  for (int i = 0; i < 40; ++i) big.messages.push_back({"customer", std::string(400, 'x'), ""});
+  sources::Case small = MakeCase(kRefundCase);
+  small.id = "ZD-SMALL";
+  for (const sources::Case* c : {&big, &small, &big}) {
+    sources::Case routed_case = *c;
+    routed_case.id += "-" + std::to_string(sink_.size());
+    auto routed = service_.RouteCase(routed_case, {}, source_);
+    ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
+    ASSERT_NE(routed->decision, nullptr);
+    const std::string raw = sink_.Records().at(*routed->evidence_index);
+    auto key = keys_.KeyFor(routed_case.id);
+    ASSERT_TRUE(key.has_value());
+    EXPECT_EQ(raw, RouteRecordJson(*bundle, routed_case, *routed->decision, *key, source_,
+                                   clock_.NowMicros()));
+    auto snap = service_.Get(routed_case.id);
+    ASSERT_TRUE(snap.has_value());
+    EXPECT_EQ(snap->last_route, routed->decision) << "one decision, shared";
+  }
 }
 
 TEST(ServiceWithoutPack, RefusesToRoute) {

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,7 +48,9 @@ struct StoredCase {
   sources::Case c;  // text and customer cleared once shredded
   ComputedSignals signals;
   CaseLifecycle lifecycle;
-  std::optional<RoutingDecision> last_route;
+  // The last routing decision (null before the first route), shared with the RouteResult that
+  // made it and with snapshots: a new route replaces the pointer, never the decision.
+  std::shared_ptr<const RoutingDecision> last_route;
   std::string grant_id;
   std::map<std::string, PendingIntent, std::less<>> pending;  // by request id
   std::vector<std::uint64_t> evidence;   // ledger indexes of this case's records, in order

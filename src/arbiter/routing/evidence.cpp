@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <tuple>
+
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
 #include "arbiter/routing/internal/hmac.h"
@@ -62,8 +64,11 @@ void CaseKey::WriteHash(std::string_view label, std::span<const std::string_view
 
 Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, created] = keys_.try_emplace(std::string(case_id));
+  auto it = keys_.lower_bound(case_id);
+  const bool created = it == keys_.end() || it->first != case_id;
   if (created) {
+    it = keys_.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(case_id),
+                            std::forward_as_tuple());
     std::uint8_t bytes[internal::kCaseKeyBytes];
     internal::DrawCaseKeyBytes(bytes);
     it->second.emplace(ByteView(bytes));

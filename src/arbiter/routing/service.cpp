@@ -107,15 +107,16 @@ size_t TextParts(const sources::Case& c, std::string_view* parts) {
   return n;
 }
 
-}  // namespace
+// Room for the usual route record (~1.1 KB) and its reasons.
+size_t ExpectedRecordSize(const RoutingDecision& d) { return 1536 + 256 * d.reasons.size(); }
 
-std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
-                            const CaseKey& key, const Actor& actor, std::int64_t at_micros) {
-  // The record's keys in canonical (sorted) order, with the constant text between its values
-  // written in one piece; values go through the canonical string and number writers. The test
-  // RouteRecordJson.EqualsCanonicalJsonOfTheRecordForEverySampleCase holds it to CanonicalJson.
-  std::string record;
-  internal::Appender out(record, 1536 + 256 * d.reasons.size());  // the usual record is ~1.1 KB
+// Writes the route record (RouteRecordJson) to `out`. The record's keys in canonical (sorted)
+// order, with the constant text between its values written in one piece; values go through the
+// canonical string and number writers. The test
+// RouteRecordJson.EqualsCanonicalJsonOfTheRecordForEverySampleCase holds it to CanonicalJson.
+void WriteRouteRecord(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
+                      const CaseKey& key, const Actor& actor, std::int64_t at_micros,
+                      internal::Appender& out) {
   out.Text(R"({"actor":{"id":)");
   out.String(actor.id);
   out.Text(R"(,"kind":)");
@@ -219,6 +220,20 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
   }
   WriteHash(key, "text", {parts, TextParts(c, parts)}, out);
   out.Text(R"(,"type":"route","v":1})");
+}
+
+// The per-thread buffer RouteCase writes its records into; one past kMaxKept is dropped after
+// use so that an outsized case does not pin its memory.
+constexpr size_t kMaxKeptRecordBuffer = 64 * 1024;
+thread_local std::string record_buffer;
+
+}  // namespace
+
+std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const RoutingDecision& d,
+                            const CaseKey& key, const Actor& actor, std::int64_t at_micros) {
+  std::string record;
+  internal::Appender out(record, ExpectedRecordSize(d));
+  WriteRouteRecord(bundle, c, d, key, actor, at_micros, out);
   out.Finish();
   return record;
 }
@@ -314,7 +329,10 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
                                         " (only new and reopened cases are routed)");
     }
   }
-  RoutingDecision d = EvaluateRoute(*bundle, BuildCaseView(*bundle, c, signals), agent);
+  // One decision, shared by the result and the case state (it is never changed once made).
+  auto decided = std::make_shared<RoutingDecision>(
+      EvaluateRoute(*bundle, BuildCaseView(*bundle, c, signals), agent));
+  RoutingDecision& d = *decided;
   if (!signal_failure.empty()) {
     d.errors.push_back({"", signal_failure});
     if (d.route == Route::kAi) {
@@ -347,11 +365,17 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
   e.c = c;
   e.signals = std::move(signals);
   ARBITER_TRY(CaseKey key, deps_.keys->KeyForRoute(c.id, deps_.cases));
-  ARBITER_TRY(std::uint64_t index, deps_.sink->Append(RouteRecordJson(*bundle, c, d, key, actor,
-                                                                      deps_.clock->NowMicros())));
+  Result<std::uint64_t> appended = [&] {
+    internal::Appender out(record_buffer, ExpectedRecordSize(d), internal::Appender::kOverwrite);
+    WriteRouteRecord(*bundle, c, d, key, actor, deps_.clock->NowMicros(), out);
+    Result<std::uint64_t> r = deps_.sink->Append(out.View());
+    if (record_buffer.size() > kMaxKeptRecordBuffer) std::string().swap(record_buffer);
+    return r;
+  }();
+  ARBITER_TRY(std::uint64_t index, std::move(appended));
   e.evidence.push_back(index);
   ARBITER_RETURN_IF_ERROR(e.lifecycle.Route(d.route, d.queue));
-  e.last_route = d;
+  e.last_route = decided;
   if (d.route == Route::kAi) {
     e.kept_by_ai = true;
     e.ai_bundle_hash = d.bundle_hash;
@@ -361,7 +385,7 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
   undo.active = false;
   if (known) it->second = std::move(*copy);
   if (deps_.signals != nullptr) deps_.signals->CaseOpened(c);
-  return RouteResult{std::move(d), index};
+  return RouteResult{std::move(decided), index};
 }
 
 Result<ClaimResult> RoutingService::Claim(std::string_view case_id, const cedar::EntityUid& agent,

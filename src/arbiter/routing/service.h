@@ -7,7 +7,7 @@
 //   ARBITER_RETURN_IF_ERROR(packs.Load("examples/support", Actor{"human", "alice"}).status());
 //   RoutingService service({&packs, &sink, &keys, &grants, /*signals=*/nullptr, &clock});
 //   ARBITER_TRY(auto routed, service.RouteCase(c, {}, Actor{"source", "zendesk"}));
-//   if (routed.decision.route == Route::kAi) {
+//   if (routed.decision->route == Route::kAi) {
 //     ARBITER_TRY(auto claim, service.Claim(c.id, agent_uid, Actor{"agent", spiffe_id}));
 //     ARBITER_TRY(auto intent, service.RequestIntent(c.id, agent_uid, "refund",
 //                                                    {{"amount_cents", 2500}}, actor));
@@ -58,7 +58,8 @@ struct ServiceDeps {
 };
 
 struct RouteResult {
-  RoutingDecision decision;
+  // Shared with the case's state (CaseSnapshot::last_route): never null, never changed.
+  std::shared_ptr<const RoutingDecision> decision;
   std::optional<std::uint64_t> evidence_index;
 };
 
@@ -98,7 +99,7 @@ struct CaseSnapshot {
   Holder holder = Holder::kNone;
   std::string queue;
   std::string agent;
-  std::optional<RoutingDecision> last_route;
+  std::shared_ptr<const RoutingDecision> last_route;  // null before the first route
   std::vector<std::uint64_t> evidence;  // ledger indexes of this case's records, in order
   std::vector<std::string> pending;     // request ids of intents waiting for approval
   bool shredded = false;

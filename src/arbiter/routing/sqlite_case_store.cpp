@@ -531,7 +531,7 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
       ARBITER_TRY(boost::json::value route_json, ParseStored(id, "last_route", sel.ColumnText(6)));
       auto route = DecisionFromStoreJson(route_json);
       if (!route) return Bad(id, route.error().message());
-      c.last_route = std::move(route).value();
+      c.last_route = std::make_shared<const RoutingDecision>(std::move(route).value());
     }
     ARBITER_TRY(boost::json::value evidence, ParseStored(id, "evidence", sel.ColumnText(7)));
     if (!evidence.is_array()) return Bad(id, "evidence is not an array");

@@ -292,10 +292,10 @@ HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const
                             const sources::Case& c, const routing::ComputedSignals& given) {
   auto routed = s.service->RouteCase(c, given, ActorOf(*ctx.principal()));
   if (!routed) return ErrorResponse(routed.error());
-  counters.Count(routed->decision);
+  counters.Count(*routed->decision);
   boost::json::object o;
   o["case_id"] = c.id;
-  o["decision"] = routing::RoutingDecisionToJson(routed->decision);
+  o["decision"] = routing::RoutingDecisionToJson(*routed->decision);
   o["evidence_index"] = EvidenceIndex(routed->evidence_index);
   if (auto r = MaybeWait(ctx, s, routed->evidence_index, o)) return *r;
   return JsonResponse(201, std::move(o));

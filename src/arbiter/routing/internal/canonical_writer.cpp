@@ -55,8 +55,9 @@ void AppendString(std::string_view s, std::string& out) {
 
 void AppendCanonicalString(std::string_view s, std::string& out) { AppendString(s, out); }
 
-Appender::Appender(std::string& out, size_t expected) : out_(out), at_(out.size()) {
-  out_.resize(at_ + expected);
+Appender::Appender(std::string& out, size_t expected, Mode mode)
+    : out_(out), start_(mode == kOverwrite ? 0 : out.size()), at_(start_) {
+  if (out_.size() < at_ + expected) out_.resize(at_ + expected);
 }
 
 void Appender::Grow(size_t n) { out_.resize(std::max(2 * out_.size(), at_ + n)); }

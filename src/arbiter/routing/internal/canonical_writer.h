@@ -18,9 +18,14 @@ void AppendInt(std::int64_t n, std::string& out);
 // Appends to a std::string through a raw pointer, growing it geometrically: each piece is one
 // bounds check and one copy (no per-append capacity logic). Finish() trims the string to what was
 // written; the string must not be touched otherwise before that.
+//
+// Scratch mode (kOverwrite) writes from the start of `out` over whatever it held and never trims
+// it: View() is what was written. A buffer reused this way is resized only when it is too small,
+// so a hot path that writes one record per call allocates (and zero-fills) nothing once warm.
 class Appender {
  public:
-  Appender(std::string& out, size_t expected);
+  enum Mode { kAppend, kOverwrite };
+  Appender(std::string& out, size_t expected, Mode mode = kAppend);
   Appender(const Appender&) = delete;
   Appender& operator=(const Appender&) = delete;
 
@@ -43,10 +48,13 @@ class Appender {
   }
   void Advance(size_t n) { at_ += n; }
   void Finish() { out_.resize(at_); }
+  // What was written (kOverwrite: from the start of the buffer); valid until the next write.
+  std::string_view View() const { return {out_.data() + start_, at_ - start_}; }
 
  private:
   void Grow(size_t n);
   std::string& out_;
+  size_t start_;
   size_t at_;
 };
 
