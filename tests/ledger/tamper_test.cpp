@@ -41,6 +41,16 @@ class TamperTest : public ::testing::Test {
     // The ledger writes one row per group commit; one row per entry is just as valid and lets
     // each test edit single entries.
     testing::ExplodeEntryRuns(*db_);
+    auto tree = store::SqliteDb::Open(dir_.path() / kLedgerTreeDbFile);
+    ASSERT_TRUE(tree.has_value());
+    tree_ = std::move(*tree);
+  }
+
+  // Tiles and checkpoints live in the tree file, entries in ledger.db.
+  store::SqliteDb& DbFor(const std::string& sql) {
+    const bool tree = sql.find("ledger_tiles") != std::string::npos ||
+                      sql.find("ledger_checkpoints") != std::string::npos;
+    return tree ? *tree_ : *db_;
   }
 
   VerifyReport Verify() {
@@ -49,10 +59,10 @@ class TamperTest : public ::testing::Test {
     return report.value_or(VerifyReport{});
   }
 
-  void Exec(const std::string& sql) { ASSERT_TRUE(db_->Exec(sql).ok()) << sql; }
+  void Exec(const std::string& sql) { ASSERT_TRUE(DbFor(sql).Exec(sql).ok()) << sql; }
 
   Bytes ReadBlob(const std::string& sql) {
-    auto stmt = db_->Prepare(sql);
+    auto stmt = DbFor(sql).Prepare(sql);
     EXPECT_TRUE(stmt.has_value());
     auto row = stmt->Step();
     EXPECT_TRUE(row.has_value() && *row) << sql;
@@ -60,7 +70,7 @@ class TamperTest : public ::testing::Test {
   }
 
   void WriteBlob(const std::string& sql, ByteView blob) {
-    auto stmt = db_->Prepare(sql);
+    auto stmt = DbFor(sql).Prepare(sql);
     ASSERT_TRUE(stmt.has_value());
     stmt->Bind(1, blob);
     ASSERT_TRUE(stmt->Run().ok()) << sql;
@@ -78,7 +88,8 @@ class TamperTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<store::SqliteDb> db_;
+  std::unique_ptr<store::SqliteDb> db_;    // ledger.db
+  std::unique_ptr<store::SqliteDb> tree_;  // ledger-tree.db
 };
 
 TEST_F(TamperTest, UntouchedLedgerVerifies) {
@@ -170,12 +181,12 @@ TEST_F(TamperTest, FlippedUpperLevelHashIsReported) {
 }
 
 TEST_F(TamperTest, FlippedCheckpointByteFailsItsSignature) {
-  auto stmt = db_->Prepare("SELECT note FROM ledger_checkpoints WHERE size = 356");
+  auto stmt = tree_->Prepare("SELECT note FROM ledger_checkpoints WHERE size = 356");
   ASSERT_TRUE(stmt.has_value() && *stmt->Step());
   std::string note = stmt->ColumnText(0);
-  stmt = db_->Prepare("SELECT 1");    // release the read
+  stmt = tree_->Prepare("SELECT 1");  // release the read
   note[note.find('\n') + 2] ^= 0x01;  // a digit of the size
-  auto upd = db_->Prepare("UPDATE ledger_checkpoints SET note = ?1 WHERE size = 356");
+  auto upd = tree_->Prepare("UPDATE ledger_checkpoints SET note = ?1 WHERE size = 356");
   upd->Bind(1, note);
   ASSERT_TRUE(upd->Run().ok());
   const VerifyReport r = Verify();
@@ -222,11 +233,11 @@ TEST_F(TamperTest, SwappedEntriesAreBothReported) {
 
 TEST_F(TamperTest, CheckpointSignedByAnotherKeyIsRejected) {
   auto other = *NoteSigner::Generate("tamper.example/log");
-  auto stmt = db_->Prepare("SELECT note FROM ledger_checkpoints WHERE size = 1000");
+  auto stmt = tree_->Prepare("SELECT note FROM ledger_checkpoints WHERE size = 1000");
   ASSERT_TRUE(stmt.has_value() && *stmt->Step());
   const std::string text = *NoteText(stmt->ColumnText(0));
-  stmt = db_->Prepare("SELECT 1");
-  auto upd = db_->Prepare("UPDATE ledger_checkpoints SET note = ?1 WHERE size = 1000");
+  stmt = tree_->Prepare("SELECT 1");
+  auto upd = tree_->Prepare("UPDATE ledger_checkpoints SET note = ?1 WHERE size = 1000");
   upd->Bind(1, *other.Sign(text));
   ASSERT_TRUE(upd->Run().ok());
   const VerifyReport r = Verify();

@@ -48,7 +48,7 @@ inline constexpr size_t kMaxEntrySize = 65535;
 inline constexpr size_t kMaxBatchEntries = 100000;
 
 struct LedgerOptions {
-  std::filesystem::path data_dir;  // holds ledger.db and ledger.key
+  std::filesystem::path data_dir;  // holds ledger.db, ledger-tree.db and ledger.key
   // The log's origin line and key name, e.g. "arbiter.example.com/ledger". Required unless
   // read_only (then taken from the store).
   std::string origin;
@@ -147,7 +147,9 @@ class Ledger {
 };
 
 // The file names inside a data directory.
-inline constexpr std::string_view kLedgerDbFile = "ledger.db";
+inline constexpr std::string_view kLedgerDbFile = "ledger.db";  // entries and metadata
+// Tiles, leaf lookup and checkpoints (the integrator's file; since the append/integration split).
+inline constexpr std::string_view kLedgerTreeDbFile = "ledger-tree.db";
 inline constexpr std::string_view kLedgerKeyFile = "ledger.key";
 
 // The verifier key of the ledger in `data_dir`, from its key file.

@@ -1,6 +1,11 @@
 #include "arbiter/ledger/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -21,7 +26,9 @@ namespace {
 using store::SqliteDb;
 using store::SqliteStatement;
 
-// Schema version 1. See docs/LEDGER.md.
+// The entries database (ledger.db), schema version 1. See docs/LEDGER.md. Its tiles, leaves and
+// checkpoints tables are those of the single-file layout before the tree moved to its own file;
+// they stay empty in a split ledger (a single-file ledger is migrated on its first writable open).
 constexpr std::string_view kMigrations[] = {
     R"sql(
 CREATE TABLE ledger_meta (
@@ -51,6 +58,32 @@ CREATE TABLE ledger_checkpoints (
 );
 )sql",
 };
+
+// The tree database (ledger-tree.db), schema version 1: what the integrator writes. It has its
+// own connection, lock and fsyncs, so integration never holds up an append.
+constexpr std::string_view kTreeMigrations[] = {
+    R"sql(
+CREATE TABLE ledger_tiles (
+  level  INTEGER NOT NULL,
+  idx    INTEGER NOT NULL,
+  hashes BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+);
+CREATE TABLE ledger_leaves (
+  prefix INTEGER NOT NULL,
+  idx    INTEGER NOT NULL,
+  PRIMARY KEY (prefix, idx)
+) WITHOUT ROWID;
+CREATE TABLE ledger_checkpoints (
+  size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL
+);
+)sql",
+};
+
+// ledger_meta key naming the tree file once the ledger is split.
+constexpr std::string_view kTreeFileMeta = "tree_file";
 
 // SQLite integers are signed 64-bit; indices and sizes stay below 2^63 and prefixes are stored as
 // their two's-complement bit pattern.
@@ -97,53 +130,137 @@ Result<StoredCheckpoint> ReadCheckpointRow(const SqliteStatement& stmt) {
   return cp;
 }
 
+// A fixed set of connections to one database file, lent out one at a time.
+class ConnectionPool {
+ public:
+  Status Open(const std::filesystem::path& path, int count, const store::SqliteOptions& options) {
+    for (int i = 0; i < std::max(1, count); ++i) {
+      ARBITER_TRY(auto db, SqliteDb::Open(path, options));
+      free_.push_back(db.get());
+      all_.push_back(std::move(db));
+    }
+    return Status::Ok();
+  }
+
+  // Borrows a connection for the lifetime of the object.
+  class Lease {
+   public:
+    explicit Lease(ConnectionPool& pool) : pool_(pool) {
+      std::unique_lock lock(pool_.mu_);
+      pool_.cv_.wait(lock, [this] { return !pool_.free_.empty(); });
+      db_ = pool_.free_.back();
+      pool_.free_.pop_back();
+    }
+    ~Lease() {
+      {
+        std::lock_guard lock(pool_.mu_);
+        pool_.free_.push_back(db_);
+      }
+      pool_.cv_.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    SqliteDb* operator->() { return db_; }
+    SqliteDb& operator*() { return *db_; }
+
+   private:
+    ConnectionPool& pool_;
+    SqliteDb* db_;
+  };
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<SqliteDb>> all_;
+  std::vector<SqliteDb*> free_;
+};
+
+Result<bool> QueryBool(SqliteDb& db, std::string_view sql) {
+  ARBITER_TRY(auto stmt, db.Prepare(sql));
+  ARBITER_TRY(bool row, stmt.Step());
+  return row && stmt.ColumnInt64(0) != 0;
+}
+
+Result<std::optional<std::string>> QueryMeta(SqliteDb& db, std::string_view key) {
+  ARBITER_TRY(auto stmt, db.Prepare("SELECT value FROM ledger_meta WHERE key = ?1"));
+  stmt.Bind(1, key);
+  ARBITER_TRY(bool row, stmt.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.ColumnText(0));
+}
+
+constexpr std::string_view kHasTreeRows =
+    "SELECT EXISTS (SELECT 1 FROM ledger_checkpoints) OR EXISTS (SELECT 1 FROM ledger_tiles) OR "
+    "EXISTS (SELECT 1 FROM ledger_leaves)";
+
+// The append WAL is checkpointed (PASSIVE, by the integrator, never blocking an append) after
+// this many bytes of entries; the appender's own automatic checkpoint is only a backstop for a
+// stopped integrator, at this many pages.
+constexpr std::uint64_t kEntryCheckpointBytes = 4 << 20;
+constexpr int kAppendWalBackstopPages = 32768;
+
 class SqliteLedgerStoreImpl final : public LedgerStore {
  public:
   static Result<std::unique_ptr<LedgerStore>> Open(const std::filesystem::path& path,
                                                    const SqliteLedgerStoreOptions& options) {
     auto self = std::unique_ptr<SqliteLedgerStoreImpl>(new SqliteLedgerStoreImpl());
     self->sync_appends_ = options.sync_appends;
+    self->entries_path_ = path;
+    const std::filesystem::path tree_path = LedgerTreePath(path);
+    std::error_code ec;
+    const bool tree_exists = std::filesystem::exists(tree_path, ec);
+    std::filesystem::path tree_source = tree_path;
     store::SqliteOptions db_options;
     db_options.durability = store::Durability::kFull;
     db_options.read_only = options.read_only;
     if (!options.read_only) {
       ARBITER_TRY(self->writer_, SqliteDb::Open(path, db_options));
       ARBITER_RETURN_IF_ERROR(self->writer_->Migrate(kMigrations));
-      // Larger cache and WAL before auto-checkpoint: fewer, bigger writes under sustained appends.
+      // Larger cache and WAL: fewer, bigger writes under sustained appends; the integrator
+      // checkpoints the WAL (see kEntryCheckpointBytes).
       ARBITER_RETURN_IF_ERROR(
-          self->writer_->Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096;"));
+          self->writer_->Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = " +
+                              std::to_string(kAppendWalBackstopPages) + ";"));
+      ARBITER_TRY(auto tree_file, QueryMeta(*self->writer_, kTreeFileMeta));
+      if (tree_file && !tree_exists) return MissingTree(tree_path);
+      ARBITER_TRY(self->tree_writer_, SqliteDb::Open(tree_path, db_options));
+      ARBITER_RETURN_IF_ERROR(self->tree_writer_->Migrate(kTreeMigrations));
+      ARBITER_RETURN_IF_ERROR(self->tree_writer_->Exec("PRAGMA cache_size = -65536;"));
+      ARBITER_RETURN_IF_ERROR(self->MoveSingleFileTree(tree_file.has_value()));
+      ARBITER_TRY(self->checkpointer_, SqliteDb::Open(path, db_options));
     }
-    store::SqliteOptions reader_options = db_options;
-    for (int i = 0; i < std::max(1, options.readers); ++i) {
-      ARBITER_TRY(auto db, SqliteDb::Open(path, reader_options));
-      if (options.read_only && i == 0) {
-        ARBITER_TRY(auto check, db->Prepare("SELECT count(*) FROM sqlite_master WHERE name = "
-                                            "'ledger_entries'"));
-        ARBITER_TRY(bool row, check.Step());
-        if (!row || check.ColumnInt64(0) == 0) {
-          std::string msg = "`";  // (not "`" + ...: g++ 12 -O3 raises a false -Wrestrict)
-          msg += path.string();
-          msg += "` holds no ledger";
-          return Status::NotFound(std::move(msg));
-        }
+    ARBITER_RETURN_IF_ERROR(
+        self->entry_readers_.Open(path, std::max(1, options.readers), db_options));
+    if (options.read_only) {
+      ConnectionPool::Lease r(self->entry_readers_);
+      ARBITER_TRY(bool has_entries, QueryBool(*r,
+                                              "SELECT count(*) FROM sqlite_master WHERE name "
+                                              "= 'ledger_entries'"));
+      if (!has_entries) {
+        std::string msg = "`";  // (not "`" + ...: g++ 12 -O3 raises a false -Wrestrict)
+        msg += path.string();
+        msg += "` holds no ledger";
+        return Status::NotFound(std::move(msg));
       }
-      self->free_readers_.push_back(db.get());
-      self->readers_.push_back(std::move(db));
+      if (!tree_exists) {
+        // A ledger written before the tree had its own file is read in place.
+        ARBITER_TRY(auto tree_file, QueryMeta(*r, kTreeFileMeta));
+        if (tree_file) return MissingTree(tree_path);
+        tree_source = path;
+      }
     }
+    ARBITER_RETURN_IF_ERROR(
+        self->tree_readers_.Open(tree_source, std::max(1, options.readers), db_options));
     return std::unique_ptr<LedgerStore>(std::move(self));
   }
 
   Result<std::optional<std::string>> GetMeta(std::string_view key) override {
-    Reader r(*this);
-    ARBITER_TRY(auto stmt, r->Prepare("SELECT value FROM ledger_meta WHERE key = ?1"));
-    stmt.Bind(1, key);
-    ARBITER_TRY(bool row, stmt.Step());
-    if (!row) return std::optional<std::string>();
-    return std::optional<std::string>(stmt.ColumnText(0));
+    ConnectionPool::Lease r(entry_readers_);
+    return QueryMeta(*r, key);
   }
 
   Status SetMeta(std::string_view key, std::string_view value) override {
-    std::lock_guard lock(writer_mu_);
+    std::lock_guard lock(append_mu_);
     ARBITER_RETURN_IF_ERROR(RequireWriter());
     ARBITER_TRY(auto stmt, writer_->Prepare("INSERT OR REPLACE INTO ledger_meta VALUES (?1, ?2)"));
     stmt.Bind(1, key).Bind(2, value);
@@ -151,7 +268,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   }
 
   Status AppendEntries(std::uint64_t first_index, std::span<const ByteView> entries) override {
-    std::lock_guard lock(writer_mu_);
+    std::lock_guard lock(append_mu_);
     ARBITER_RETURN_IF_ERROR(RequireWriter());
     if (!insert_run_) {
       ARBITER_TRY(auto stmt, writer_->Prepare("INSERT INTO ledger_entries VALUES (?1, ?2, ?3)"));
@@ -169,6 +286,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
             .Bind(3, ByteView(run));
         ARBITER_RETURN_IF_ERROR(insert_run_->Run());
         run_first += run_count;
+        appended_bytes_.fetch_add(run.size(), std::memory_order_relaxed);
         run_count = 0;
         run.clear();
         return Status::Ok();
@@ -193,7 +311,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   }
 
   Result<std::uint64_t> EntryEnd() override {
-    Reader r(*this);
+    ConnectionPool::Lease r(entry_readers_);
     ARBITER_TRY(auto stmt, r->Prepare("SELECT first + count FROM ledger_entries ORDER BY first "
                                       "DESC LIMIT 1"));
     ARBITER_TRY(bool row, stmt.Step());
@@ -217,7 +335,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
                      const std::function<Status(std::uint64_t, ByteView)>& fn,
                      const CorruptFn& on_corrupt) override {
     if (begin >= end) return Status::Ok();
-    Reader r(*this);
+    ConnectionPool::Lease r(entry_readers_);
     // Start at the run that holds `begin`, if any.
     ARBITER_TRY(auto seek, r->Prepare("SELECT first FROM ledger_entries WHERE first <= ?1 ORDER "
                                       "BY first DESC LIMIT 1"));
@@ -252,7 +370,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   }
 
   Result<std::optional<Bytes>> ReadTile(std::uint32_t level, std::uint64_t index) override {
-    Reader r(*this);
+    ConnectionPool::Lease r(tree_readers_);
     ARBITER_TRY(auto stmt,
                 r->Prepare("SELECT hashes FROM ledger_tiles WHERE level = ?1 AND idx = ?2"));
     stmt.Bind(1, std::int64_t{level}).Bind(2, I64(index));
@@ -263,7 +381,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
 
   Result<std::vector<std::uint64_t>> FindLeaves(std::uint64_t prefix,
                                                 std::uint64_t limit) override {
-    Reader r(*this);
+    ConnectionPool::Lease r(tree_readers_);
     ARBITER_TRY(auto stmt, r->Prepare("SELECT idx FROM ledger_leaves WHERE prefix = ?1 AND idx < "
                                       "?2 ORDER BY idx LIMIT 64"));
     stmt.Bind(1, I64(prefix)).Bind(2, I64(limit));
@@ -285,7 +403,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   }
 
   Status ScanCheckpoints(const std::function<Status(const StoredCheckpoint&)>& fn) override {
-    Reader r(*this);
+    ConnectionPool::Lease r(tree_readers_);
     ARBITER_TRY(auto stmt,
                 r->Prepare("SELECT size, root, note FROM ledger_checkpoints ORDER BY size"));
     while (true) {
@@ -297,15 +415,20 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   }
 
   Status Integrate(const IntegrationWrite& write) override {
-    std::lock_guard lock(writer_mu_);
+    std::lock_guard lock(tree_mu_);
     ARBITER_RETURN_IF_ERROR(RequireWriter());
-    ARBITER_TRY(auto put_tile, writer_->Prepare("INSERT OR REPLACE INTO ledger_tiles VALUES (?1, "
-                                                "?2, ?3)"));
-    ARBITER_TRY(auto put_leaf, writer_->Prepare("INSERT OR IGNORE INTO ledger_leaves VALUES (?1, "
-                                                "?2)"));
-    ARBITER_TRY(auto put_cp, writer_->Prepare("INSERT INTO ledger_checkpoints VALUES (?1, ?2, "
-                                              "?3)"));
-    return writer_->InTransaction([&]() -> Status {
+    // A checkpoint never covers an entry that is not durable: the entries it covers were committed
+    // before this call; without synced appends they are fsynced here, before the checkpoint is.
+    if (!sync_appends_) ARBITER_RETURN_IF_ERROR(SyncEntries());
+    ARBITER_TRY(auto put_tile,
+                tree_writer_->Prepare("INSERT OR REPLACE INTO ledger_tiles VALUES (?1, "
+                                      "?2, ?3)"));
+    ARBITER_TRY(auto put_leaf,
+                tree_writer_->Prepare("INSERT OR IGNORE INTO ledger_leaves VALUES (?1, "
+                                      "?2)"));
+    ARBITER_TRY(auto put_cp, tree_writer_->Prepare("INSERT INTO ledger_checkpoints VALUES (?1, ?2, "
+                                                   "?3)"));
+    Status stored = tree_writer_->InTransaction([&]() -> Status {
       for (const TileWrite& t : write.tiles) {
         put_tile.Bind(1, std::int64_t{t.level}).Bind(2, I64(t.index)).Bind(3, ByteView(t.hashes));
         ARBITER_RETURN_IF_ERROR(put_tile.Run());
@@ -326,44 +449,92 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
           .Bind(3, write.checkpoint.note);
       return put_cp.Run();
     });
+    if (stored.ok()) CheckpointEntriesWal();
+    return stored;
   }
 
  private:
   SqliteLedgerStoreImpl() = default;
 
-  // Borrows a reader connection for the lifetime of the object.
-  class Reader {
-   public:
-    explicit Reader(SqliteLedgerStoreImpl& s) : s_(s) {
-      std::unique_lock lock(s_.readers_mu_);
-      s_.readers_cv_.wait(lock, [this] { return !s_.free_readers_.empty(); });
-      db_ = s_.free_readers_.back();
-      s_.free_readers_.pop_back();
-    }
-    ~Reader() {
-      {
-        std::lock_guard lock(s_.readers_mu_);
-        s_.free_readers_.push_back(db_);
-      }
-      s_.readers_cv_.notify_one();
-    }
-    Reader(const Reader&) = delete;
-    Reader& operator=(const Reader&) = delete;
-    SqliteDb* operator->() { return db_; }
+  static Status MissingTree(const std::filesystem::path& tree_path) {
+    return Status::DataLoss("`" + tree_path.string() +
+                            "` is missing: it holds the ledger's tiles and checkpoints (restore it "
+                            "with ledger.db from the same backup)");
+  }
 
-   private:
-    SqliteLedgerStoreImpl& s_;
-    SqliteDb* db_;
-  };
+  // Moves the tiles, leaves and checkpoints of a single-file ledger (before the tree had its own
+  // file) into the tree file, then marks the ledger as split. Safe to repeat after a crash at any
+  // point: the copy is one transaction of the tree file, and the old rows are only deleted (with
+  // the mark set, in one transaction of ledger.db) once the tree file holds them.
+  Status MoveSingleFileTree(bool marked) {
+    ARBITER_TRY(bool old_rows, QueryBool(*writer_, kHasTreeRows));
+    if (!old_rows) {
+      if (marked) return Status::Ok();
+      ARBITER_TRY(auto mark,
+                  writer_->Prepare("INSERT OR REPLACE INTO ledger_meta VALUES (?1, ?2)"));
+      mark.Bind(1, kTreeFileMeta).Bind(2, LedgerTreePath(entries_path_).filename().string());
+      return mark.Run();
+    }
+    ARBITER_TRY(bool copied, QueryBool(*tree_writer_,
+                                       "SELECT EXISTS (SELECT 1 FROM "
+                                       "ledger_checkpoints)"));
+    if (!copied) {
+      ARBITER_TRY(auto attach, tree_writer_->Prepare("ATTACH DATABASE ?1 AS single_file"));
+      attach.Bind(1, entries_path_.string());
+      ARBITER_RETURN_IF_ERROR(attach.Run());
+      Status moved = tree_writer_->InTransaction([&] {
+        return tree_writer_->Exec(
+            "DELETE FROM main.ledger_tiles; DELETE FROM main.ledger_leaves;"
+            "INSERT INTO main.ledger_tiles SELECT * FROM single_file.ledger_tiles;"
+            "INSERT INTO main.ledger_leaves SELECT * FROM single_file.ledger_leaves;"
+            "INSERT INTO main.ledger_checkpoints SELECT * FROM single_file.ledger_checkpoints;");
+      });
+      Status detached = tree_writer_->Exec("DETACH DATABASE single_file");
+      ARBITER_RETURN_IF_ERROR(moved);
+      ARBITER_RETURN_IF_ERROR(detached);
+    }
+    return writer_->InTransaction([&]() -> Status {
+      ARBITER_RETURN_IF_ERROR(writer_->Exec(
+          "DELETE FROM ledger_tiles; DELETE FROM ledger_leaves; DELETE FROM ledger_checkpoints;"));
+      ARBITER_TRY(auto mark,
+                  writer_->Prepare("INSERT OR REPLACE INTO ledger_meta VALUES (?1, ?2)"));
+      mark.Bind(1, kTreeFileMeta).Bind(2, LedgerTreePath(entries_path_).filename().string());
+      return mark.Run();
+    });
+  }
+
+  // fdatasync of the entries' write-ahead log: every transaction committed to it before the call
+  // is durable after it (frames still in the log are synced here; frames already copied into
+  // ledger.db were synced by that checkpoint, which SQLite syncs even with synchronous=NORMAL).
+  Status SyncEntries() {
+    const std::string wal = entries_path_.string() + "-wal";
+    int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) fd = ::open(entries_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::Unavailable("cannot open `" + wal + "` to sync it");
+    const int rc = ::fdatasync(fd);
+    ::close(fd);
+    if (rc != 0) return Status::Unavailable("fdatasync of `" + wal + "` failed");
+    return Status::Ok();
+  }
+
+  // A PASSIVE checkpoint of the entries' WAL on its own connection once enough has been appended:
+  // it copies committed frames into ledger.db without taking the write lock, so appends go on.
+  // Best effort: a failure leaves the work to the next call (or the appender's backstop).
+  void CheckpointEntriesWal() {
+    const std::uint64_t appended = appended_bytes_.load(std::memory_order_relaxed);
+    if (appended - checkpointed_bytes_ < kEntryCheckpointBytes) return;
+    if (checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)").ok()) checkpointed_bytes_ = appended;
+  }
 
   Status RequireWriter() const {
-    if (!writer_) return Status::FailedPrecondition("ledger store is open read-only");
+    if (!writer_ || !tree_writer_)
+      return Status::FailedPrecondition("ledger store is open read-only");
     return Status::Ok();
   }
 
   Result<std::optional<StoredCheckpoint>> OneCheckpoint(std::string_view sql,
                                                         std::optional<std::uint64_t> size) {
-    Reader r(*this);
+    ConnectionPool::Lease r(tree_readers_);
     ARBITER_TRY(auto stmt, r->Prepare(sql));
     if (size) stmt.Bind(1, I64(*size));
     ARBITER_TRY(bool row, stmt.Step());
@@ -372,18 +543,31 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
     return std::optional<StoredCheckpoint>(std::move(cp));
   }
 
-  std::mutex writer_mu_;
   bool sync_appends_ = true;
-  std::unique_ptr<SqliteDb> writer_;
-  std::optional<SqliteStatement> insert_run_;  // guarded by writer_mu_
+  std::filesystem::path entries_path_;
 
-  std::mutex readers_mu_;
-  std::condition_variable readers_cv_;
-  std::vector<std::unique_ptr<SqliteDb>> readers_;
-  std::vector<SqliteDb*> free_readers_;
+  // Appends (and metadata) write ledger.db under append_mu_; the integrator writes
+  // ledger-tree.db under tree_mu_. Neither ever waits for the other.
+  std::mutex append_mu_;
+  std::unique_ptr<SqliteDb> writer_;
+  std::optional<SqliteStatement> insert_run_;  // guarded by append_mu_
+  std::atomic<std::uint64_t> appended_bytes_{0};
+
+  std::mutex tree_mu_;
+  std::unique_ptr<SqliteDb> tree_writer_;
+  std::unique_ptr<SqliteDb> checkpointer_;  // ledger.db, for PASSIVE checkpoints; under tree_mu_
+  std::uint64_t checkpointed_bytes_ = 0;    // guarded by tree_mu_
+
+  ConnectionPool entry_readers_;  // ledger.db
+  ConnectionPool tree_readers_;   // ledger-tree.db (ledger.db for a single-file ledger, read-only)
 };
 
 }  // namespace
+
+std::filesystem::path LedgerTreePath(const std::filesystem::path& entries_db) {
+  return entries_db.parent_path() /
+         (entries_db.stem().string() + "-tree" + entries_db.extension().string());
+}
 
 Result<std::unique_ptr<LedgerStore>> OpenSqliteLedgerStore(
     const std::filesystem::path& path, const SqliteLedgerStoreOptions& options) {

@@ -6,7 +6,10 @@
 // Contract shared by every implementation:
 // - All methods are thread-safe.
 // - AppendEntries and Integrate are atomic and durable when they return OK: after a crash either
-//   all of their rows exist or none do.
+//   all of their rows exist or none do. (An implementation may let AppendEntries return before
+//   an fsync, as SqliteLedgerStoreOptions::sync_appends = false does; Integrate then makes every
+//   entry stored before the call durable before its checkpoint is.)
+// - AppendEntries does not wait for a concurrent Integrate (they write independent state).
 // - Tiles hold the hashes of one tile (see tiles.h) concatenated, 32 bytes each; a stored partial
 //   tile is a prefix of the full tile it becomes, so any width up to the stored one can be served.
 // - At most one checkpoint exists per tree size: Integrate fails with kAlreadyExists otherwise.

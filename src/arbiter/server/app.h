@@ -4,7 +4,7 @@
 // wired modules themselves:
 //   <data>/admin.token   the bootstrap admin credential (user `admin`, role `admin`)
 //   <data>/arbiter.db    people, agent workloads and instances, token signing keys
-//   <data>/ledger/       the evidence ledger (ledger.db, ledger.key)
+//   <data>/ledger/       the evidence ledger (ledger.db, ledger-tree.db, ledger.key)
 //
 //   ARBITER_TRY(auto app, App::Start(config));
 //   std::cout << app->address();        // "127.0.0.1:8080"
