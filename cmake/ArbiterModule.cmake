@@ -42,3 +42,16 @@ function(arbiter_test)
   # tests/support/shared_data.h); the environment variables of the same names override them.
   gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# arbiter_link_allocator(<source dir>)
+# Links ARBITER_ALLOCATOR_LIBRARY into every executable defined in that directory (relative to the
+# top-level source directory), ahead of libc, so that it serves malloc and operator new.
+function(arbiter_link_allocator dir)
+  get_property(targets DIRECTORY ${CMAKE_SOURCE_DIR}/${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  foreach(target IN LISTS targets)
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      target_link_libraries(${target} PRIVATE ${ARBITER_ALLOCATOR_LIBRARY})
+    endif()
+  endforeach()
+endfunction()
