@@ -302,7 +302,7 @@ std::string RoutingService::NewRequestId() {
   return "req-" + std::to_string(next_request_++) + "-" + HexEncode(r);
 }
 
-Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const ComputedSignals& given,
+Result<RouteResult> RoutingService::RouteCase(sources::Case c, const ComputedSignals& given,
                                               const Actor& actor,
                                               const std::optional<cedar::EntityUid>& agent) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
@@ -362,12 +362,12 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
   }
   EraseUnlessKept undo{&cases_, it, !known};
   CaseEntry& e = known ? *copy : it->second;
-  e.c = c;
+  e.c = std::move(c);  // from here on the case is e.c
   e.signals = std::move(signals);
-  ARBITER_TRY(CaseKey key, deps_.keys->KeyForRoute(c.id, deps_.cases));
+  ARBITER_TRY(CaseKey key, deps_.keys->KeyForRoute(e.c.id, deps_.cases));
   Result<std::uint64_t> appended = [&] {
     internal::Appender out(record_buffer, ExpectedRecordSize(d), internal::Appender::kOverwrite);
-    WriteRouteRecord(*bundle, c, d, key, actor, deps_.clock->NowMicros(), out);
+    WriteRouteRecord(*bundle, e.c, d, key, actor, deps_.clock->NowMicros(), out);
     Result<std::uint64_t> r = deps_.sink->Append(out.View());
     if (record_buffer.size() > kMaxKeptRecordBuffer) std::string().swap(record_buffer);
     return r;
@@ -384,7 +384,7 @@ Result<RouteResult> RoutingService::RouteCase(const sources::Case& c, const Comp
   if (deps_.cases != nullptr) ARBITER_RETURN_IF_ERROR(deps_.cases->Put(e, kCaseChangedAll));
   undo.active = false;
   if (known) it->second = std::move(*copy);
-  if (deps_.signals != nullptr) deps_.signals->CaseOpened(c);
+  if (deps_.signals != nullptr) deps_.signals->CaseOpened(it->second.c);
   return RouteResult{std::move(decided), index};
 }
 

@@ -123,9 +123,9 @@ class RoutingService {
   static Result<std::unique_ptr<RoutingService>> Open(ServiceDeps deps);
 
   // Routes a new (or reopened) case. `given` signals take precedence over computed ones; `agent`
-  // is the ai_handle principal (default: the pack's AI pool).
-  Result<RouteResult> RouteCase(const sources::Case& c, const ComputedSignals& given,
-                                const Actor& actor,
+  // is the ai_handle principal (default: the pack's AI pool). The case state keeps `c`: pass it
+  // with std::move when it is not needed afterwards (a copy otherwise).
+  Result<RouteResult> RouteCase(sources::Case c, const ComputedSignals& given, const Actor& actor,
                                 const std::optional<cedar::EntityUid>& agent = std::nullopt);
   // An agent takes a case routed to AI: ai_handle is re-checked for this agent, then a case grant
   // is issued. A deny escalates the case instead (kFailedPrecondition names the queue).

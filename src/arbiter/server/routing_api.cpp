@@ -289,12 +289,12 @@ HttpResponse NoGrants() {
 // Routes a converted or native case and answers 201 with the decision (shared by POST /v1/cases
 // and POST /v1/sources/{source}).
 HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const Counters& counters,
-                            const sources::Case& c, const routing::ComputedSignals& given) {
-  auto routed = s.service->RouteCase(c, given, ActorOf(*ctx.principal()));
-  if (!routed) return ErrorResponse(routed.error());
-  counters.Count(*routed->decision);
+                            sources::Case c, const routing::ComputedSignals& given) {
   boost::json::object o;
   o["case_id"] = c.id;
+  auto routed = s.service->RouteCase(std::move(c), given, ActorOf(*ctx.principal()));
+  if (!routed) return ErrorResponse(routed.error());
+  counters.Count(*routed->decision);
   o["decision"] = routing::RoutingDecisionToJson(*routed->decision);
   o["evidence_index"] = EvidenceIndex(routed->evidence_index);
   if (auto r = MaybeWait(ctx, s, routed->evidence_index, o)) return *r;
@@ -350,13 +350,13 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         return JsonResponse(200, std::move(o));
       }));
 
-  ARBITER_RETURN_IF_ERROR(add(HttpMethod::kPost, "/v1/cases", Access::kAuthenticated,
-                              [s, counters](RequestContext& ctx) {
-                                if (!s.packs->Current()) return NoPack();
-                                auto in = ReadCase(ctx);
-                                if (!in) return ErrorResponse(in.error());
-                                return RouteAndAnswer(ctx, s, *counters, in->c, in->signals);
-                              }));
+  ARBITER_RETURN_IF_ERROR(add(
+      HttpMethod::kPost, "/v1/cases", Access::kAuthenticated, [s, counters](RequestContext& ctx) {
+        if (!s.packs->Current()) return NoPack();
+        auto in = ReadCase(ctx);
+        if (!in) return ErrorResponse(in.error());
+        return RouteAndAnswer(ctx, s, *counters, std::move(in->c), in->signals);
+      }));
 
   ARBITER_RETURN_IF_ERROR(add(
       HttpMethod::kPost, "/v1/sources/{source}", Access::kAuthenticated,
@@ -383,7 +383,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           if (e.http_status == 500) return ErrorResponse(c.error());
           return ErrorResponse(400, "invalid_argument", c.error().message(), "body");
         }
-        return RouteAndAnswer(ctx, s, *counters, *c, {});
+        return RouteAndAnswer(ctx, s, *counters, std::move(*c), {});
       }));
 
   ARBITER_RETURN_IF_ERROR(
