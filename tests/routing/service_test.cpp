@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "arbiter/cedar/entities.h"
+#include "arbiter/common/bytes.h"
+#include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
 #include "test_packs.h"
 
@@ -375,6 +377,51 @@ TEST(RouteRecordJson, EqualsCanonicalJsonForLargeAndUnusualRecords) {
   bare.messages.push_back({"", "and a message", ""});
   EXPECT_EQ(RouteRecordJson(**bundle, bare, d, key, actor, 0),
             CanonicalJson(RouteRecord(**bundle, bare, d, key, actor, 0)));
+}
+
+}  // namespace
+}  // namespace arbiter::routing
+
+namespace arbiter::routing {
+namespace {
+
+// The bytes of every sample case's route record and decision, pinned: a fixed key, actor and time,
+// so that optimisations of the hot path (case view, Cedar, record writer) cannot change what is
+// written to the ledger. The pin covers the example pack's bundle hash too: a change to
+// examples/support changes it (print the new value with --gtest_also_run_disabled_tests after
+// checking, case by case, that only the bundle hash moved).
+TEST(RouteRecordJson, BytesOfEverySampleRecordArePinned) {
+  auto bundle = LoadBundle(testing::ExamplePackDir());
+  ASSERT_TRUE(bundle.has_value());
+  Bytes key_bytes(32);
+  for (size_t i = 0; i < key_bytes.size(); ++i) key_bytes[i] = static_cast<std::uint8_t>(7 * i + 1);
+  const CaseKey key(key_bytes);
+  const Actor actor{"source", "zendesk"};
+  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
+  std::string line;
+  std::string all;
+  std::string first;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    auto json = ParseJson(line);
+    ASSERT_TRUE(json.has_value());
+    auto c = sources::CaseFromJson(json->at("case"));
+    ASSERT_TRUE(c.has_value());
+    ComputedSignals s;
+    if (const auto* sv = json->as_object().if_contains("signals")) s = *SignalsFromJson(*sv, "s");
+    RoutingDecision d = EvaluateRoute(**bundle, BuildCaseView(**bundle, *c, s), std::nullopt);
+    const std::string record = RouteRecordJson(**bundle, *c, d, key, actor, 1700000000000000);
+    if (n == 0) first = record;
+    all += record;
+    all += '\n';
+    all += CanonicalJson(RoutingDecisionToJson(d));
+    all += '\n';
+    ++n;
+  }
+  EXPECT_EQ(n, 240u);
+  EXPECT_EQ(HexEncode(Sha256(all)),
+            "427c0c26ac3d4dfae6a95ea4d74e7f2f3e8a000ca07808037a3ae001a3d67cf0")
+      << "first record: " << first;
 }
 
 }  // namespace
