@@ -1,7 +1,11 @@
 // The entities JSON format without a schema: escapes, hierarchy closure, tags and errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "arbiter/cedar/authorizer.h"
 #include "arbiter/cedar/entities.h"
@@ -100,6 +104,91 @@ TEST(CedarValues, ConstructorsAndPrinting) {
   EXPECT_FALSE(Value::ParseDatetime("2023-02-29").has_value());
   EXPECT_FALSE(Value::ParseDuration("1x").has_value());
   EXPECT_TRUE(Value::ParseDuration("-1d1ms").has_value());
+}
+
+}  // namespace
+}  // namespace arbiter::cedar
+
+namespace arbiter::cedar {
+namespace {
+
+// An overlay keeps its first entity apart from the others: duplicates, lookups, the closure
+// through the base and ForEach must not see the difference.
+TEST(CedarEntities, OverlayWithOneAndWithSeveralEntities) {
+  Entities base;
+  ASSERT_TRUE(base.Add(EntityUid("G", "root"), Value::Record({}), {}).ok());
+  ASSERT_TRUE(base.Add(EntityUid("G", "team"), Value::Record({}), {EntityUid("G", "root")}).ok());
+  ASSERT_TRUE(base.Finalize().ok());
+
+  Entities one(&base);
+  ASSERT_TRUE(
+      one.Add(EntityUid("C", "1"), Value::Record({{"n", Value::Long(1)}}), {EntityUid("G", "team")})
+          .ok());
+  EXPECT_EQ(one.Add(EntityUid("C", "1"), Value::Record({}), {}).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(one.Finalize().ok());
+  EXPECT_EQ(one.size(), 1u);
+  EXPECT_TRUE(one.IsIn(EntityUid("C", "1"), EntityUid("G", "root")));
+  EXPECT_NE(one.Find(EntityUid("G", "team")), nullptr);  // from the base
+  EXPECT_EQ(one.Find(EntityUid("C", "2")), nullptr);
+
+  Entities several(&base);
+  ASSERT_TRUE(several.Add(EntityUid("C", "1"), Value::Record({}), {EntityUid("C", "2")}).ok());
+  ASSERT_TRUE(several.Add(EntityUid("C", "2"), Value::Record({}), {EntityUid("C", "3")}).ok());
+  ASSERT_TRUE(several.Add(EntityUid("C", "3"), Value::Record({}), {EntityUid("G", "team")}).ok());
+  EXPECT_EQ(several.Add(EntityUid("C", "1"), Value::Record({}), {}).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(several.Add(EntityUid("C", "3"), Value::Record({}), {}).code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(several.Finalize().ok());
+  EXPECT_EQ(several.size(), 3u);
+  EXPECT_TRUE(several.IsIn(EntityUid("C", "1"), EntityUid("C", "3")));
+  EXPECT_TRUE(several.IsIn(EntityUid("C", "1"), EntityUid("G", "root")));
+  EXPECT_TRUE(several.IsIn(EntityUid("C", "3"), EntityUid("G", "root")));
+  EXPECT_FALSE(several.IsIn(EntityUid("C", "3"), EntityUid("C", "1")));
+  std::vector<std::string> ids;
+  several.ForEach([&](const EntityData& d) { ids.push_back(d.uid.id()); });
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"1", "2", "3"}));
+}
+
+// RecordReusing builds in the kept record only when nothing refers to it any more.
+TEST(CedarValue, RecordReusingNeverChangesARecordInUse) {
+  const std::vector<std::pair<std::string, Value>> a = {{"a", Value::Long(1)},
+                                                        {"b", Value::String("x")}};
+  const std::vector<std::pair<std::string, Value>> b = {{"a", Value::Long(2)},
+                                                        {"b", Value::String("y")}};
+  const auto fields = [](const auto& v) {
+    return [&v](size_t i) -> std::pair<std::string_view, const Value&> {
+      return {v[i].first, v[i].second};
+    };
+  };
+  std::shared_ptr<RecordValue> reuse;
+  Value first = Value::RecordReusing(&reuse, a.size(), fields(a));
+  EXPECT_EQ(first, Value::Record(a));
+  // `first` still refers to the kept record: a new one is made, `first` keeps its values.
+  Value second = Value::RecordReusing(&reuse, b.size(), fields(b));
+  EXPECT_EQ(first, Value::Record(a));
+  EXPECT_EQ(second, Value::Record(b));
+  const RecordValue* storage = &second.as_record();
+  second = Value();
+  first = Value();
+  // Nothing refers to it now: the same storage takes the new values.
+  Value third = Value::RecordReusing(&reuse, a.size(), fields(a));
+  EXPECT_EQ(&third.as_record(), storage);
+  EXPECT_EQ(third, Value::Record(a));
+  // Other keys: a new record.
+  const std::vector<std::pair<std::string, Value>> c = {{"a", Value::Long(1)},
+                                                        {"c", Value::Bool(true)}};
+  third = Value();
+  Value fourth = Value::RecordReusing(&reuse, c.size(), fields(c));
+  EXPECT_EQ(fourth, Value::Record(c));
+  EXPECT_EQ(*fourth.as_record().Find("c"), Value::Bool(true));
+  // Keys out of order or repeated: a plain (sorted, last duplicate wins) record, not kept.
+  const std::vector<std::pair<std::string, Value>> d = {
+      {"z", Value::Long(1)}, {"a", Value::Long(2)}, {"z", Value::Long(3)}};
+  Value fifth = Value::RecordReusing(&reuse, d.size(), fields(d));
+  EXPECT_EQ(fifth, Value::Record({{"a", Value::Long(2)}, {"z", Value::Long(3)}}));
+  EXPECT_NE(&fifth.as_record(), reuse.get());
 }
 
 }  // namespace

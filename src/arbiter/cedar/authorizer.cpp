@@ -11,6 +11,11 @@ namespace arbiter::cedar {
 std::string_view DecisionName(Decision d) { return d == Decision::kAllow ? "allow" : "deny"; }
 
 Response IsAuthorized(const Request& request, const PolicySet& policies, const Entities& entities) {
+  return IsAuthorized(request, policies, entities, ResponseDetail::kFull);
+}
+
+Response IsAuthorized(const Request& request, const PolicySet& policies, const Entities& entities,
+                      ResponseDetail detail) {
   Response response;
   internal::Evaluator eval(request, entities);
   const internal::PolicyIndex& index = policies.index();
@@ -57,8 +62,10 @@ Response IsAuthorized(const Request& request, const PolicySet& policies, const E
   }
   response.decision =
       (!forbidden && !response.reason_indexes.empty()) ? Decision::kAllow : Decision::kDeny;
-  response.reasons.reserve(response.reason_indexes.size());
-  for (size_t k : response.reason_indexes) response.reasons.push_back(all[k].id());
+  if (detail == ResponseDetail::kFull) {
+    response.reasons.reserve(response.reason_indexes.size());
+    for (size_t k : response.reason_indexes) response.reasons.push_back(all[k].id());
+  }
   return response;
 }
 

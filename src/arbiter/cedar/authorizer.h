@@ -50,6 +50,14 @@ struct Response {
 
 Response IsAuthorized(const Request& request, const PolicySet& policies, const Entities& entities);
 
+// What a Response carries besides the decision, the reason indexes and the errors.
+enum class ResponseDetail : std::uint8_t {
+  kFull,         // `reasons` too (the determining policies' ids)
+  kIndexesOnly,  // `reasons` left empty: for callers that map reason_indexes themselves
+};
+Response IsAuthorized(const Request& request, const PolicySet& policies, const Entities& entities,
+                      ResponseDetail detail);
+
 // The determining policies of `response` (which must come from `policies`).
 std::vector<const Policy*> DeterminingPolicies(const Response& response, const PolicySet& policies);
 

@@ -19,7 +19,12 @@ Status Entities::Add(EntityUid uid, Value attrs, std::vector<EntityUid> parents,
   data.attrs = std::move(attrs);
   data.tags = std::move(tags);
   data.parents = std::move(parents);
-  auto [it, inserted] = own_.try_emplace(uid, std::move(data));
+  if (!first_) {
+    first_.emplace(std::move(data));
+    return Status::Ok();
+  }
+  if (first_->uid == uid) return Status::AlreadyExists("duplicate entity `" + uid.ToString() + "`");
+  auto [it, inserted] = rest_.try_emplace(uid, std::move(data));
   if (!inserted) return Status::AlreadyExists("duplicate entity `" + uid.ToString() + "`");
   return Status::Ok();
 }
@@ -27,7 +32,7 @@ Status Entities::Add(EntityUid uid, Value attrs, std::vector<EntityUid> parents,
 Status Entities::Finalize() {
   // Depth-first over parents, for every own entity. Base entities already carry their closure.
   std::vector<const EntityUid*> stack;
-  for (auto& [uid, data] : own_) {
+  const auto close = [&](EntityData& data) {
     data.ancestors.clear();
     stack.clear();
     for (const EntityUid& p : data.parents) stack.push_back(&p);
@@ -35,9 +40,13 @@ Status Entities::Finalize() {
       const EntityUid* u = stack.back();
       stack.pop_back();
       if (!data.ancestors.insert(*u).second) continue;
-      auto it = own_.find(*u);
-      if (it != own_.end()) {
-        for (const EntityUid& p : it->second.parents) {
+      const EntityData* own = first_ && first_->uid == *u ? &*first_ : nullptr;
+      if (own == nullptr && !rest_.empty()) {
+        auto it = rest_.find(*u);
+        if (it != rest_.end()) own = &it->second;
+      }
+      if (own != nullptr) {
+        for (const EntityUid& p : own->parents) {
           if (!data.ancestors.count(p)) stack.push_back(&p);
         }
       } else if (base_) {
@@ -46,7 +55,9 @@ Status Entities::Finalize() {
         }
       }
     }
-  }
+  };
+  if (first_) close(*first_);
+  for (auto& [uid, data] : rest_) close(data);
   return Status::Ok();
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -59,9 +60,10 @@ class Entities {
 
   // This store's entity or the base's, or nullptr.
   const EntityData* Find(const EntityUid& uid) const {
-    if (!own_.empty()) {
-      auto it = own_.find(uid);
-      if (it != own_.end()) return &it->second;
+    if (first_ && first_->uid == uid) return &*first_;
+    if (!rest_.empty()) {
+      auto it = rest_.find(uid);
+      if (it != rest_.end()) return &it->second;
     }
     return base_ ? base_->Find(uid) : nullptr;
   }
@@ -71,14 +73,24 @@ class Entities {
     const EntityData* e = Find(a);
     return e && e->ancestors.count(b) != 0;
   }
-  size_t size() const { return own_.size(); }
+  // Calls fn(const EntityData&) for each of this store's own entities (not the base's), in no
+  // particular order.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    if (first_) fn(*first_);
+    for (const auto& entry : rest_) fn(entry.second);
+  }
+  // The number of this store's own entities (not the base's).
+  size_t size() const { return (first_ ? 1 : 0) + rest_.size(); }
   const Entities* base() const { return base_; }
-  // This store's own entities (not the base's).
-  const std::unordered_map<EntityUid, EntityData, EntityUidHash>& own() const { return own_; }
 
  private:
   const Entities* base_ = nullptr;
-  std::unordered_map<EntityUid, EntityData, EntityUidHash> own_;
+  // The first entity added is kept in place, the others in a hash table: an overlay usually
+  // holds one entity (the request's resource), which then costs no table, node or hashing.
+  // Pointers returned by Find stay valid until the store is moved or destroyed.
+  std::optional<EntityData> first_;
+  std::unordered_map<EntityUid, EntityData, EntityUidHash> rest_;
 };
 
 // Parses the Cedar entities JSON format (an array of entities). With a schema, attributes and

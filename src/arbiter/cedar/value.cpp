@@ -101,8 +101,6 @@ std::string_view ValueKindName(ValueKind kind) {
   return "unknown";
 }
 
-Value::Value() = default;
-
 Value Value::Bool(bool b) {
   Value v;
   v.kind_ = ValueKind::kBool;
@@ -218,16 +216,6 @@ Value Value::FromDuration(Duration d) {
   v.scalar_ = d.millis;
   return v;
 }
-
-const std::string& Value::as_string() const {
-  return *static_cast<const std::string*>(heap_.get());
-}
-const EntityUid& Value::as_entity() const { return *static_cast<const EntityUid*>(heap_.get()); }
-const SetValue& Value::as_set() const { return *static_cast<const SetValue*>(heap_.get()); }
-const RecordValue& Value::as_record() const {
-  return *static_cast<const RecordValue*>(heap_.get());
-}
-const IpAddr& Value::as_ipaddr() const { return *static_cast<const IpAddr*>(heap_.get()); }
 
 bool operator==(const Value& a, const Value& b) {
   if (a.kind_ != b.kind_) return false;

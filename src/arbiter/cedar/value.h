@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -111,7 +112,7 @@ class RecordValue;
 
 class Value {
  public:
-  Value();  // Bool false
+  Value() = default;  // Bool false
   static Value Bool(bool b);
   static Value Long(std::int64_t n);
   static Value String(std::string s);
@@ -121,6 +122,13 @@ class Value {
   // Later duplicates of a key replace earlier ones.
   static Value Record(std::vector<std::pair<std::string, Value>> fields);
   static Value Record(std::initializer_list<std::pair<std::string, Value>> fields);
+  // The record of `n` fields `field(i)` (a pair of the key and a const Value&; keys strictly
+  // increasing), built in `*reuse`'s storage when `*reuse` holds a record with exactly these keys
+  // that no Value refers to any more: a caller that builds many short-lived records of one shape
+  // (e.g. one thread's case entities) then copies only the values. `*reuse` then holds the new
+  // record. Keys out of order make a plain Record (not kept in `*reuse`).
+  template <typename FieldAt>
+  static Value RecordReusing(std::shared_ptr<RecordValue>* reuse, size_t n, FieldAt field);
   static Value FromDecimal(Decimal d);
   static Value FromIpAddr(const IpAddr& ip);
   static Value FromDatetime(Datetime d);
@@ -138,12 +146,12 @@ class Value {
   // Accessors: only valid for the matching kind.
   bool as_bool() const { return scalar_ != 0; }
   std::int64_t as_long() const { return scalar_; }
-  const std::string& as_string() const;
-  const EntityUid& as_entity() const;
-  const SetValue& as_set() const;
-  const RecordValue& as_record() const;
+  const std::string& as_string() const { return *static_cast<const std::string*>(heap_.get()); }
+  const EntityUid& as_entity() const { return *static_cast<const EntityUid*>(heap_.get()); }
+  const SetValue& as_set() const { return *static_cast<const SetValue*>(heap_.get()); }
+  const RecordValue& as_record() const { return *static_cast<const RecordValue*>(heap_.get()); }
   Decimal as_decimal() const { return Decimal{scalar_}; }
-  const IpAddr& as_ipaddr() const;
+  const IpAddr& as_ipaddr() const { return *static_cast<const IpAddr*>(heap_.get()); }
   Datetime as_datetime() const { return Datetime{scalar_}; }
   Duration as_duration() const { return Duration{scalar_}; }
 
@@ -200,6 +208,36 @@ class RecordValue {
   friend class Value;
   std::vector<std::pair<std::string, Value>> fields_;
 };
+
+template <typename FieldAt>
+Value Value::RecordReusing(std::shared_ptr<RecordValue>* reuse, size_t n, FieldAt field) {
+  RecordValue* r = reuse->get();
+  bool same = r != nullptr && reuse->use_count() == 1 && r->fields_.size() == n;
+  for (size_t i = 0; same && i < n; ++i) same = r->fields_[i].first == field(i).first;
+  if (same) {
+    // Pairs with the release of the last Value that referred to the record (in any thread):
+    // its reads of the old values happen before these writes.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    for (size_t i = 0; i < n; ++i) r->fields_[i].second = field(i).second;
+  } else {
+    std::vector<std::pair<std::string, Value>> fields;
+    fields.reserve(n);
+    bool in_order = true;
+    for (size_t i = 0; i < n; ++i) {
+      auto f = field(i);
+      if (i != 0 && !(fields.back().first < f.first)) in_order = false;
+      fields.emplace_back(std::string(f.first), f.second);
+    }
+    if (!in_order || n == 0) return Record(std::move(fields));
+    auto fresh = std::make_shared<RecordValue>();
+    fresh->fields_ = std::move(fields);
+    *reuse = std::move(fresh);
+  }
+  Value v;
+  v.kind_ = ValueKind::kRecord;
+  v.heap_ = *reuse;
+  return v;
+}
 
 // Escapes a string the way Cedar prints string literals (without the quotes).
 std::string EscapeCedarString(std::string_view s);

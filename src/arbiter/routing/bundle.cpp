@@ -163,7 +163,8 @@ std::unordered_map<std::string_view, cedar::Value> PackStrings(const Bundle& bun
   // policies' own storage.
   std::vector<cedar::Value> out = cedar::StringLiterals(bundle.policies());
   for (const SignalMapping& m : bundle.config().signals) AddPackStrings(m.default_value, out);
-  for (const auto& [uid, data] : bundle.entities().own()) AddPackStrings(data.attrs, out);
+  bundle.entities().ForEach(
+      [&](const cedar::EntityData& data) { AddPackStrings(data.attrs, out); });
   for (sources::Priority p : {sources::Priority::kLow, sources::Priority::kNormal,
                               sources::Priority::kHigh, sources::Priority::kUrgent}) {
     AddPackStrings(cedar::Value::String(std::string(sources::PriorityName(p))), out);
@@ -254,10 +255,11 @@ Result<std::shared_ptr<const Bundle>> BuildBundle(const PackSources& sources, co
   }
   // Every agent workload names an owner that exists.
   std::vector<std::string> problems;
-  for (const auto& [uid, data] : ents.own()) {
+  ents.ForEach([&](const cedar::EntityData& data) {
+    const cedar::EntityUid& uid = data.uid;
     if (std::find(config.agent_types.begin(), config.agent_types.end(), uid.type()) ==
         config.agent_types.end()) {
-      continue;
+      return;
     }
     const cedar::Value* owner = data.attrs.is(cedar::ValueKind::kRecord)
                                     ? data.attrs.as_record().Find(config.owner_attribute)
@@ -269,7 +271,7 @@ Result<std::shared_ptr<const Bundle>> BuildBundle(const PackSources& sources, co
       problems.push_back("agent workload " + uid.ToString() + ": owner " +
                          owner->as_entity().ToString() + " is not in entities.json");
     }
-  }
+  });
   if (!problems.empty()) {
     std::sort(problems.begin(), problems.end());
     return Status::InvalidArgument(std::string(kEntitiesFile) + ": " + problems.front());

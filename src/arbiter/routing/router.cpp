@@ -197,7 +197,8 @@ PersonDecision EvaluatePerson(const Bundle& bundle, const CaseView& view,
                               const cedar::EntityUid& person, const cedar::EntityUid& action,
                               cedar::Value context) {
   cedar::Request req{person, action, view.uid, std::move(context)};
-  cedar::Response resp = cedar::IsAuthorized(req, bundle.policies(), view.entities);
+  cedar::Response resp = cedar::IsAuthorized(req, bundle.policies(), view.entities,
+                                             cedar::ResponseDetail::kIndexesOnly);
   PersonDecision d;
   for (size_t i : resp.reason_indexes) d.reasons.push_back(MakeReason(bundle, i));
   CollectErrors(view, resp, d.errors);
@@ -271,17 +272,19 @@ CaseView BuildCaseView(const Bundle& bundle, const sources::Case& c,
     }
     view.signals.emplace_back(m.attribute, v ? std::move(*v) : m.default_value);
   }
-  // The entity's record in key order (the bundle's precomputed order), so that building it needs
-  // no sort.
-  std::vector<std::pair<std::string, cedar::Value>> fields;
+  // The entity's record in key order (the bundle's precomputed order), built in this thread's
+  // record of the previous case when nothing refers to that any more (the view of the previous
+  // case is gone): only the values are copied, no keys, vector or record are allocated.
+  thread_local std::shared_ptr<cedar::RecordValue> reused_record;
   const std::vector<size_t>& order = bundle.signal_order();
-  if (order.size() == view.signals.size()) {
-    fields.reserve(order.size());
-    for (size_t i : order) fields.push_back(view.signals[i]);
-  } else {
-    fields = view.signals;
-  }
-  Status added = view.entities.Add(view.uid, cedar::Value::Record(std::move(fields)), {});
+  const bool sorted = order.size() == view.signals.size();
+  cedar::Value record = cedar::Value::RecordReusing(
+      &reused_record, view.signals.size(),
+      [&](size_t i) -> std::pair<std::string_view, const cedar::Value&> {
+        const auto& f = view.signals[sorted ? order[i] : i];
+        return {f.first, f.second};
+      });
+  Status added = view.entities.Add(view.uid, std::move(record), {});
   if (added.ok()) added = view.entities.Finalize();
   if (!added.ok()) view.signal_errors.push_back({"", "case entity: " + added.message()});
   return view;
@@ -296,7 +299,8 @@ RoutingDecision DecideRoute(const Bundle& bundle, const CaseView& view,
   const RoutingConfig& config = bundle.config();
   cedar::Request req{agent ? *agent : config.ai_principal, ActionUid("ai_handle"), view.uid,
                      cedar::Value::Record({})};
-  cedar::Response resp = cedar::IsAuthorized(req, bundle.policies(), view.entities);
+  cedar::Response resp = cedar::IsAuthorized(req, bundle.policies(), view.entities,
+                                             cedar::ResponseDetail::kIndexesOnly);
 
   RoutingDecision d;
   d.principal = agent ? agent->ToString() : bundle.ai_principal_text();
@@ -362,7 +366,8 @@ Result<IntentDecision> EvaluateIntent(const Bundle& bundle, const CaseView& view
   ARBITER_TRY(cedar::Value context, IntentContext(*config, params, approval));
   cedar::Request req{agent, cedar::EntityUid("Action", config->action), view.uid,
                      std::move(context)};
-  cedar::Response resp = cedar::IsAuthorized(req, bundle.policies(), view.entities);
+  cedar::Response resp = cedar::IsAuthorized(req, bundle.policies(), view.entities,
+                                             cedar::ResponseDetail::kIndexesOnly);
 
   IntentDecision d;
   d.intent = config->name;
@@ -562,9 +567,9 @@ Status ProbeBundle(const Bundle& bundle) {
   }
   // People: the first entity of type Human (if the pack has people).
   std::optional<cedar::EntityUid> person;
-  for (const auto& [uid, data] : bundle.entities().own()) {
-    if (uid.type() == "Human" && (!person || uid < *person)) person = uid;
-  }
+  bundle.entities().ForEach([&](const cedar::EntityData& data) {
+    if (data.uid.type() == "Human" && (!person || data.uid < *person)) person = data.uid;
+  });
   if (person) {
     collect(EvaluateApproval(bundle, view, *person, "probe", "probe").errors);
     collect(EvaluateOverride(bundle, view, *person, Route::kAi, "").errors);
