@@ -64,11 +64,12 @@ void CaseKey::WriteHash(std::string_view label, std::span<const std::string_view
 
 Result<CaseKey> InMemoryCaseKeyStore::KeyFor(std::string_view case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = keys_.lower_bound(case_id);
-  const bool created = it == keys_.end() || it->first != case_id;
-  if (created) {
-    it = keys_.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(case_id),
-                            std::forward_as_tuple());
+  auto it = keys_.find(case_id);
+  if (it == keys_.end()) {
+    it = keys_
+             .emplace(std::piecewise_construct, std::forward_as_tuple(case_id),
+                      std::forward_as_tuple())
+             .first;
     std::uint8_t bytes[internal::kCaseKeyBytes];
     internal::DrawCaseKeyBytes(bytes);
     it->second.emplace(ByteView(bytes));

@@ -17,6 +17,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -117,10 +118,14 @@ class InMemoryCaseKeyStore final : public CaseKeyStore {
 
  private:
   std::mutex mu_;
-  // The key, or nullopt once shredded. A tree, not a hash table: a hash table's rehash is one
-  // large allocation that makes glibc consolidate its free lists (13% of a routed case's CPU in
-  // the benchmark), and the lookup takes the case id as a view.
-  std::map<std::string, std::optional<CaseKey>, std::less<>> keys_;
+  // Hashes a case id given as a string or a view (heterogeneous lookup).
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>()(id); }
+  };
+  // The key, or nullopt once shredded. A hash table (with jemalloc its rehash is cheap; glibc's
+  // malloc made a tree the cheaper choice): a tree's lookup compared the id at every level.
+  std::unordered_map<std::string, std::optional<CaseKey>, IdHash, std::equal_to<>> keys_;
 };
 
 // The common head of every record: {"v": 1, "type": type, "at": micros, "actor": {...}}.
