@@ -14,6 +14,10 @@
 # bench/server/arbiter_bench_fixed200; and the npm packages in BUILD_DIR/npm-server (installed
 # here when missing: npm install --prefix BUILD_DIR/npm-server express @cedar-policy/cedar-wasm).
 # Every server listens on 127.0.0.1 only and is stopped by its PID.
+#
+# BASE_BUILD=DIR (optional) also runs DIR's arbiter_bench_app in every round, labelled `...-base`,
+# for a before/after comparison in one run. After each arbiter run the group committers' metrics
+# (batches, per-stage seconds, largest batch) go to stderr as `# stages LABEL ...`.
 set -euo pipefail
 
 BUILD=${1:-build/rel}
@@ -77,13 +81,27 @@ for round in $(seq 1 "$ROUNDS"); do
   stop_server
 
   for ack in fsync written; do
-    DATA="$TMP/data-$round-$ack"
-    start_server cat "$BUILD/bench/server/arbiter_bench_app" --pack "$SRC/examples/support" \
-      --data "$DATA" --threads 2 --access-log off --evidence-ack "$ack"
-    ADMIN=$(cat "$DATA/admin.token")
-    run "arbiter-cases-ack-$ack" "$ADDR" --method POST --path /v1/cases \
-      --header "Authorization: Bearer $ADMIN" --body "$BODY"
-    stop_server
+    for variant in "" ${BASE_BUILD:+base}; do
+      APP_BUILD=$BUILD
+      LABEL="arbiter-cases-ack-$ack"
+      if [ -n "$variant" ]; then APP_BUILD=$BASE_BUILD; LABEL="$LABEL-base"; fi
+      DATA="$TMP/data-$round-$ack-$variant"
+      start_server cat "$APP_BUILD/bench/server/arbiter_bench_app" --pack "$SRC/examples/support" \
+        --data "$DATA" --threads 2 --access-log off --evidence-ack "$ack"
+      ADMIN=$(cat "$DATA/admin.token")
+      run "$LABEL" "$ADDR" --method POST --path /v1/cases \
+        --header "Authorization: Bearer $ADMIN" --body "$BODY"
+      if command -v curl > /dev/null; then
+        curl -s -H "Authorization: Bearer $ADMIN" "http://$ADDR/metrics" |
+          awk -v l="$LABEL" '/^arbiter_group_commit/ { s = s " " $1 "=" $2 } END { print "# stages " l s }' >&2 || true
+      fi
+      # Bytes the server handed to write/pwrite (wchar) and the fsyncs it made, whole run.
+      awk -v l="$LABEL" '/^(wchar|syscw)/ { s = s " " $1 $2 } END { print "# io " l s }' "/proc/$SERVER_PID/io" >&2 || true
+      stop_server
+      du -k "$DATA/arbiter.db" "$DATA/arbiter.db-wal" "$DATA/ledger/ledger.db" "$DATA/ledger/ledger.db-wal" \
+        "$DATA/ledger/ledger-tree.db" "$DATA/ledger/ledger-tree.db-wal" 2>/dev/null |
+        awk -v l="$LABEL" '{ s = s " " $2 "=" $1 "K" } END { print "# files " l s }' | sed "s|$DATA/||g" >&2 || true
+    done
   done
 
   PORT=$(free_port)
