@@ -689,6 +689,46 @@ TEST_F(SqliteStore, GroupCommitCheckpointsTheWalWhileWriting) {
   EXPECT_GT(main_size(), before) << "no checkpoint copied the rows into the database file";
 }
 
+// Paced group commit (what the server runs, paced by its evidence batches): queued rows wait for
+// CommitNow or for the pace, whichever comes first; Shred and LoadAll do not wait for either.
+TEST_F(SqliteStore, PacedGroupCommitWaitsForCommitNowOrThePace) {
+  auto store = OpenStore({.group_commit = true, .pace = std::chrono::hours(1)});
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  RoutingService service(deps);
+  SqliteRoutingStore::BeginTickets();
+  ASSERT_TRUE(
+      service.RouteCase(MakeCase(R"({"id":"P-1","language":"en"})"), {}, Actor{}).has_value());
+  const std::uint64_t first = *store->LastTicketOnThisThread();
+  EXPECT_EQ(store->WaitDurable(first, std::chrono::milliseconds(50)).code(),
+            StatusCode::kUnavailable)
+      << "committed before CommitNow or the pace";
+  store->CommitNow();
+  EXPECT_TRUE(store->WaitDurable(first, std::chrono::seconds(10)).ok());
+  EXPECT_EQ(store->Stats().batches, 1u);
+  // Shred orders after the queued rows without waiting for the pace.
+  ASSERT_TRUE(
+      service.RouteCase(MakeCase(R"({"id":"P-2","language":"en"})"), {}, Actor{}).has_value());
+  ASSERT_TRUE(store->Shred("P-1").ok());
+  EXPECT_EQ(store->Stats().durable, 2u);
+
+  // With a short pace the rows commit without CommitNow.
+  store.reset();
+  store = OpenStore({.group_commit = true, .pace = std::chrono::milliseconds(5)});
+  ASSERT_NE(store, nullptr);
+  deps.keys = store.get();
+  deps.cases = store.get();
+  RoutingService paced(deps);
+  SqliteRoutingStore::BeginTickets();
+  ASSERT_TRUE(
+      paced.RouteCase(MakeCase(R"({"id":"P-3","language":"en"})"), {}, Actor{}).has_value());
+  EXPECT_TRUE(store->WaitDurable(*store->LastTicketOnThisThread(), std::chrono::seconds(10)).ok());
+  auto loaded = store->LoadAll();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->size(), 3u);
+}
+
 // A batch that cannot commit fails its waiters and every later write with kUnavailable, and the
 // store reports itself unhealthy: nothing is acknowledged that is not on disk.
 TEST_F(SqliteStore, AFailedGroupCommitFailsWaitersAndLaterWrites) {

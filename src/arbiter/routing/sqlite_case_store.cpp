@@ -520,8 +520,10 @@ void SqliteRoutingStore::CommitNow() {
 
 Status SqliteRoutingStore::DrainLocked(std::unique_lock<std::mutex>& lock) {
   if (!options_.group_commit) return Status::Ok();
-  commit_now_ = true;  // do not wait for the pace
-  work_cv_.notify_one();
+  if (!queue_.empty()) {  // do not wait for the pace (nor leave a stale flag for the next batch)
+    commit_now_ = true;
+    work_cv_.notify_one();
+  }
   return waiters_.Drain(lock);
 }
 
