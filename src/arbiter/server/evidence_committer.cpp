@@ -80,6 +80,11 @@ Status EvidenceCommitter::WaitDurable(std::uint64_t index, std::chrono::millisec
   return waiters_.Wait(index, timeout, lock);
 }
 
+void EvidenceCommitter::RunBatchHook() {
+  std::lock_guard<std::mutex> hook_lock(batch_start_mu_);
+  if (on_batch_start_) on_batch_start_();
+}
+
 void EvidenceCommitter::OnBatchStart(std::function<void()> fn) {
   std::lock_guard<std::mutex> hook_lock(batch_start_mu_);
   on_batch_start_ = std::move(fn);
@@ -127,10 +132,7 @@ void EvidenceCommitter::Run() {
     const auto queued_since = queued_since_;
     lock.unlock();
 
-    {
-      std::lock_guard<std::mutex> hook_lock(batch_start_mu_);
-      if (on_batch_start_) on_batch_start_();
-    }
+    RunBatchHook();
     const auto started = std::chrono::steady_clock::now();
     Status status;
     std::uint64_t committed = first;
@@ -153,6 +155,9 @@ void EvidenceCommitter::Run() {
       off += n;
     }
 
+    // Again as the batch ends: a row queued just after this batch was taken, with its evidence in
+    // it, commits now rather than with the next batch (or after the pace).
+    RunBatchHook();
     const auto ended = std::chrono::steady_clock::now();
     const std::uint64_t wait_us = Micros(started - queued_since);
     const std::uint64_t commit_us = Micros(ended - started);

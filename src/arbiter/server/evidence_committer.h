@@ -72,10 +72,11 @@ class EvidenceCommitter {
   // Blocks until entry `index` is durable; kUnavailable after `timeout` or on failure.
   Status WaitDurable(std::uint64_t index, std::chrono::milliseconds timeout);
 
-  // Calls `fn` on the committer thread each time it takes a batch, just before the append (the
-  // server commits its queued case rows then, in parallel with the evidence fsync:
-  // SqliteRoutingStore::CommitNow). nullptr removes it; once this returns, an earlier `fn` is no
-  // longer running and will not be called again.
+  // Calls `fn` on the committer thread each time it takes a batch, just before the append, and
+  // again when the append returns, before the batch's waiters complete (the server commits its
+  // queued case rows then, in parallel with the evidence fsync: SqliteRoutingStore::CommitNow).
+  // nullptr removes it; once this returns, an earlier `fn` is no longer running and will not be
+  // called again.
   void OnBatchStart(std::function<void()> fn);
 
   // OK while appends succeed.
@@ -89,6 +90,7 @@ class EvidenceCommitter {
  private:
   explicit EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index);
   void Run();
+  void RunBatchHook();
 
   ledger::Ledger* ledger_;
   mutable std::mutex mu_;
