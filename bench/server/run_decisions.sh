@@ -14,6 +14,10 @@
 # bench/server/arbiter_bench_fixed200; and the npm packages in BUILD_DIR/npm-server (installed
 # here when missing: npm install --prefix BUILD_DIR/npm-server express @cedar-policy/cedar-wasm).
 # Every server listens on 127.0.0.1 only and is stopped by its PID.
+#
+# BASE_BUILD=DIR (optional) also runs DIR's arbiter_bench_app in every round, labelled `...-base`,
+# for a before/after comparison in one run. After each arbiter run the group committers' metrics
+# (batches, per-stage seconds, largest batch) go to stderr as `# stages LABEL ...`.
 set -euo pipefail
 
 BUILD=${1:-build/rel}
@@ -77,13 +81,30 @@ for round in $(seq 1 "$ROUNDS"); do
   stop_server
 
   for ack in fsync written; do
-    DATA="$TMP/data-$round-$ack"
-    start_server cat "$BUILD/bench/server/arbiter_bench_app" --pack "$SRC/examples/support" \
-      --data "$DATA" --threads 2 --access-log off --evidence-ack "$ack"
-    ADMIN=$(cat "$DATA/admin.token")
-    run "arbiter-cases-ack-$ack" "$ADDR" --method POST --path /v1/cases \
-      --header "Authorization: Bearer $ADMIN" --body "$BODY"
-    stop_server
+    for variant in "" ${BASE_BUILD:+base}; do
+      APP_BUILD=$BUILD
+      LABEL="arbiter-cases-ack-$ack"
+      if [ -n "$variant" ]; then APP_BUILD=$BASE_BUILD; LABEL="$LABEL-base"; fi
+      DATA="$TMP/data-$round-$ack-$variant"
+      start_server cat "$APP_BUILD/bench/server/arbiter_bench_app" --pack "$SRC/examples/support" \
+        --data "$DATA" --threads 2 --access-log off --evidence-ack "$ack"
+      ADMIN=$(cat "$DATA/admin.token")
+      run "$LABEL" "$ADDR" --method POST --path /v1/cases \
+        --header "Authorization: Bearer $ADMIN" --body "$BODY"
+      if command -v curl > /dev/null; then
+        curl -s -H "Authorization: Bearer $ADMIN" "http://$ADDR/metrics" |
+          awk -v l="$LABEL" '/^arbiter_group_commit/ { s = s " " $1 "=" $2 } END { print "# stages " l s }' |
+          tee -a "$TMP/stages" >&2 || true
+      fi
+      # Bytes the server handed to write/pwrite (wchar) and the fsyncs it made, whole run.
+      awk -v l="$LABEL" '/^(wchar|syscw)/ { s = s " " $1 $2 } END { print "# io " l s }' "/proc/$SERVER_PID/io" |
+        tee -a "$TMP/stages" >&2 || true
+      stop_server
+      du -k "$DATA/arbiter.db" "$DATA/arbiter.db-wal" "$DATA/ledger/ledger.db" "$DATA/ledger/ledger.db-wal" \
+        "$DATA/ledger/ledger-tree.db" "$DATA/ledger/ledger-tree.db-wal" 2>/dev/null |
+        awk -v l="$LABEL" '{ s = s " " $2 "=" $1 "K" } END { print "# files " l s }' | sed "s|$DATA/||g" |
+        tee -a "$TMP/stages" >&2 || true
+    done
   done
 
   PORT=$(free_port)
@@ -117,3 +138,34 @@ for label in labels:
     vs = m["rps"] / express if express else float("nan")
     print(f"| {label} | {m['rps']:.0f} | {m['rps_runs']} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {m['non_2xx']:.0f} | {ratio:.2f} | {vs:.2f} |")
 EOF
+# Per request, medians of the rounds, from the committers' metrics, /proc/PID/io and the files.
+if [ -s "$TMP/stages" ]; then
+  python3 - "$TMP/stages" <<'EOF'
+import collections, re, statistics, sys
+runs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    m = re.match(r"# (io|stages|files) (\S+) ?(.*)", line)
+    if m: runs[m.group(2)].append((m.group(1), m.group(3)))
+print()
+print("| server | rows per case txn | rows per evidence batch | KB written per request | arbiter.db KB per case | case txn ms | evidence batch ms | oldest entry's wait ms |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for label, items in runs.items():
+    def parse(r, sep): return dict(kv.rsplit(sep, 1) for kv in r.split() if sep in kv)
+    stages = [parse(r, "=") for k, r in items if k == "stages"]
+    ios = [parse(r, ":") for k, r in items if k == "io"]
+    files = [parse(r, "=") for k, r in items if k == "files"]
+    out = []
+    for s, io, f in zip(stages, ios, files):
+        g = lambda name, c, k: float(s.get('arbiter_group_commit_%s{committer="%s",%s}' % (name, c, k), "nan"))
+        n = g("rows", "evidence", 'kind="committed"')
+        cb, eb = g("rows", "cases", 'kind="batches"'), g("rows", "evidence", 'kind="batches"')
+        out.append([n / cb, n / eb, float(io.get("wchar", "nan")) / n / 1024,
+                    float(f.get("arbiter.db", "nanK")[:-1]) / n,
+                    g("seconds", "cases", 'stage="commit"') / cb * 1e3,
+                    g("seconds", "evidence", 'stage="commit"') / eb * 1e3,
+                    g("seconds", "evidence", 'stage="queue_wait"') / eb * 1e3])
+    if not out: continue
+    med = [statistics.median(o[i] for o in out) for i in range(len(out[0]))]
+    print(f"| {label} | " + " | ".join(f"{v:.1f}" if i < 4 else f"{v:.2f}" for i, v in enumerate(med)) + " |")
+EOF
+fi

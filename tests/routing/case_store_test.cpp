@@ -347,6 +347,149 @@ TEST_F(SqliteStore, ADamagedRowIsRefusedAtOpen) {
             StatusCode::kDataLoss);
 }
 
+// Cases a rule routes alike store the policy part of their decision once (routing_route_shapes)
+// and only their own signals in their row; a restart puts the whole decision back.
+TEST_F(SqliteStore, CasesRoutedAlikeShareOneDecisionShape) {
+  std::map<std::string, std::string> decided;
+  {
+    auto store = OpenStore({.group_commit = true});
+    ASSERT_NE(store, nullptr);
+    ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+    deps.cases = store.get();
+    RoutingService service(deps);
+    SqliteRoutingStore::BeginTickets();
+    for (int i = 0; i < 40; ++i) {
+      const std::string id = "S-" + std::to_string(i);
+      auto routed = service.RouteCase(
+          MakeCase(R"({"id":")" + id + R"(","subject":"printer jam","language":"en"})"), {},
+          Actor{});
+      ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
+      decided.emplace(id, DecisionToStoreText(*routed->decision));
+    }
+    ASSERT_TRUE(
+        store->WaitDurable(*store->LastTicketOnThisThread(), std::chrono::seconds(10)).ok());
+  }
+  {
+    auto db = store::SqliteDb::Open(db_path());
+    ASSERT_TRUE(db.has_value());
+    auto shapes = (*db)->Prepare("SELECT count(*) FROM routing_route_shapes");
+    ASSERT_TRUE(shapes.has_value() && *shapes->Step());
+    EXPECT_EQ(shapes->ColumnInt64(0), 1);
+    auto rows = (*db)->Prepare(
+        "SELECT count(*), max(length(last_route)) FROM routing_cases WHERE route_shape IS NOT "
+        "NULL");
+    ASSERT_TRUE(rows.has_value() && *rows->Step());
+    EXPECT_EQ(rows->ColumnInt64(0), 40);
+    EXPECT_LT(static_cast<size_t>(rows->ColumnInt64(1)), decided.begin()->second.size() / 2)
+        << "rows hold more than their signals";
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto loaded = store->LoadAll();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+  ASSERT_EQ(loaded->size(), decided.size());
+  for (const StoredCase& c : *loaded) {
+    ASSERT_NE(c.last_route, nullptr) << c.c.id;
+    EXPECT_EQ(DecisionToStoreText(*c.last_route), decided.at(c.c.id)) << c.c.id;
+  }
+  // A row naming a shape that is not stored is refused, not guessed at.
+  {
+    auto db = store::SqliteDb::Open(db_path());
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE(
+        (*db)->Exec("UPDATE routing_cases SET route_shape = 99 WHERE case_id = 'S-7'").ok());
+  }
+  store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto damaged = store->LoadAll();
+  ASSERT_FALSE(damaged.has_value());
+  EXPECT_EQ(damaged.error().message(),
+            "stored case `S-7`: its decision names an unknown route shape");
+}
+
+// A database written by schema version 1 (rowid tables, whole decisions in the rows) is migrated
+// on open: every case, pending intent and key comes back, and new writes use the new form.
+TEST_F(SqliteStore, AVersionOneDatabaseIsMigrated) {
+  const fs::path v1_path = dir_.path() / "v1.db";
+  std::string route_text;
+  std::string key;
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+    deps.cases = store.get();
+    RoutingService service(deps);
+    auto routed = service.RouteCase(MakeCase(kRefundCase), {}, Actor{});
+    ASSERT_TRUE(routed.has_value());
+    route_text = DecisionToStoreText(*routed->decision);
+    key = RawKey("ZD-1001");
+    auto db = store::SqliteDb::Open(v1_path);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE((*db)
+                    ->Exec(R"sql(
+CREATE TABLE arbiter_schema (module TEXT PRIMARY KEY, version INTEGER NOT NULL);
+INSERT INTO arbiter_schema VALUES ('routing', 1);
+CREATE TABLE routing_cases (case_id TEXT PRIMARY KEY, state TEXT NOT NULL, holder TEXT NOT NULL,
+  queue TEXT NOT NULL, agent TEXT NOT NULL, grant_id TEXT NOT NULL, last_route TEXT,
+  evidence TEXT NOT NULL, facts TEXT NOT NULL, case_json TEXT NOT NULL,
+  signals_json TEXT NOT NULL);
+CREATE TABLE routing_pending (case_id TEXT NOT NULL REFERENCES routing_cases(case_id),
+  request_id TEXT NOT NULL, request TEXT NOT NULL, PRIMARY KEY (case_id, request_id));
+CREATE TABLE routing_case_keys (case_id TEXT PRIMARY KEY, key BLOB NOT NULL);
+CREATE TABLE routing_shredded (case_id TEXT PRIMARY KEY);
+INSERT INTO routing_shredded VALUES ('GONE-1');
+)sql")
+                    .ok());
+    ASSERT_TRUE((*db)->Exec("ATTACH DATABASE '" + db_path().string() + "' AS v2").ok());
+    // The version-1 row: the whole decision in last_route.
+    auto copy = (*db)->Prepare(
+        "INSERT INTO routing_cases SELECT case_id, state, holder, queue, agent, grant_id, ?1, "
+        "evidence, facts, case_json, signals_json FROM v2.routing_cases");
+    ASSERT_TRUE(copy.has_value());
+    copy->Bind(1, route_text);
+    ASSERT_TRUE(copy->Run().ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO routing_case_keys SELECT * FROM v2.routing_case_keys; "
+                           "INSERT INTO routing_pending VALUES ('ZD-1001', 'r-1', 'x')")
+                    .ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(fs::path(db_path()) += suffix);
+  fs::rename(v1_path, db_path());
+  {
+    // The pending row above is no valid intent: the migration keeps it, and LoadAll says so.
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto loaded = store->LoadAll();
+    ASSERT_FALSE(loaded.has_value());
+    EXPECT_EQ(loaded.error().code(), StatusCode::kDataLoss);
+    auto db = store::SqliteDb::Open(db_path());
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE((*db)->Exec("DELETE FROM routing_pending").ok());
+  }
+  auto store = OpenStore({.group_commit = true});
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawKey("ZD-1001"), key);
+  EXPECT_EQ(store->KeyFor("GONE-1").error().code(), StatusCode::kFailedPrecondition);
+  auto loaded = store->LoadAll();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+  ASSERT_EQ(loaded->size(), 1u);
+  ASSERT_NE(loaded->at(0).last_route, nullptr);
+  EXPECT_EQ(DecisionToStoreText(*loaded->at(0).last_route), route_text);
+  // A new write of the migrated case stores the shared shape.
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  auto service = RoutingService::Open(deps);
+  ASSERT_TRUE(service.has_value()) << service.error().ToString();
+  SqliteRoutingStore::BeginTickets();
+  ASSERT_TRUE((*service)->Close("ZD-1001", "done", Actor{}).has_value());
+  ASSERT_TRUE(store->WaitDurable(*store->LastTicketOnThisThread(), std::chrono::seconds(10)).ok());
+  auto db = store::SqliteDb::Open(db_path());
+  ASSERT_TRUE(db.has_value());
+  auto sel = (*db)->Prepare("SELECT route_shape IS NOT NULL FROM routing_cases");
+  ASSERT_TRUE(sel.has_value() && *sel->Step());
+  EXPECT_EQ(sel->ColumnInt64(0), 1);
+}
+
 TEST(StoredForms, EveryExampleDecisionRoundTrips) {
   auto bundle = LoadBundle(testing::ExamplePackDir());
   ASSERT_TRUE(bundle.has_value());
@@ -544,6 +687,46 @@ TEST_F(SqliteStore, GroupCommitCheckpointsTheWalWhileWriting) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_GT(main_size(), before) << "no checkpoint copied the rows into the database file";
+}
+
+// Paced group commit (what the server runs, paced by its evidence batches): queued rows wait for
+// CommitNow or for the pace, whichever comes first; Shred and LoadAll do not wait for either.
+TEST_F(SqliteStore, PacedGroupCommitWaitsForCommitNowOrThePace) {
+  auto store = OpenStore({.group_commit = true, .pace = std::chrono::hours(1)});
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  RoutingService service(deps);
+  SqliteRoutingStore::BeginTickets();
+  ASSERT_TRUE(
+      service.RouteCase(MakeCase(R"({"id":"P-1","language":"en"})"), {}, Actor{}).has_value());
+  const std::uint64_t first = *store->LastTicketOnThisThread();
+  EXPECT_EQ(store->WaitDurable(first, std::chrono::milliseconds(50)).code(),
+            StatusCode::kUnavailable)
+      << "committed before CommitNow or the pace";
+  store->CommitNow();
+  EXPECT_TRUE(store->WaitDurable(first, std::chrono::seconds(10)).ok());
+  EXPECT_EQ(store->Stats().batches, 1u);
+  // Shred orders after the queued rows without waiting for the pace.
+  ASSERT_TRUE(
+      service.RouteCase(MakeCase(R"({"id":"P-2","language":"en"})"), {}, Actor{}).has_value());
+  ASSERT_TRUE(store->Shred("P-1").ok());
+  EXPECT_EQ(store->Stats().durable, 2u);
+
+  // With a short pace the rows commit without CommitNow.
+  store.reset();
+  store = OpenStore({.group_commit = true, .pace = std::chrono::milliseconds(5)});
+  ASSERT_NE(store, nullptr);
+  deps.keys = store.get();
+  deps.cases = store.get();
+  RoutingService paced(deps);
+  SqliteRoutingStore::BeginTickets();
+  ASSERT_TRUE(
+      paced.RouteCase(MakeCase(R"({"id":"P-3","language":"en"})"), {}, Actor{}).has_value());
+  EXPECT_TRUE(store->WaitDurable(*store->LastTicketOnThisThread(), std::chrono::seconds(10)).ok());
+  auto loaded = store->LoadAll();
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->size(), 3u);
 }
 
 // A batch that cannot commit fails its waiters and every later write with kUnavailable, and the

@@ -4,7 +4,11 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -19,7 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 1> kMigrations = {R"sql(
+constexpr std::array<std::string_view, 2> kMigrations = {
+    R"sql(
 CREATE TABLE routing_cases (
   case_id TEXT PRIMARY KEY,
   state TEXT NOT NULL,
@@ -46,6 +51,26 @@ CREATE TABLE routing_case_keys (
 CREATE TABLE routing_shredded (
   case_id TEXT PRIMARY KEY
 );
+)sql",
+    // Version 2: fewer bytes per write. The policy part of a case's last decision (bundle,
+    // principal, reasons: the same for every case a rule routes alike) is stored once in
+    // routing_route_shapes and referenced by id. routing_case_keys is WITHOUT ROWID (one b-tree
+    // instead of a table and its primary-key index; its rows are small). routing_cases stays a
+    // rowid table: its ~1 KB rows would spill into an overflow page each in a WITHOUT ROWID
+    // b-tree. The old key table's pages are zeroed when it is dropped (secure_delete).
+    R"sql(
+CREATE TABLE routing_route_shapes (
+  id INTEGER PRIMARY KEY,
+  shape TEXT NOT NULL
+);
+ALTER TABLE routing_cases ADD COLUMN route_shape INTEGER;
+CREATE TABLE routing_case_keys_v2 (
+  case_id TEXT PRIMARY KEY,
+  key BLOB NOT NULL
+) WITHOUT ROWID;
+INSERT INTO routing_case_keys_v2 SELECT case_id, key FROM routing_case_keys;
+DROP TABLE routing_case_keys;
+ALTER TABLE routing_case_keys_v2 RENAME TO routing_case_keys;
 )sql"};
 
 // Stored cases were validated when they came in; these limits only bound what a damaged file
@@ -139,6 +164,15 @@ Status ReadFacts(StoredCase& c, const boost::json::value& json) {
 
 }  // namespace
 
+// The policy part of stored decisions, shared by the cases routed alike (see kMigrations v2).
+struct SqliteRoutingStore::RouteShape {
+  std::int64_t id = 0;
+  std::string text;  // the decision's stored text up to its per-case signals
+  // Set once a committed transaction holds the shape; until then every row that uses it writes it
+  // (INSERT OR IGNORE), so a row never references a shape that is not stored.
+  mutable std::atomic<bool> stored{false};
+};
+
 struct SqliteRoutingStore::Statements {
   store::SqliteStatement upsert;        // the whole row
   store::SqliteStatement update_state;  // the state columns only
@@ -147,6 +181,7 @@ struct SqliteRoutingStore::Statements {
   store::SqliteStatement insert_key;
   store::SqliteStatement delete_key;
   store::SqliteStatement mark_shredded;
+  store::SqliteStatement insert_shape;
 };
 
 // One Put, serialised: what WriteRow binds.
@@ -158,7 +193,10 @@ struct SqliteRoutingStore::Row {
   std::string queue;
   std::string agent;
   std::string grant_id;
+  // The decision's stored text is *shape + last_route when `shape` is set (route_shape = its id),
+  // else last_route alone.
   std::optional<std::string> last_route;
+  std::shared_ptr<const RouteShape> shape;
   std::string evidence;
   std::string facts;
   std::string case_json;  // with kCaseChangedContent
@@ -180,9 +218,32 @@ namespace {
 // with 503 and is retried) instead of growing memory without bound.
 constexpr size_t kMaxQueuedRows = 1u << 16;
 
+// Distinct decision shapes kept in memory and in routing_route_shapes; past this, decisions of a
+// new shape are stored whole in their row. (A pack's rules make a handful of shapes.)
+constexpr size_t kMaxRouteShapes = 4096;
+
+// Where the per-case part of a decision's stored text begins: its last key, the signals
+// (DecisionToStoreText writes keys in order; a quote inside a string is escaped, so the first
+// `,"signals":` is that key). Only decisions without errors are shared (an error message may
+// quote the case); npos when the text is not shared. Splitting anywhere else would still store
+// the exact text (shape + rest), only less of it shared.
+size_t ShapeEnd(std::string_view text) {
+  constexpr std::string_view kSignals = ",\"signals\":";
+  constexpr std::string_view kNoErrors = ",\"errors\":[],";
+  const size_t end = text.find(kSignals);
+  if (end == std::string_view::npos) return end;
+  const size_t errors = text.find(kNoErrors);
+  if (errors == std::string_view::npos || errors > end) return std::string_view::npos;
+  return end;
+}
+
 // Group commit: checkpoint the WAL after this many committed rows (a row is a few pages; SQLite's
-// own default is every 1,000 pages), and inline when the WAL file has grown past kMaxWalBytes.
+// own default is every 1,000 pages), at most once per kMinCheckpointInterval (each checkpoint is
+// two fsyncs on the disk the evidence fsyncs wait for, and copies every page the rows touched since
+// the last one: under load fewer checkpoints copy each hot page once), and inline when the WAL
+// file has grown past kMaxWalBytes.
 constexpr size_t kCheckpointRows = 256;
+constexpr std::chrono::milliseconds kMinCheckpointInterval{250};
 constexpr std::uintmax_t kMaxWalBytes = 64u << 20;
 
 struct ThreadTicket {
@@ -190,6 +251,11 @@ struct ThreadTicket {
   std::uint64_t ticket = 0;
 };
 thread_local ThreadTicket tls_ticket;
+
+std::uint64_t Micros(std::chrono::steady_clock::duration d) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
 
 }  // namespace
 
@@ -207,6 +273,8 @@ Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
     std::unique_ptr<store::SqliteDb> db, SqliteRoutingStoreOptions options) {
   if (db == nullptr) return Status::InvalidArgument("routing store: no database");
   std::unique_ptr<SqliteRoutingStore> s(new SqliteRoutingStore(std::move(db), options));
+  const char* trace = std::getenv("ARBITER_COMMIT_TRACE");
+  s->trace_ = trace != nullptr && std::string_view(trace) == "1";
   ARBITER_RETURN_IF_ERROR(s->Init());
   if (options.group_commit) {
     const fs::path& path = s->db_->path();
@@ -229,15 +297,16 @@ Status SqliteRoutingStore::Init() {
   ARBITER_RETURN_IF_ERROR(store::MigrateModule(*db_, "routing", kMigrations));
   ARBITER_TRY(auto upsert,
               db_->Prepare("INSERT INTO routing_cases (case_id, state, holder, queue, agent, "
-                           "grant_id, last_route, evidence, facts, case_json, signals_json) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-                           "ON CONFLICT(case_id) DO UPDATE SET state = ?2, holder = ?3, "
+                           "grant_id, last_route, evidence, facts, case_json, signals_json, "
+                           "route_shape) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                           "?12) ON CONFLICT(case_id) DO UPDATE SET state = ?2, holder = ?3, "
                            "queue = ?4, agent = ?5, grant_id = ?6, last_route = ?7, "
-                           "evidence = ?8, facts = ?9, case_json = ?10, signals_json = ?11"));
+                           "evidence = ?8, facts = ?9, case_json = ?10, signals_json = ?11, "
+                           "route_shape = ?12"));
   ARBITER_TRY(auto update_state,
               db_->Prepare("UPDATE routing_cases SET state = ?2, holder = ?3, queue = ?4, "
                            "agent = ?5, grant_id = ?6, last_route = ?7, evidence = ?8, "
-                           "facts = ?9 WHERE case_id = ?1"));
+                           "facts = ?9, route_shape = ?12 WHERE case_id = ?1"));
   ARBITER_TRY(auto delete_pending, db_->Prepare("DELETE FROM routing_pending WHERE case_id = ?1"));
   ARBITER_TRY(auto insert_pending, db_->Prepare("INSERT INTO routing_pending (case_id, "
                                                 "request_id, request) VALUES (?1, ?2, ?3)"));
@@ -246,9 +315,13 @@ Status SqliteRoutingStore::Init() {
   ARBITER_TRY(auto delete_key, db_->Prepare("DELETE FROM routing_case_keys WHERE case_id = ?1"));
   ARBITER_TRY(auto mark_shredded,
               db_->Prepare("INSERT OR IGNORE INTO routing_shredded (case_id) VALUES (?1)"));
+  ARBITER_TRY(auto insert_shape, db_->Prepare("INSERT OR IGNORE INTO routing_route_shapes (id, "
+                                              "shape) VALUES (?1, ?2)"));
   stmts_.reset(new Statements{std::move(upsert), std::move(update_state), std::move(delete_pending),
                               std::move(insert_pending), std::move(insert_key),
-                              std::move(delete_key), std::move(mark_shredded)});
+                              std::move(delete_key), std::move(mark_shredded),
+                              std::move(insert_shape)});
+  ARBITER_RETURN_IF_ERROR(LoadShapes());
   return LoadKeys();
 }
 
@@ -270,6 +343,17 @@ Status SqliteRoutingStore::WriteRow(const Row& row) {
     s.Bind(7, *row.last_route);
   } else {
     s.BindNull(7);
+  }
+  if (row.shape != nullptr) {
+    // The shape is written in the transaction of the first row that uses it (and after that
+    // looked up, not written, by the ones that follow until the connection knows it is stored).
+    if (!row.shape->stored.load(std::memory_order_acquire)) {
+      ARBITER_RETURN_IF_ERROR(
+          stmts_->insert_shape.Bind(1, row.shape->id).Bind(2, row.shape->text).Run());
+    }
+    s.Bind(12, row.shape->id);
+  } else {
+    s.BindNull(12);
   }
   if (whole) s.Bind(10, row.case_json).Bind(11, row.signals_json);
   ARBITER_RETURN_IF_ERROR(s.Run());
@@ -297,7 +381,12 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
   row.grant_id = c.grant_id;
   row.evidence = EvidenceJson(c.evidence);
   row.facts = FactsJson(c);
-  if (c.last_route) row.last_route = DecisionToStoreText(*c.last_route);
+  if (c.last_route) {
+    std::string text = DecisionToStoreText(*c.last_route);
+    row.shape = ShapeOf(text);
+    if (row.shape != nullptr) text.erase(0, row.shape->text.size());
+    row.last_route = std::move(text);
+  }
   if ((changed & kCaseChangedContent) != 0) {
     row.case_json = ToJson(sources::CaseToJson(c.c));
     row.signals_json = ToJson(SignalsToJson(c.signals));
@@ -313,16 +402,20 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
   auto key = keys_.find(c.c.id);
   const bool write_key = key != keys_.end() && !key->second.unsaved.empty();
   if (options_.group_commit) {
-    if (!failed_.ok()) return failed_;
+    if (!waiters_.failed().ok()) return waiters_.failed();
     if (stopping_) return Status::Unavailable("case store is closing");
     if (queue_.size() >= kMaxQueuedRows) {
       return Status::ResourceExhausted("case store: too many writes waiting; retry later");
     }
     // The key travels with the queued row: a later KeyFor finds nothing unsaved to write.
     if (write_key) row.key = std::move(key->second.unsaved);
-    const std::uint64_t ticket = next_ticket_++;
+    const std::uint64_t ticket = waiters_.Issue();
     queue_.push_back(std::move(row));
-    if (queue_.size() == 1) work_cv_.notify_one();
+    if (queue_.size() == 1) {
+      // One wake-up per batch: the committer then waits (paced) or commits at once.
+      queued_since_ = std::chrono::steady_clock::now();
+      work_cv_.notify_one();
+    }
     tls_ticket = ThreadTicket{this, ticket};
     return Status::Ok();
   }
@@ -330,6 +423,7 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
   {
     std::lock_guard<std::mutex> db_lock(db_mu_);
     ARBITER_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status { return WriteRow(row); }));
+    MarkShapesStored({&row, 1});
   }
   if (write_key) {
     OPENSSL_cleanse(key->second.unsaved.data(), key->second.unsaved.size());
@@ -346,44 +440,24 @@ std::optional<std::uint64_t> SqliteRoutingStore::LastTicketOnThisThread() const 
 }
 
 void SqliteRoutingStore::OnDurable(std::uint64_t ticket, std::function<void(Status)> done) {
-  Status now_known;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (ticket >= durable_) {
-      if (!failed_.ok()) {
-        now_known = failed_;
-      } else if (ticket >= next_ticket_) {
-        now_known = Status::FailedPrecondition("case write " + std::to_string(ticket) +
-                                               " was never queued");
-      } else {
-        waiters_.emplace(ticket, std::move(done));
-        return;
-      }
-    }
-  }
-  done(now_known);
+  std::unique_lock<std::mutex> lock(mu_);
+  waiters_.OnDurable(ticket, std::move(done), lock);
 }
 
 Status SqliteRoutingStore::WaitDurable(std::uint64_t ticket, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (ticket >= next_ticket_) {
-    return Status::FailedPrecondition("case write " + std::to_string(ticket) + " was never queued");
-  }
-  if (!durable_cv_.wait_for(lock, timeout, [&] { return ticket < durable_ || !failed_.ok(); })) {
-    return Status::Unavailable("case write " + std::to_string(ticket) + " not committed within " +
-                               std::to_string(timeout.count()) + " ms");
-  }
-  return ticket < durable_ ? Status::Ok() : failed_;
+  return waiters_.Wait(ticket, timeout, lock);
 }
 
 Status SqliteRoutingStore::health() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return failed_;
+  return waiters_.failed();
 }
 
 CaseWriteStats SqliteRoutingStore::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return CaseWriteStats{next_ticket_ - 1, durable_ - 1, batches_};
+  return CaseWriteStats{waiters_.next() - 1, waiters_.durable() - 1, batches_,
+                        wait_micros_,        commit_micros_,         max_batch_};
 }
 
 void SqliteRoutingStore::Stop() {
@@ -419,8 +493,10 @@ void SqliteRoutingStore::AfterCommit(size_t rows) {
 
 void SqliteRoutingStore::CheckpointLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  auto last = std::chrono::steady_clock::now() - kMinCheckpointInterval;
   for (;;) {
     checkpoint_cv_.wait(lock, [&] { return stopping_ || checkpoint_wanted_; });
+    checkpoint_cv_.wait_until(lock, last + kMinCheckpointInterval, [&] { return stopping_; });
     if (stopping_) return;
     checkpoint_wanted_ = false;
     lock.unlock();
@@ -430,25 +506,25 @@ void SqliteRoutingStore::CheckpointLoop() {
       std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
       (void)checkpoint_db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
     }
+    last = std::chrono::steady_clock::now();
     lock.lock();
   }
 }
 
-Status SqliteRoutingStore::DrainLocked(std::unique_lock<std::mutex>& lock) {
-  if (!options_.group_commit) return Status::Ok();
-  durable_cv_.wait(lock, [&] { return durable_ == next_ticket_ || !failed_.ok(); });
-  return failed_;
+void SqliteRoutingStore::CommitNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_.empty()) return;
+  commit_now_ = true;
+  work_cv_.notify_one();
 }
 
-void SqliteRoutingStore::FailAll(const Status& status, std::unique_lock<std::mutex>& lock) {
-  failed_ = status;
-  std::vector<std::function<void(Status)>> done;
-  for (auto& [ticket, d] : waiters_) done.push_back(std::move(d));
-  waiters_.clear();
-  durable_cv_.notify_all();
-  lock.unlock();
-  for (auto& d : done) d(status);
-  lock.lock();
+Status SqliteRoutingStore::DrainLocked(std::unique_lock<std::mutex>& lock) {
+  if (!options_.group_commit) return Status::Ok();
+  if (!queue_.empty()) {  // do not wait for the pace (nor leave a stale flag for the next batch)
+    commit_now_ = true;
+    work_cv_.notify_one();
+  }
+  return waiters_.Drain(lock);
 }
 
 void SqliteRoutingStore::Run() {
@@ -456,16 +532,24 @@ void SqliteRoutingStore::Run() {
   std::vector<Row> batch;
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
-    if (!failed_.ok()) {         // queued while the failing batch ran: never committed
+    if (options_.pace.count() > 0) {
+      // Paced: until CommitNow(), Stop() or the oldest row's deadline.
+      work_cv_.wait_until(lock, queued_since_ + options_.pace,
+                          [&] { return stopping_ || commit_now_; });
+    }
+    commit_now_ = false;
+    if (queue_.empty()) return;     // stopping, nothing left
+    if (!waiters_.failed().ok()) {  // queued while the failing batch ran: never committed
       queue_.clear();
       continue;
     }
     batch.clear();
     batch.swap(queue_);
-    const std::uint64_t first = durable_;
+    const std::uint64_t first = waiters_.durable();
+    const auto queued_since = queued_since_;
     lock.unlock();
 
+    const auto started = std::chrono::steady_clock::now();
     Status status;
     {
       // One transaction for the whole batch, rows in queue order.
@@ -474,25 +558,32 @@ void SqliteRoutingStore::Run() {
         for (const Row& row : batch) ARBITER_RETURN_IF_ERROR(WriteRow(row));
         return Status::Ok();
       });
+      if (status.ok()) MarkShapesStored(batch);
     }
     const std::uint64_t committed = first + batch.size();
     batch.clear();  // cleanses the keys
+    const auto ended = std::chrono::steady_clock::now();
+    const auto wait_us = Micros(started - queued_since);
+    const auto commit_us = Micros(ended - started);
+    if (trace_) {
+      std::fprintf(stderr, "commit cases rows=%llu wait_us=%llu commit_us=%llu\n",
+                   static_cast<unsigned long long>(committed - first),
+                   static_cast<unsigned long long>(wait_us),
+                   static_cast<unsigned long long>(commit_us));
+    }
 
     lock.lock();
     ++batches_;
+    wait_micros_ += wait_us;
+    commit_micros_ += commit_us;
+    max_batch_ = std::max<std::uint64_t>(max_batch_, committed - first);
     if (!status.ok()) {
-      FailAll(Status::Unavailable("case store: " + status.message()), lock);
+      waiters_.Fail(Status::Unavailable("case store: " + status.message()), lock);
       continue;
     }
-    durable_ = committed;
     const size_t rows = committed - first;
-    std::vector<std::function<void(Status)>> done;
-    auto end = waiters_.lower_bound(committed);
-    for (auto it = waiters_.begin(); it != end; ++it) done.push_back(std::move(it->second));
-    waiters_.erase(waiters_.begin(), end);
-    durable_cv_.notify_all();
+    waiters_.CompleteUpTo(committed, lock);
     lock.unlock();
-    for (auto& d : done) d(Status::Ok());
     AfterCommit(rows);
     lock.lock();
   }
@@ -503,9 +594,18 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
   ARBITER_RETURN_IF_ERROR(DrainLocked(lock));
   std::lock_guard<std::mutex> db_lock(db_mu_);
   std::vector<StoredCase> out;
+  std::unordered_map<std::int64_t, std::string> shapes;
+  {
+    ARBITER_TRY(auto sel, db_->Prepare("SELECT id, shape FROM routing_route_shapes"));
+    while (true) {
+      ARBITER_TRY(bool row, sel.Step());
+      if (!row) break;
+      shapes.emplace(sel.ColumnInt64(0), sel.ColumnText(1));
+    }
+  }
   ARBITER_TRY(auto sel, db_->Prepare("SELECT case_id, state, holder, queue, agent, grant_id, "
-                                     "last_route, evidence, facts, case_json, signals_json "
-                                     "FROM routing_cases ORDER BY case_id"));
+                                     "last_route, evidence, facts, case_json, signals_json, "
+                                     "route_shape FROM routing_cases ORDER BY case_id"));
   while (true) {
     ARBITER_TRY(bool row, sel.Step());
     if (!row) break;
@@ -527,8 +627,15 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
     if (!lifecycle) return Bad(id, lifecycle.error().message());
     c.lifecycle = std::move(lifecycle).value();
     c.grant_id = sel.ColumnText(5);
+    if (!sel.IsNull(11) && sel.IsNull(6)) return Bad(id, "a route shape without its signals");
     if (!sel.IsNull(6)) {
-      ARBITER_TRY(boost::json::value route_json, ParseStored(id, "last_route", sel.ColumnText(6)));
+      std::string route_text = sel.ColumnText(6);
+      if (!sel.IsNull(11)) {
+        auto shape = shapes.find(sel.ColumnInt64(11));
+        if (shape == shapes.end()) return Bad(id, "its decision names an unknown route shape");
+        route_text.insert(0, shape->second);
+      }
+      ARBITER_TRY(boost::json::value route_json, ParseStored(id, "last_route", route_text));
       auto route = DecisionFromStoreJson(route_json);
       if (!route) return Bad(id, route.error().message());
       c.last_route = std::make_shared<const RoutingDecision>(std::move(route).value());
@@ -561,6 +668,42 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
     out[at].pending.emplace(pend.ColumnText(1), std::move(p).value());
   }
   return out;
+}
+
+Status SqliteRoutingStore::LoadShapes() {
+  ARBITER_TRY(auto sel, db_->Prepare("SELECT id, shape FROM routing_route_shapes"));
+  while (true) {
+    ARBITER_TRY(bool row, sel.Step());
+    if (!row) break;
+    auto shape = std::make_shared<RouteShape>();
+    shape->id = sel.ColumnInt64(0);
+    shape->text = sel.ColumnText(1);
+    shape->stored.store(true, std::memory_order_relaxed);
+    next_shape_id_ = std::max(next_shape_id_, shape->id + 1);
+    if (shapes_.size() < kMaxRouteShapes) shapes_.emplace(shape->text, std::move(shape));
+  }
+  return Status::Ok();
+}
+
+std::shared_ptr<const SqliteRoutingStore::RouteShape> SqliteRoutingStore::ShapeOf(
+    std::string_view text) {
+  const size_t end = ShapeEnd(text);
+  if (end == std::string_view::npos) return nullptr;
+  const std::string_view prefix = text.substr(0, end);
+  std::lock_guard<std::mutex> lock(shapes_mu_);
+  if (auto it = shapes_.find(prefix); it != shapes_.end()) return it->second;
+  if (shapes_.size() >= kMaxRouteShapes) return nullptr;
+  auto shape = std::make_shared<RouteShape>();
+  shape->id = next_shape_id_++;
+  shape->text = std::string(prefix);
+  shapes_.emplace(shape->text, shape);
+  return shape;
+}
+
+void SqliteRoutingStore::MarkShapesStored(std::span<const Row> rows) {
+  for (const Row& row : rows) {
+    if (row.shape != nullptr) row.shape->stored.store(true, std::memory_order_release);
+  }
 }
 
 Status SqliteRoutingStore::LoadKeys() {

@@ -1,6 +1,9 @@
 // The durable CaseStore and CaseKeyStore on SQLite: one connection, tables routing_cases,
-// routing_pending, routing_case_keys and routing_shredded (module `routing` in arbiter_schema).
-// Keeping both on one connection lets Shred clear the case's text and delete its key together.
+// routing_pending, routing_case_keys, routing_shredded and routing_route_shapes (module `routing`
+// in arbiter_schema, version 2). Keeping both on one connection lets Shred clear the case's text
+// and delete its key together. A decision's policy part (bundle, principal, reasons: what every
+// case a rule routes alike shares) is stored once in routing_route_shapes, the row keeping only
+// its id and the case's own signals; LoadAll puts the exact stored text back together.
 //
 //   ARBITER_TRY(auto db, store::SqliteDb::Open(dir / "arbiter.db",
 //                                              {.durability = store::Durability::kNormal}));
@@ -32,7 +35,8 @@
 // SQLite's automatic WAL checkpoint (an fsync or two, tens of milliseconds on a busy disk) would
 // run inside the committing transaction and hold up every row behind it; with group commit the
 // store turns it off and a checkpointer thread on its own connection checkpoints (PASSIVE) after
-// every kCheckpointRows committed rows, so the commit path never waits for it. Should the WAL
+// every 256 committed rows but at most four times a second, so the commit path never waits for
+// it. Should the WAL
 // still outgrow kMaxWalBytes (writes never pause long enough for a checkpoint to finish), the
 // committer checkpoints inline once, which lets the next write restart the WAL.
 //
@@ -51,6 +55,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -60,6 +65,7 @@
 
 #include "arbiter/routing/case_store.h"
 #include "arbiter/routing/evidence.h"
+#include "arbiter/store/durability_waiters.h"
 #include "arbiter/store/sqlite.h"
 
 namespace arbiter::routing {
@@ -67,12 +73,23 @@ namespace arbiter::routing {
 struct SqliteRoutingStoreOptions {
   // Put queues and a committer thread writes batches (see above); otherwise Put writes through.
   bool group_commit = false;
+  // With group commit: when nonzero, the committer commits what is queued when CommitNow() is
+  // called (the server calls it as each evidence batch starts, so case rows and their evidence
+  // share one cadence and a batch of rows is one transaction per evidence fsync, not one per
+  // wake-up), or once the oldest queued row has waited this long.
+  std::chrono::microseconds pace{0};
 };
 
 struct CaseWriteStats {
   std::uint64_t queued = 0;   // rows queued by Put (group commit)
   std::uint64_t durable = 0;  // ... of which committed
   std::uint64_t batches = 0;  // transactions that committed them
+  // Per-stage times, summed over batches: how long the oldest row of each batch waited in the
+  // queue before its transaction began, and how long the transactions took. With the environment
+  // variable ARBITER_COMMIT_TRACE=1 the committer also prints one line per batch to stderr.
+  std::uint64_t wait_micros = 0;
+  std::uint64_t commit_micros = 0;
+  std::uint64_t max_batch = 0;  // rows in the largest batch
 };
 
 class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
@@ -109,6 +126,8 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   void OnDurable(std::uint64_t ticket, std::function<void(Status)> done);
   // Blocks until row `ticket` is committed; kUnavailable after `timeout` or on failure.
   Status WaitDurable(std::uint64_t ticket, std::chrono::milliseconds timeout);
+  // With SqliteRoutingStoreOptions::pace: commit what is queued now (a no-op when nothing is).
+  void CommitNow();
   // OK while batches commit.
   Status health() const;
   CaseWriteStats Stats() const;
@@ -119,10 +138,16 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
  private:
   struct Statements;
   struct Row;
+  struct RouteShape;
   SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db, SqliteRoutingStoreOptions options);
   Status Init();
   Result<bool> WipeWalLocked();
   Status LoadKeys();
+  Status LoadShapes();
+  // The shared shape of a decision's stored text (nullptr: stored whole); the row stores the rest.
+  std::shared_ptr<const RouteShape> ShapeOf(std::string_view text);
+  // After a committed transaction: its rows' shapes need not be written again.
+  static void MarkShapesStored(std::span<const Row> rows);
   // The cached or stored key; with `create`, a new one when there is none (not yet written).
   Result<CaseKey> KeyLocked(std::string_view case_id, bool* created);
   // Waits (releasing `lock` on mu_) until every queued row is committed; the batch error if not.
@@ -134,7 +159,6 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   // After a committed batch of `rows`: wakes the checkpointer, or checkpoints inline when the WAL
   // is too large. Called by the committer without mu_ or db_mu_ held.
   void AfterCommit(size_t rows);
-  void FailAll(const Status& status, std::unique_lock<std::mutex>& lock);
 
   const SqliteRoutingStoreOptions options_;
   // Lock order: mu_ before db_mu_; the committer never takes mu_ while it holds db_mu_.
@@ -148,17 +172,23 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   };
   std::unordered_map<std::string, CachedKey> keys_;
   std::unordered_set<std::string> shredded_;
+  // Decision shapes by text (kMaxRouteShapes); a leaf lock, taken by Put before mu_.
+  std::mutex shapes_mu_;
+  std::unordered_map<std::string_view, std::shared_ptr<const RouteShape>> shapes_;
+  std::int64_t next_shape_id_ = 1;
 
   // Group commit (guarded by mu_).
   std::condition_variable work_cv_;
-  std::condition_variable durable_cv_;
   std::vector<Row> queue_;
-  std::uint64_t next_ticket_ = 1;  // ticket of the next queued row
-  std::uint64_t durable_ = 1;      // rows with tickets below this are committed
+  store::DurabilityWaiters waiters_{1, "case write"};  // a ticket per queued row
   std::uint64_t batches_ = 0;
-  std::multimap<std::uint64_t, std::function<void(Status)>> waiters_;
-  Status failed_;
+  std::chrono::steady_clock::time_point queued_since_;  // when queue_ last became non-empty
+  std::uint64_t wait_micros_ = 0;
+  std::uint64_t commit_micros_ = 0;
+  std::uint64_t max_batch_ = 0;
+  bool trace_ = false;  // ARBITER_COMMIT_TRACE
   bool stopping_ = false;
+  bool commit_now_ = false;  // CommitNow() since the last batch was taken
   std::thread thread_;
 
   // WAL checkpoints off the commit path (group commit on a file database).

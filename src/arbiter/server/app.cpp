@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -83,7 +84,12 @@ Status EnsureAdminTokenFile(identity::UserDirectory& users, const std::string& p
 
 }  // namespace
 
+// How long a queued case row waits for an evidence batch to start before it commits on its own
+// (writes without evidence; a stalled evidence committer).
+constexpr std::chrono::milliseconds kCaseRowPace{10};
+
 struct App::Impl {
+  ~Impl();
   ServeConfig config;
   std::string data_dir;
   std::string admin_token_path;
@@ -233,10 +239,14 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   // Group commit: RouteCase and the other transitions queue the case row under the service's
   // lock and return; one thread commits whatever is queued in one transaction, and the response
   // waits for its row as it waits for its evidence (routing_api.cpp, Durable).
-  auto routing_store =
-      routing::SqliteRoutingStore::Open(std::move(*routing_db), {.group_commit = true});
+  // Paced by the evidence committer: the rows queued while an evidence batch was gathered commit
+  // in one transaction when that batch starts, in parallel with its fsync (both must be done
+  // before a response leaves), instead of one transaction per committer wake-up.
+  auto routing_store = routing::SqliteRoutingStore::Open(
+      std::move(*routing_db), {.group_commit = true, .pace = kCaseRowPace});
   if (!routing_store) return routing_store.error().WithContext("case store");
   impl->routing_store = std::move(*routing_store);
+  impl->committer->OnBatchStart([cases = impl->routing_store.get()] { cases->CommitNow(); });
   routing::ServiceDeps deps;
   deps.packs = impl->packs.get();
   deps.sink = impl->evidence.get();
@@ -273,10 +283,17 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   ARBITER_TRY(auto* commits,
               impl->metrics.AddGauge("arbiter_group_commit_rows",
                                      "Rows of the group committers, by committer (evidence, "
-                                     "cases) and kind (queued, committed, batches).",
+                                     "cases) and kind (queued, committed, batches, max_batch).",
                                      {"committer", "kind"}));
+  ARBITER_TRY(auto* times,
+              impl->metrics.AddGauge("arbiter_group_commit_seconds",
+                                     "Seconds the group committers spent, summed over batches, by "
+                                     "committer and stage (queue_wait: the oldest row of each "
+                                     "batch waiting for its transaction; commit: the "
+                                     "transactions, fsync included).",
+                                     {"committer", "stage"}));
   impl->metrics.AddCollector(
-      [commits, evidence = impl->committer.get(), cases = impl->routing_store.get()] {
+      [commits, times, evidence = impl->committer.get(), cases = impl->routing_store.get()] {
         const CommitterStats e = evidence->Stats();
         const routing::CaseWriteStats c = cases->Stats();
         commits->WithLabels({"evidence", "queued"}).Set(static_cast<double>(e.enqueued));
@@ -285,6 +302,12 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
         commits->WithLabels({"cases", "queued"}).Set(static_cast<double>(c.queued));
         commits->WithLabels({"cases", "committed"}).Set(static_cast<double>(c.durable));
         commits->WithLabels({"cases", "batches"}).Set(static_cast<double>(c.batches));
+        commits->WithLabels({"evidence", "max_batch"}).Set(static_cast<double>(e.max_batch));
+        commits->WithLabels({"cases", "max_batch"}).Set(static_cast<double>(c.max_batch));
+        times->WithLabels({"evidence", "queue_wait"}).Set(static_cast<double>(e.wait_micros) / 1e6);
+        times->WithLabels({"evidence", "commit"}).Set(static_cast<double>(e.commit_micros) / 1e6);
+        times->WithLabels({"cases", "queue_wait"}).Set(static_cast<double>(c.wait_micros) / 1e6);
+        times->WithLabels({"cases", "commit"}).Set(static_cast<double>(c.commit_micros) / 1e6);
       });
   impl->health.AddReadinessCheck("evidence", [c = impl->committer.get()] { return c->health(); });
   impl->health.AddReadinessCheck("cases", [c = impl->routing_store.get()] { return c->health(); });
@@ -321,6 +344,11 @@ std::vector<std::string> App::ServedRoutes() const {
     out.push_back(std::string(HttpMethodName(r->method)) + " " + r->pattern);
   }
   return out;
+}
+
+App::Impl::~Impl() {
+  // The committer's hook points at the case store, which is destroyed first.
+  if (committer) committer->OnBatchStart(nullptr);
 }
 
 void App::Shutdown() {

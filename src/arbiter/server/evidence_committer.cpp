@@ -1,7 +1,10 @@
 #include "arbiter/server/evidence_committer.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <span>
+#include <string_view>
 #include <utility>
 
 #include "arbiter/common/bytes.h"
@@ -15,6 +18,11 @@ constexpr size_t kMaxQueued = 1u << 20;
 
 thread_local std::optional<std::uint64_t> tls_last_index;
 
+std::uint64_t Micros(std::chrono::steady_clock::duration d) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
 }  // namespace
 
 void RequestEvidence::Begin() { tls_last_index.reset(); }
@@ -27,12 +35,14 @@ Result<std::unique_ptr<EvidenceCommitter>> EvidenceCommitter::Start(ledger::Ledg
   if (ledger == nullptr) return Status::InvalidArgument("evidence committer needs a ledger");
   const std::uint64_t next = ledger->Stats().sequenced;
   std::unique_ptr<EvidenceCommitter> c(new EvidenceCommitter(ledger, next));
+  const char* trace = std::getenv("ARBITER_COMMIT_TRACE");
+  c->trace_ = trace != nullptr && std::string_view(trace) == "1";
   c->thread_ = std::thread([raw = c.get()] { raw->Run(); });
   return c;
 }
 
 EvidenceCommitter::EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index)
-    : ledger_(ledger), next_index_(next_index), durable_(next_index), base_(next_index) {}
+    : ledger_(ledger), waiters_(next_index, "evidence index"), base_(next_index) {}
 
 EvidenceCommitter::~EvidenceCommitter() { Stop(); }
 
@@ -44,59 +54,55 @@ Result<std::uint64_t> EvidenceCommitter::Enqueue(std::string entry) {
   std::uint64_t index = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!failed_.ok()) return failed_;
+    if (!waiters_.failed().ok()) return waiters_.failed();
     if (stopping_) return Status::Unavailable("evidence ledger is closing");
     if (queue_.size() >= kMaxQueued) {
       return Status::ResourceExhausted("evidence queue is full; retry later");
     }
-    index = next_index_++;
+    index = waiters_.Issue();
     queue_.push_back(std::move(entry));
-    if (queue_.size() == 1) work_cv_.notify_one();
+    if (queue_.size() == 1) {
+      queued_since_ = std::chrono::steady_clock::now();
+      work_cv_.notify_one();
+    }
   }
   RequestEvidence::Note(index);
   return index;
 }
 
 void EvidenceCommitter::OnDurable(std::uint64_t index, std::function<void(Status)> done) {
-  Status now_known;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (index >= durable_) {
-      if (!failed_.ok()) {
-        now_known = failed_;
-      } else if (index >= next_index_) {
-        now_known = Status::FailedPrecondition("evidence index " + std::to_string(index) +
-                                               " was never enqueued");
-      } else {
-        waiters_.emplace(index, std::move(done));
-        return;
-      }
-    }
-  }
-  done(now_known);
+  std::unique_lock<std::mutex> lock(mu_);
+  waiters_.OnDurable(index, std::move(done), lock);
 }
 
 Status EvidenceCommitter::WaitDurable(std::uint64_t index, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (index >= next_index_) {
-    return Status::FailedPrecondition("evidence index " + std::to_string(index) +
-                                      " was never enqueued");
-  }
-  if (!durable_cv_.wait_for(lock, timeout, [&] { return index < durable_ || !failed_.ok(); })) {
-    return Status::Unavailable("evidence " + std::to_string(index) + " not durable within " +
-                               std::to_string(timeout.count()) + " ms");
-  }
-  return index < durable_ ? Status::Ok() : failed_;
+  return waiters_.Wait(index, timeout, lock);
+}
+
+void EvidenceCommitter::RunBatchHook() {
+  std::lock_guard<std::mutex> hook_lock(batch_start_mu_);
+  if (on_batch_start_) on_batch_start_();
+}
+
+void EvidenceCommitter::OnBatchStart(std::function<void()> fn) {
+  std::lock_guard<std::mutex> hook_lock(batch_start_mu_);
+  on_batch_start_ = std::move(fn);
 }
 
 Status EvidenceCommitter::health() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return failed_;
+  return waiters_.failed();
 }
 
 CommitterStats EvidenceCommitter::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return CommitterStats{next_index_ - base_, durable_ - base_, batches_};
+  return CommitterStats{waiters_.next() - base_,
+                        waiters_.durable() - base_,
+                        batches_,
+                        wait_micros_,
+                        commit_micros_,
+                        max_batch_};
 }
 
 void EvidenceCommitter::Stop() {
@@ -109,45 +115,25 @@ void EvidenceCommitter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void EvidenceCommitter::CompleteUpTo(std::uint64_t durable, std::unique_lock<std::mutex>& lock) {
-  durable_ = durable;
-  std::vector<std::function<void(Status)>> done;
-  auto end = waiters_.lower_bound(durable);
-  for (auto it = waiters_.begin(); it != end; ++it) done.push_back(std::move(it->second));
-  waiters_.erase(waiters_.begin(), end);
-  durable_cv_.notify_all();
-  lock.unlock();
-  for (auto& d : done) d(Status::Ok());
-  lock.lock();
-}
-
-void EvidenceCommitter::FailAll(const Status& status, std::unique_lock<std::mutex>& lock) {
-  failed_ = status;
-  std::vector<std::function<void(Status)>> done;
-  for (auto& [index, d] : waiters_) done.push_back(std::move(d));
-  waiters_.clear();
-  durable_cv_.notify_all();
-  lock.unlock();
-  for (auto& d : done) d(status);
-  lock.lock();
-}
-
 void EvidenceCommitter::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   std::vector<std::string> batch;
   std::vector<ByteView> views;
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
-    if (!failed_.ok()) {         // enqueued while the failing append ran: never durable
+    if (queue_.empty()) return;     // stopping, nothing left
+    if (!waiters_.failed().ok()) {  // enqueued while the failing append ran: never durable
       queue_.clear();
       continue;
     }
     batch.clear();
     batch.swap(queue_);
-    const std::uint64_t first = durable_;
+    const std::uint64_t first = waiters_.durable();
+    const auto queued_since = queued_since_;
     lock.unlock();
 
+    RunBatchHook();
+    const auto started = std::chrono::steady_clock::now();
     Status status;
     std::uint64_t committed = first;
     for (size_t off = 0; off < batch.size();) {
@@ -169,11 +155,26 @@ void EvidenceCommitter::Run() {
       off += n;
     }
 
+    // Again as the batch ends: a row queued just after this batch was taken, with its evidence in
+    // it, commits now rather than with the next batch (or after the pace).
+    RunBatchHook();
+    const auto ended = std::chrono::steady_clock::now();
+    const std::uint64_t wait_us = Micros(started - queued_since);
+    const std::uint64_t commit_us = Micros(ended - started);
+    if (trace_) {
+      std::fprintf(stderr, "commit evidence rows=%zu wait_us=%llu commit_us=%llu\n", batch.size(),
+                   static_cast<unsigned long long>(wait_us),
+                   static_cast<unsigned long long>(commit_us));
+    }
+
     lock.lock();
     ++batches_;
-    if (committed > first) CompleteUpTo(committed, lock);
+    wait_micros_ += wait_us;
+    commit_micros_ += commit_us;
+    max_batch_ = std::max<std::uint64_t>(max_batch_, batch.size());
+    waiters_.CompleteUpTo(committed, lock);
     if (!status.ok()) {
-      FailAll(Status::Unavailable("evidence ledger: " + status.message()), lock);
+      waiters_.Fail(Status::Unavailable("evidence ledger: " + status.message()), lock);
     }
   }
 }

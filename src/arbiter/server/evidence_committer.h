@@ -16,9 +16,10 @@
 // A caller learns an index only from a response sent after the committer has seen the ledger
 // acknowledge it. How durable an acknowledged entry is depends on the ledger's
 // LedgerOptions::sync_appends (the server's `evidence_ack`): fsynced, or in the write-ahead log
-// and fsynced with the next checkpoint. "Durable" below means acknowledged by the ledger. If an append fails, the committer fails every
-// waiter and every later Enqueue with the error (kUnavailable) and readiness turns false: the
-// server then answers 503 rather than decide without evidence.
+// and fsynced with the next checkpoint. "Durable" below means acknowledged by the ledger. If an
+// append fails, the committer fails every waiter and every later Enqueue with the error
+// (kUnavailable) and readiness turns false: the server then answers 503 rather than decide without
+// evidence.
 //
 // RequestEvidence is the per-request bookkeeping: the evidence sink notes, on the calling thread,
 // the highest index a handler enqueued, so the routing endpoints know what to wait for.
@@ -38,6 +39,7 @@
 
 #include "arbiter/common/status.h"
 #include "arbiter/ledger/ledger.h"
+#include "arbiter/store/durability_waiters.h"
 
 namespace arbiter::server {
 
@@ -45,6 +47,13 @@ struct CommitterStats {
   std::uint64_t enqueued = 0;
   std::uint64_t durable = 0;
   std::uint64_t batches = 0;
+  // Per-stage times, summed over batches: how long the oldest entry of each batch waited in the
+  // queue before its append began, and how long the appends took (write and, with
+  // evidence_ack = fsync, the fsync). With the environment variable ARBITER_COMMIT_TRACE=1 the
+  // committer also prints one line per batch to stderr.
+  std::uint64_t wait_micros = 0;
+  std::uint64_t commit_micros = 0;
+  std::uint64_t max_batch = 0;  // entries in the largest batch
 };
 
 class EvidenceCommitter {
@@ -63,6 +72,13 @@ class EvidenceCommitter {
   // Blocks until entry `index` is durable; kUnavailable after `timeout` or on failure.
   Status WaitDurable(std::uint64_t index, std::chrono::milliseconds timeout);
 
+  // Calls `fn` on the committer thread each time it takes a batch, just before the append, and
+  // again when the append returns, before the batch's waiters complete (the server commits its
+  // queued case rows then, in parallel with the evidence fsync: SqliteRoutingStore::CommitNow).
+  // nullptr removes it; once this returns, an earlier `fn` is no longer running and will not be
+  // called again.
+  void OnBatchStart(std::function<void()> fn);
+
   // OK while appends succeed.
   Status health() const;
   CommitterStats Stats() const;
@@ -74,21 +90,24 @@ class EvidenceCommitter {
  private:
   explicit EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index);
   void Run();
-  void CompleteUpTo(std::uint64_t durable, std::unique_lock<std::mutex>& lock);
-  void FailAll(const Status& status, std::unique_lock<std::mutex>& lock);
+  void RunBatchHook();
 
   ledger::Ledger* ledger_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;
-  std::condition_variable durable_cv_;
   std::vector<std::string> queue_;
-  std::uint64_t next_index_;  // index of the next Enqueue
-  std::uint64_t durable_;     // entries below this index are durable
-  std::multimap<std::uint64_t, std::function<void(Status)>> waiters_;
-  Status failed_;
+  // Tickets are ledger indices: next() is the index of the next Enqueue.
+  store::DurabilityWaiters waiters_;
   bool stopping_ = false;
+  std::mutex batch_start_mu_;  // held while on_batch_start_ runs
+  std::function<void()> on_batch_start_;
   std::uint64_t batches_ = 0;
-  std::uint64_t base_;  // next_index_ at start
+  std::chrono::steady_clock::time_point queued_since_;  // when queue_ last became non-empty
+  std::uint64_t wait_micros_ = 0;
+  std::uint64_t commit_micros_ = 0;
+  std::uint64_t max_batch_ = 0;
+  bool trace_ = false;  // ARBITER_COMMIT_TRACE
+  std::uint64_t base_;  // the first index at start
   std::thread thread_;
 };
 
