@@ -5,8 +5,10 @@
 
 #include <boost/json/object.hpp>
 
+#include "arbiter/cedar/value.h"
 #include "arbiter/common/clock.h"
 #include "arbiter/common/crypto.h"
+#include "arbiter/common/json.h"
 #include "arbiter/identity/key_ring.h"
 #include "arbiter/identity/registry.h"
 #include "arbiter/identity/sqlite_identity_store.h"
@@ -14,8 +16,10 @@
 #include "arbiter/server/dispatcher.h"
 #include "arbiter/server/health.h"
 #include "arbiter/server/identity_api.h"
+#include "arbiter/server/internal/decision_json.h"
 #include "arbiter/server/metrics.h"
 #include "arbiter/server/router.h"
+#include "arbiter/sources/case.h"
 #include "arbiter/store/sqlite.h"
 
 namespace arbiter::server {
@@ -190,6 +194,58 @@ void BM_AuthenticateSvid(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AuthenticateSvid)->Arg(0)->Arg(1);
+
+// The case row's JSON (SqliteRoutingStore::Put): the boost::json tree and ToJson (Arg 0) against
+// CaseToJsonText (Arg 1), on the case bench/server/profile_cases.sh sends. Same bytes.
+void BM_CaseRowJson(benchmark::State& state) {
+  auto c = sources::CaseFromJson(*ParseJson(
+      R"({"id":"P-1","source":"native","subject":"Where is my order?","body":"The tracking page )"
+      R"(has not changed for five days.","customer":{"id":"cust-1","tier":"standard"},)"
+      R"("language":"en","priority":"low","severity":4,"category":"shipping","channel":"web",)"
+      R"("ai":{"confidence":0.89}})"));
+  for (auto _ : state) {
+    std::string out =
+        state.range(0) == 0 ? ToJson(sources::CaseToJson(*c)) : sources::CaseToJsonText(*c);
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_CaseRowJson)->Arg(0)->Arg(1);
+
+// The decision in POST /v1/cases' answer: RoutingDecisionToJson + ToJson (Arg 0) against
+// AppendRoutingDecisionJson (Arg 1), on a decision of the shape examples/support gives.
+void BM_DecisionJson(benchmark::State& state) {
+  routing::RoutingDecision d;
+  d.route = routing::Route::kAi;
+  d.principal = "AgentPool::\"support-ai\"";
+  d.reasons.push_back(routing::PolicyReason{
+      "ai-baseline",
+      false,
+      {{"id", "ai-baseline"},
+       {"reason", "no escalation rule applies: the AI pool may handle the case"}},
+      "ai.cedar",
+      3});
+  const std::pair<const char*, const char*> strings[] = {
+      {"tier", "standard"},        {"priority", "low"}, {"category", "shipping"},
+      {"language", "en"},          {"channel", "web"},  {"sensitivity", "public"},
+      {"account_status", "active"}};
+  for (const auto& [k, v] : strings) d.signals.emplace_back(k, cedar::Value::String(v));
+  d.signals.emplace_back("severity", cedar::Value::Long(4));
+  d.signals.emplace_back("ai_confidence", cedar::Value::Long(89));
+  d.signals.emplace_back("fraud", cedar::Value::Bool(false));
+  d.signals.emplace_back("sensitive_kinds", cedar::Value::Set({}));
+  d.bundle_hash = std::string(64, 'd');
+  d.pack_version = "2026.11.0";
+  for (auto _ : state) {
+    std::string out;
+    if (state.range(0) == 0) {
+      out = ToJson(routing::RoutingDecisionToJson(d));
+    } else {
+      internal::AppendRoutingDecisionJson(d, out);
+    }
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_DecisionJson)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace arbiter::server

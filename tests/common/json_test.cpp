@@ -50,6 +50,19 @@ TEST(Json, LimitsOnSizeAndDepth) {
   EXPECT_EQ(big.error().code(), StatusCode::kResourceExhausted);
 }
 
+// The parser's working stack starts in a fixed buffer; documents deeper than it fits still parse
+// (and still hit the depth limit) exactly as before.
+TEST(Json, DeepDocumentsOutgrowTheParsersStackBuffer) {
+  std::string deep(1000, '[');
+  deep += std::string(1000, ']');
+  auto ok = ParseJson(deep, {.max_bytes = 1 << 20, .max_depth = 2000});
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(ToJson(*ok), deep);
+  auto too_deep = ParseJson(deep, {.max_bytes = 1 << 20, .max_depth = 999});
+  ASSERT_FALSE(too_deep);
+  EXPECT_EQ(too_deep.error().code(), StatusCode::kResourceExhausted);
+}
+
 TEST(Json, CanonicalFormSortsKeysAtEveryLevel) {
   auto a = ParseJson(R"({"b":[{"z":1,"a":2}],"a":"x\u00e9","c":null})");
   auto b = ParseJson(R"({ "c" : null, "a":"xé", "b":[{"a":2,"z":1}] })");

@@ -2,6 +2,12 @@
 // transport limits, slow clients, the connection limit, graceful shutdown and /metrics.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <boost/json/parse.hpp>
 
 #include <atomic>
@@ -201,6 +207,65 @@ TEST_F(ServerTest, HonoursConnectionCloseAndHttp10) {
   EXPECT_EQ(r10->status, 200);
   EXPECT_EQ(r10->version, "HTTP/1.0");
   EXPECT_TRUE(old.WaitClosed(1s));
+}
+
+// The transport writes the header block itself: pin its exact bytes (what Beast's serializer
+// wrote before: reason phrase, Content-Type, the handler's headers in order, Connection as the
+// request's keep-alive semantics require, Content-Length, and no body for HEAD).
+std::string ExchangeRaw(std::uint16_t port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {};
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    // Every request here asks the server to close, so read to EOF.
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(ServerTest, ResponseHeaderBlockIsExact) {
+  auto body_of = [](const std::string& raw) { return raw.substr(raw.find("\r\n\r\n") + 4); };
+  std::string r11 = ExchangeRaw(
+      port_, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: id-1\r\nConnection: close\r\n\r\n");
+  ASSERT_FALSE(r11.empty());
+  const std::string body = body_of(r11);
+  ASSERT_FALSE(body.empty());
+  EXPECT_EQ(r11,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-request-id: id-1\r\n"
+            "Connection: close\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body);
+
+  // HTTP/1.0 without keep-alive: no Connection header; HEAD: the GET's length and no body.
+  std::string head = ExchangeRaw(port_, "HEAD /healthz HTTP/1.0\r\nX-Request-Id: id-2\r\n\r\n");
+  EXPECT_EQ(head,
+            "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nx-request-id: id-2\r\n"
+            "Content-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n");
+
+  // An error with an extra header, HTTP/1.0 asking for keep-alive (then closing via 1.1 close).
+  std::string e = ExchangeRaw(port_,
+                              "DELETE /healthz HTTP/1.0\r\nConnection: keep-alive\r\n"
+                              "X-Request-Id: id-3\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
+                              "X-Request-Id: id-4\r\nConnection: close\r\n\r\n");
+  const std::string err_body =
+      e.substr(e.find("\r\n\r\n") + 4, e.find("HTTP/1.1") - e.find("\r\n\r\n") - 4);
+  EXPECT_EQ(e.substr(0, e.find("HTTP/1.1")),
+            "HTTP/1.0 405 Method Not Allowed\r\nContent-Type: application/json\r\n"
+            "allow: GET\r\nx-request-id: id-3\r\nConnection: keep-alive\r\nContent-Length: " +
+                std::to_string(err_body.size()) + "\r\n\r\n" + err_body);
+  EXPECT_EQ(e.substr(e.find("HTTP/1.1")),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-request-id: id-4\r\n"
+            "Connection: close\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 TEST_F(ServerTest, DecodesPathParametersAndQueries) {

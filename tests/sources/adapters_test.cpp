@@ -40,6 +40,7 @@ TEST(Adapters, FixturesConvertToGoldenCases) {
     auto golden = ParseJson(Read(kData / (stem + ".case.json")));
     ASSERT_TRUE(golden) << stem << ".case.json";
     EXPECT_EQ(CanonicalJson(CaseToJson(*c)), CanonicalJson(*golden)) << name;
+    EXPECT_EQ(CaseToJsonText(*c), ToJson(CaseToJson(*c))) << name;
     auto back = CaseFromJson(CaseToJson(*c));
     ASSERT_TRUE(back) << name << ": " << back.error().ToString();
     EXPECT_EQ(CanonicalJson(CaseToJson(*back)), CanonicalJson(CaseToJson(*c)));

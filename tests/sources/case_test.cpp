@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 #include "arbiter/common/json.h"
 
 namespace arbiter::sources {
@@ -70,6 +73,56 @@ TEST(Case, OversizedTextIsRefused) {
   auto c = CaseFromJson(*json, {.max_id_bytes = 256, .max_text_bytes = 1000, .max_messages = 10});
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message(), "case.body: longer than 1000 bytes");
+}
+
+// The durable case row stores CaseToJsonText; it must be exactly the bytes of the tree-based
+// serialisation for every shape of case: each optional member present or absent, every byte value
+// in strings, numbers of every magnitude, nested attributes.
+TEST(Case, TextSerialisationIsByteIdenticalToTheTree) {
+  std::mt19937_64 rng(20261127);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
+  std::string all_bytes;
+  for (int b = 1; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
+  const std::vector<std::string> texts = {"",
+                                          "x",
+                                          "Where is my order?",
+                                          "q\"uote",
+                                          "back\\slash",
+                                          "tab\tnew\nline\r\b\f",
+                                          "\x01\x1f\x7f",
+                                          "caf\xc3\xa9 \xe2\x82\xac",
+                                          all_bytes,
+                                          std::string("nul\0in", 6)};
+  const std::vector<double> confidences = {0.0, 1.0, 0.89, 0.5, 1e-7, 0.1 + 0.2, 0.999999999999};
+  auto text = [&] { return texts[static_cast<size_t>(pick(static_cast<int>(texts.size())))]; };
+  for (int i = 0; i < 500; ++i) {
+    Case c;
+    c.id = text();
+    c.source = text();
+    c.subject = text();
+    c.body = text();
+    for (int m = pick(3); m > 0; --m) c.messages.push_back({text(), text(), text()});
+    c.language = text();
+    c.channel = text();
+    c.customer = {text(), text()};
+    if (pick(2) == 1) c.severity = pick(4) + 1;
+    c.priority = static_cast<Priority>(pick(4));
+    c.category = text();
+    if (pick(2) == 1) {
+      c.ai.confidence =
+          confidences[static_cast<size_t>(pick(static_cast<int>(confidences.size())))];
+    }
+    c.ai.model = text();
+    c.ai.suggested_queue = text();
+    c.indicators = {pick(2) == 1, pick(2) == 1, pick(2) == 1};
+    c.created_at = text();
+    if (pick(2) == 1) {
+      c.attributes["order"] = static_cast<std::int64_t>(rng());
+      c.attributes["note"] = text();
+      c.attributes["nested"] = {{"a", 1.5}, {"b", boost::json::array{1, "two", nullptr}}};
+    }
+    ASSERT_EQ(CaseToJsonText(c), ToJson(CaseToJson(c))) << "iteration " << i;
+  }
 }
 
 }  // namespace

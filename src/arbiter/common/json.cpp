@@ -91,7 +91,10 @@ Result<boost::json::value> ParseJson(std::string_view text, const JsonLimits& li
   }
   boost::json::parse_options options;
   options.max_depth = limits.max_depth;
-  boost::json::parser parser({}, options);
+  // The parser's working stack starts in this buffer: no allocation for documents of ordinary
+  // depth.
+  unsigned char stack[1024];
+  boost::json::parser parser({}, options, stack, sizeof stack);
   boost::system::error_code ec;
   const size_t consumed = parser.write_some(text.data(), text.size(), ec);
   if (!ec && consumed < text.size()) ec = boost::json::error::extra_data;

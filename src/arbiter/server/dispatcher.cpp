@@ -1,5 +1,6 @@
 #include "arbiter/server/dispatcher.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -72,6 +73,9 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const Router* router,
     d->route_latency_.push_back(&d->latency_->WithLabels({HttpMethodName(r->method), r->pattern}));
   }
   d->unmatched_latency_ = &d->latency_->WithLabels({"OTHER", "unmatched"});
+  d->route_requests_ =
+      std::make_unique<std::array<std::atomic<Counter*>, kCachedStatuses.size()>[]>(
+          router->Routes().size());
   Bytes prefix = RandomBytes(4);
   d->id_prefix_ = HexEncode(prefix) + "-";
   return d;
@@ -79,6 +83,28 @@ Result<std::unique_ptr<Dispatcher>> Dispatcher::Create(const Router* router,
 
 std::string Dispatcher::NewRequestId() {
   return id_prefix_ + std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed) + 1);
+}
+
+Counter& Dispatcher::RequestsCounter(const Route* route, HttpMethod method, int status) {
+  // A route's method is fixed except for HEAD served by a GET route: that one is not cached.
+  const std::string_view method_label =
+      method == HttpMethod::kOther ? "OTHER" : HttpMethodName(method);
+  const std::string_view route_label = route ? std::string_view(route->pattern) : "unmatched";
+  auto lookup = [&]() -> Counter& {
+    return requests_->WithLabels({method_label, route_label, std::to_string(status)});
+  };
+  if (route == nullptr || method != route->method) return lookup();
+  const auto* slot_it = std::find(kCachedStatuses.begin(), kCachedStatuses.end(), status);
+  if (slot_it == kCachedStatuses.end()) return lookup();
+  std::atomic<Counter*>& slot =
+      route_requests_[route->index][static_cast<size_t>(slot_it - kCachedStatuses.begin())];
+  Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Two threads may race here; both find the same child, so either store is right.
+    counter = &lookup();
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
 }
 
 HttpResponse Dispatcher::Dispatch(const HttpRequest& request) {
@@ -117,7 +143,7 @@ HttpResponse Dispatcher::Dispatch(const HttpRequest& request) {
         return r;
       }
       principal = std::move(*who);
-      principal_id = principal->id;
+      if (logger_->enabled()) principal_id = principal->id;
       if (Status s = CheckAccess(route->access, *principal); !s.ok()) {
         return ErrorResponse(403, "permission_denied", s.message());
       }
@@ -138,13 +164,10 @@ HttpResponse Dispatcher::Dispatch(const HttpRequest& request) {
   response.headers.push_back({"x-request-id", request_id});
 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string status = std::to_string(response.status);
-  std::string_view method =
-      request.method == HttpMethod::kOther ? "OTHER" : HttpMethodName(request.method);
-  std::string_view route_label = route ? std::string_view(route->pattern) : "unmatched";
-  requests_->WithLabels({method, route_label, status}).Inc();
+  RequestsCounter(route, request.method, response.status).Inc();
   (route ? route_latency_[route->index] : unmatched_latency_)->Observe(seconds);
 
+  if (!logger_->enabled()) return response;
   AccessLogEntry entry;
   entry.request_id = request_id;
   entry.remote = request.remote_address;

@@ -9,6 +9,7 @@
 //   HttpResponse r = d.Dispatch(request);
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -63,6 +64,12 @@ class Dispatcher {
   DispatchOptions options_;
   CounterFamily* requests_ = nullptr;
   HistogramFamily* latency_ = nullptr;
+  // The requests counter of each route for the common status codes (kCachedStatuses), filled
+  // on first use, so the hot path does not build a label key and take the family's lock.
+  static constexpr std::array<int, 10> kCachedStatuses = {200, 201, 202, 204, 400,
+                                                          401, 403, 404, 409, 503};
+  std::unique_ptr<std::array<std::atomic<Counter*>, kCachedStatuses.size()>[]> route_requests_;
+  Counter& RequestsCounter(const Route* route, HttpMethod method, int status);
   std::vector<Histogram*> route_latency_;  // by route index
   Histogram* unmatched_latency_ = nullptr;
   CounterFamily* rejected_ = nullptr;

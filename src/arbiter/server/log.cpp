@@ -78,6 +78,8 @@ std::unique_ptr<Logger> Logger::Null() {
   return std::unique_ptr<Logger>(new Logger(std::move(impl)));
 }
 
+bool Logger::enabled() const { return !impl_->null; }
+
 void Logger::Access(const AccessLogEntry& e) {
   if (impl_->null) return;
   boost::json::object o;

@@ -49,6 +49,8 @@ class Logger {
   static std::unique_ptr<Logger> Null();
 
   void Access(const AccessLogEntry& entry);
+  // False for Null(): callers may skip building entries nobody writes.
+  bool enabled() const;
   void Event(LogLevel level, std::string_view message,
              const std::vector<std::pair<std::string, std::string>>& fields = {});
   void Flush();

@@ -34,6 +34,7 @@ bool IsParamNameChar(char c) {
 struct Router::Compiled {
   Route route;
   std::vector<Segment> segments;
+  bool has_rest = false;  // ends in `{name...}`
 };
 
 std::string_view RequestContext::PathParam(std::string_view name) const {
@@ -118,6 +119,9 @@ Status Router::Add(HttpMethod method, std::string_view pattern, Access access, H
                                    other->route.pattern + "`");
     }
   }
+  for (const Segment& seg : compiled->segments) {
+    compiled->has_rest = compiled->has_rest || seg.kind == SegmentKind::kRest;
+  }
   compiled->route.method = method;
   compiled->route.pattern = std::string(pattern);
   compiled->route.access = access;
@@ -129,49 +133,54 @@ Status Router::Add(HttpMethod method, std::string_view pattern, Access access, H
 
 RouteMatch Router::Match(HttpMethod method, std::string_view path) const {
   RouteMatch result;
+  if (path.empty() || path[0] != '/') return result;
   std::vector<std::string_view> parts = SplitPath(path);
   if (parts.size() == 1 && parts[0].empty()) parts.clear();  // "/"
-  if (path.empty() || path[0] != '/') return result;
+
+  // Does the path have this pattern's shape? Cheap checks first: most patterns differ in their
+  // segment count or their first literal, so the full comparison runs for a handful.
+  auto matches = [&parts](const Compiled& c) {
+    const auto& segs = c.segments;
+    if (c.has_rest ? parts.size() < segs.size() : parts.size() != segs.size()) return false;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      const Segment& s = segs[i];
+      if (s.kind == SegmentKind::kRest) {
+        for (size_t j = i; j < parts.size(); ++j) {
+          if (parts[j].empty()) return false;
+        }
+        return true;
+      }
+      if (parts[i].empty()) return false;
+      if (s.kind == SegmentKind::kLiteral && s.text != parts[i]) return false;
+    }
+    return true;
+  };
+  // `rank` compares lexicographically: lower is more specific. Only computed for matches.
+  auto rank_of = [](const Compiled& c) {
+    std::vector<std::uint8_t> rank;
+    rank.reserve(c.segments.size());
+    for (const Segment& s : c.segments) rank.push_back(static_cast<std::uint8_t>(s.kind));
+    return rank;
+  };
 
   const Compiled* best = nullptr;
   std::vector<std::uint8_t> best_rank;
   const Compiled* best_get = nullptr;  // for HEAD
   std::vector<std::uint8_t> best_get_rank;
-  std::vector<std::uint8_t> rank;
 
   for (const auto& c : routes_) {
-    // Does the path match this pattern's shape?
-    const auto& segs = c->segments;
-    rank.clear();
-    bool ok = true;
-    size_t i = 0;
-    for (; i < segs.size() && ok; ++i) {
-      const Segment& s = segs[i];
-      if (s.kind == SegmentKind::kRest) {
-        ok = i < parts.size();
-        for (size_t j = i; j < parts.size() && ok; ++j) ok = !parts[j].empty();
-        rank.push_back(static_cast<std::uint8_t>(s.kind));
-        i = parts.size();
-        break;
-      }
-      if (i >= parts.size() || parts[i].empty()) {
-        ok = false;
-        break;
-      }
-      if (s.kind == SegmentKind::kLiteral) ok = s.text == parts[i];
-      rank.push_back(static_cast<std::uint8_t>(s.kind));
-    }
-    if (!ok || i != parts.size()) continue;
-    // `rank` compares lexicographically: lower is more specific.
+    if (!matches(*c)) continue;
     if (c->route.method == method) {
+      std::vector<std::uint8_t> rank = rank_of(*c);
       if (best == nullptr || rank < best_rank) {
         best = c.get();
-        best_rank = rank;
+        best_rank = std::move(rank);
       }
     } else if (method == HttpMethod::kHead && c->route.method == HttpMethod::kGet) {
+      std::vector<std::uint8_t> rank = rank_of(*c);
       if (best_get == nullptr || rank < best_get_rank) {
         best_get = c.get();
-        best_get_rank = rank;
+        best_get_rank = std::move(rank);
       }
     } else {
       if (std::find(result.allowed.begin(), result.allowed.end(), c->route.method) ==

@@ -13,6 +13,7 @@
 #include "arbiter/common/json.h"
 #include "arbiter/identity/token_error.h"
 #include "arbiter/routing/router.h"
+#include "arbiter/server/internal/decision_json.h"
 #include "arbiter/server/ledger_api.h"
 #include "arbiter/signals/sensitivity.h"
 #include "arbiter/sources/adapters.h"
@@ -65,7 +66,13 @@ struct CaseInput {
 };
 
 Result<CaseInput> ReadCase(RequestContext& ctx) {
-  ARBITER_TRY(boost::json::object body, ctx.JsonObjectBody());
+  // Kept as a value: CaseFromJson takes a value, and passing it an object would copy the tree.
+  ARBITER_TRY(boost::json::value doc, ctx.JsonBody());
+  if (!doc.is_object()) {
+    return Status::InvalidArgument("body: expected an object, got " +
+                                   std::string(JsonKindName(doc)));
+  }
+  const boost::json::object& body = doc.get_object();
   CaseInput in;
   if (auto it = body.find("case"); it != body.end() && it->value().is_object()) {
     ARBITER_TRY(in.c, sources::CaseFromJson(it->value()));
@@ -74,7 +81,7 @@ Result<CaseInput> ReadCase(RequestContext& ctx) {
     }
     return in;
   }
-  ARBITER_TRY(in.c, sources::CaseFromJson(body));
+  ARBITER_TRY(in.c, sources::CaseFromJson(doc));
   return in;
 }
 
@@ -290,15 +297,36 @@ HttpResponse NoGrants() {
 // and POST /v1/sources/{source}).
 HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const Counters& counters,
                             sources::Case c, const routing::ComputedSignals& given) {
-  boost::json::object o;
-  o["case_id"] = c.id;
+  std::string case_id = c.id;
   auto routed = s.service->RouteCase(std::move(c), given, ActorOf(*ctx.principal()));
   if (!routed) return ErrorResponse(routed.error());
   counters.Count(*routed->decision);
-  o["decision"] = routing::RoutingDecisionToJson(*routed->decision);
-  o["evidence_index"] = EvidenceIndex(routed->evidence_index);
-  if (auto r = MaybeWait(ctx, s, routed->evidence_index, o)) return *r;
-  return JsonResponse(201, std::move(o));
+  boost::json::object receipt;
+  if (auto r = MaybeWait(ctx, s, routed->evidence_index, receipt)) return *r;
+  // {"case_id":..,"decision":..,"evidence_index":..[,"receipt":..]} written as text: the bytes the
+  // boost::json tree gave, without building it (tests/server/decision_json_test.cpp).
+  HttpResponse r;
+  r.status = 201;
+  std::string& out = r.body;
+  out.reserve(1024);
+  out += "{\"case_id\":";
+  AppendJsonString(case_id, out);
+  out += ",\"decision\":";
+  internal::AppendRoutingDecisionJson(*routed->decision, out);
+  out += ",\"evidence_index\":";
+  if (routed->evidence_index) {
+    out += std::to_string(*routed->evidence_index);
+  } else {
+    out += "null";
+  }
+  for (const auto& kv : receipt) {
+    out += ',';
+    AppendJsonString(kv.key(), out);
+    out += ':';
+    out += ToJson(kv.value());
+  }
+  out += '}';
+  return r;
 }
 
 std::optional<HttpResponse> OptionalStringField(const boost::json::object& body,
@@ -343,11 +371,15 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!in) return ErrorResponse(in.error());
         routing::CaseView view = routing::BuildCaseView(*bundle, in->c, in->signals);
         routing::RoutingDecision d = routing::EvaluateRoute(*bundle, view, std::nullopt);
-        boost::json::object o;
-        o["case_id"] = in->c.id;
-        o["decision"] = routing::RoutingDecisionToJson(d);
-        o["dry_run"] = true;
-        return JsonResponse(200, std::move(o));
+        HttpResponse r;
+        r.status = 200;
+        r.body.reserve(1024);
+        r.body += "{\"case_id\":";
+        AppendJsonString(in->c.id, r.body);
+        r.body += ",\"decision\":";
+        internal::AppendRoutingDecisionJson(d, r.body);
+        r.body += ",\"dry_run\":true}";
+        return r;
       }));
 
   ARBITER_RETURN_IF_ERROR(add(

@@ -24,6 +24,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <charconv>
@@ -51,6 +52,7 @@ struct Connection {
   bool idle = true;
   std::uint64_t id = 0;
   std::string remote;
+  std::string head;  // the response header block being written; reused across requests
 };
 
 // Calls `defer` with a completion and suspends the coroutine until the completion runs (on any
@@ -104,6 +106,60 @@ Status FillTarget(std::string_view target, HttpRequest& r) {
   ARBITER_TRY(r.query, ParseQuery(raw_query));
   return Status::Ok();
 }
+
+// Parses one request straight into an HttpRequest (header names lowercased as they arrive), with
+// Beast's HTTP/1.1 grammar, header and body limits, and chunked decoding: no intermediate
+// http::request with its allocated fields and no second copy of each header.
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  explicit RequestParser(HttpRequest& out) : out_(out) { out_.headers.reserve(8); }
+
+  unsigned version() const { return version_; }
+  // The first Expect header's value, or empty.
+  std::string_view expect() const {
+    return expect_ == kNone ? std::string_view() : std::string_view(out_.headers[expect_].value);
+  }
+
+ private:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                       int version, error_code&) override {
+    out_.method_name.assign(method.data(), method.size());
+    out_.target.assign(target.data(), target.size());
+    version_ = static_cast<unsigned>(version);
+  }
+  void on_response_impl(int, beast::string_view, int, error_code&) override {}
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     error_code&) override {
+    if (name == http::field::expect && expect_ == kNone) expect_ = out_.headers.size();
+    HttpHeader& h = out_.headers.emplace_back();
+    h.name.resize(name_string.size());
+    for (size_t i = 0; i < name_string.size(); ++i) {
+      h.name[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name_string[i])));
+    }
+    h.value.assign(value.data(), value.size());
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    // basic_parser has already refused a length over body_limit().
+    if (length) out_.body.reserve(static_cast<size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view body, error_code&) override {
+    out_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    out_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  HttpRequest& out_;
+  unsigned version_ = 11;
+  size_t expect_ = kNone;
+};
 
 }  // namespace
 
@@ -252,21 +308,48 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) 
 
 asio::awaitable<bool> HttpServer::Impl::Write(Connection& conn, const HttpResponse& response,
                                               unsigned version, bool keep_alive, bool head) {
-  http::response<http::string_body> res;
-  res.version(version);
-  res.result(static_cast<unsigned>(response.status));
-  res.set(http::field::content_type, response.content_type);
-  for (const auto& h : response.headers) res.insert(h.name, h.value);
-  res.keep_alive(keep_alive);
-  if (head) {
-    res.content_length(response.body.size());
-  } else {
-    res.body() = response.body;
-    res.prepare_payload();
+  // The status line and header block, byte for byte what Beast's serializer wrote for
+  // http::response<string_body> with Content-Type, the extra headers, keep_alive() and
+  // prepare_payload(): written here into a buffer the connection reuses, then sent with the body
+  // in one gathered write (one sendmsg), without copying the body or allocating header fields.
+  std::string& h = conn.head;
+  h.clear();
+  const unsigned status = static_cast<unsigned>(response.status);
+  h += "HTTP/";
+  h += static_cast<char>('0' + version / 10);
+  h += '.';
+  h += static_cast<char>('0' + version % 10);
+  h += ' ';
+  char digits[16];
+  auto [digits_end, ec_digits] = std::to_chars(digits, digits + sizeof digits, status);
+  h.append(digits, digits_end);
+  h += ' ';
+  const std::string_view reason = http::obsolete_reason(http::int_to_status(status));
+  h.append(reason.data(), reason.size());
+  h += "\r\nContent-Type: ";
+  h += response.content_type;
+  h += "\r\n";
+  for (const auto& field : response.headers) {
+    h += field.name;
+    h += ": ";
+    h += field.value;
+    h += "\r\n";
   }
+  if (version >= 11) {
+    if (!keep_alive) h += "Connection: close\r\n";
+  } else if (keep_alive) {
+    h += "Connection: keep-alive\r\n";
+  }
+  h += "Content-Length: ";
+  auto [length_end, ec_length] =
+      std::to_chars(digits, digits + sizeof digits, response.body.size());
+  h.append(digits, length_end);
+  h += "\r\n\r\n";
+  std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(h), head ? asio::const_buffer() : asio::buffer(response.body)};
   conn.stream.expires_after(options.limits.write_timeout);
   error_code ec;
-  co_await http::async_write(conn.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(conn.stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
   co_return !ec;
 }
 
@@ -304,7 +387,8 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
     conn.idle = false;
     first = false;
 
-    http::request_parser<http::string_body> parser;
+    HttpRequest request;
+    RequestParser parser(request);
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
     conn.stream.expires_after(limits.header_timeout);
@@ -346,13 +430,13 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
       co_return;
     }
     if (!parser.is_done()) {
-      auto expect = parser.get()[http::field::expect];
+      std::string_view expect = parser.expect();
       if (!expect.empty()) {
         if (!IEquals(expect, "100-continue")) {
           co_await WriteError(conn, 400, "bad_request", "unsupported `expect` header");
           co_return;
         }
-        http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+        http::response<http::empty_body> cont{http::status::continue_, parser.version()};
         conn.stream.expires_after(limits.write_timeout);
         co_await http::async_write(conn.stream, cont,
                                    asio::redirect_error(asio::use_awaitable, ec));
@@ -372,13 +456,9 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
       }
     }
 
-    http::request<http::string_body> req = parser.release();
-    const unsigned version = req.version();
-    const bool keep_alive = req.keep_alive();
-    HttpRequest request;
-    request.method_name = std::string(req.method_string());
+    const unsigned version = parser.version();
+    const bool keep_alive = parser.keep_alive();
     request.method = ParseHttpMethod(request.method_name);
-    request.target = std::string(req.target());
     request.remote_address = conn.remote;
     const bool head = request.method == HttpMethod::kHead;
     if (Status s = FillTarget(request.target, request); !s.ok()) {
@@ -388,12 +468,6 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
       if (!keep_alive) co_return;
       continue;
     }
-    request.headers.reserve(static_cast<size_t>(std::distance(req.begin(), req.end())));
-    for (const auto& field : req) {
-      request.headers.push_back({Lower(field.name_string()), std::string(field.value())});
-    }
-    request.body = std::move(req.body());
-
     HttpResponse response = dispatcher->Dispatch(request);
     if (response.defer) {
       // Parked, not blocking the thread, until the handler's writes are durable.

@@ -1,5 +1,7 @@
 #include "arbiter/sources/case.h"
 
+#include <boost/json/serialize.hpp>
+
 #include <array>
 
 #include "arbiter/common/json.h"
@@ -220,6 +222,109 @@ boost::json::value CaseToJson(const Case& c) {
   if (!c.created_at.empty()) o["created_at"] = c.created_at;
   if (!c.attributes.empty()) o["attributes"] = c.attributes;
   return o;
+}
+
+std::string CaseToJsonText(const Case& c) {
+  std::string out;
+  out.reserve(160 + c.id.size() + c.subject.size() + c.body.size() + c.category.size());
+  // `sep` is the separator before the next member: '{' first, ',' after.
+  char sep = '{';
+  auto key = [&](std::string_view k) {
+    out += sep;
+    sep = ',';
+    AppendJsonString(k, out);
+    out += ':';
+  };
+  auto str = [&](std::string_view k, std::string_view v) {
+    key(k);
+    AppendJsonString(v, out);
+  };
+  str("id", c.id);
+  str("source", c.source);
+  if (!c.subject.empty()) str("subject", c.subject);
+  if (!c.body.empty()) str("body", c.body);
+  if (!c.messages.empty()) {
+    key("messages");
+    out += '[';
+    for (size_t i = 0; i < c.messages.size(); ++i) {
+      const Message& m = c.messages[i];
+      if (i > 0) out += ',';
+      char msep = '{';
+      auto mstr = [&](std::string_view k, std::string_view v) {
+        out += msep;
+        msep = ',';
+        AppendJsonString(k, out);
+        out += ':';
+        AppendJsonString(v, out);
+      };
+      if (!m.author.empty()) mstr("author", m.author);
+      mstr("text", m.text);
+      if (!m.at.empty()) mstr("at", m.at);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (!c.language.empty()) str("language", c.language);
+  if (!c.channel.empty()) str("channel", c.channel);
+  if (!c.customer.id.empty() || !c.customer.tier.empty()) {
+    key("customer");
+    out += '{';
+    if (!c.customer.id.empty()) {
+      out += "\"id\":";
+      AppendJsonString(c.customer.id, out);
+    }
+    if (!c.customer.tier.empty()) {
+      if (!c.customer.id.empty()) out += ',';
+      out += "\"tier\":";
+      AppendJsonString(c.customer.tier, out);
+    }
+    out += '}';
+  }
+  if (c.severity) {
+    key("severity");
+    out += std::to_string(*c.severity);
+  }
+  str("priority", PriorityName(c.priority));
+  if (!c.category.empty()) str("category", c.category);
+  if (c.ai.confidence || !c.ai.model.empty() || !c.ai.suggested_queue.empty()) {
+    key("ai");
+    char asep = '{';
+    auto amember = [&](std::string_view k) {
+      out += asep;
+      asep = ',';
+      AppendJsonString(k, out);
+      out += ':';
+    };
+    if (c.ai.confidence) {
+      amember("confidence");
+      // Boost.JSON's shortest round-trip form (e.g. 8.9E-1), as ToJson writes it.
+      out += boost::json::serialize(boost::json::value(*c.ai.confidence));
+    }
+    if (!c.ai.model.empty()) {
+      amember("model");
+      AppendJsonString(c.ai.model, out);
+    }
+    if (!c.ai.suggested_queue.empty()) {
+      amember("suggested_queue");
+      AppendJsonString(c.ai.suggested_queue, out);
+    }
+    out += '}';
+  }
+  key("indicators");
+  out += "{\"fraud\":";
+  out += c.indicators.fraud ? "true" : "false";
+  out += ",\"regulatory\":";
+  out += c.indicators.regulatory ? "true" : "false";
+  out += ",\"safety\":";
+  out += c.indicators.safety ? "true" : "false";
+  out += '}';
+  if (!c.created_at.empty()) str("created_at", c.created_at);
+  if (!c.attributes.empty()) {
+    key("attributes");
+    out += boost::json::serialize(c.attributes);
+  }
+  out += '}';
+  return out;
 }
 
 }  // namespace arbiter::sources

@@ -85,5 +85,8 @@ struct CaseLimits {
 // signal must not silently drop it); free-form data belongs under "attributes".
 Result<Case> CaseFromJson(const boost::json::value& json, const CaseLimits& limits = {});
 boost::json::value CaseToJson(const Case& c);
+// The same document as compact text, written directly without building a tree: always the bytes
+// of ToJson(CaseToJson(c)) (the durable case row stores them), at a fraction of the cost.
+std::string CaseToJsonText(const Case& c);
 
 }  // namespace arbiter::sources
