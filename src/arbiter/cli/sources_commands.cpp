@@ -24,7 +24,7 @@ int RunConvert(const std::string& from, const std::string& path) {
     std::cerr << "arbiter sources convert: " << c.error().message() << "\n";
     return 1;
   }
-  std::cout << ToJson(sources::CaseToJson(*c)) << "\n";
+  std::cout << sources::CaseToJsonText(*c) << "\n";
   return 0;
 }
 

@@ -388,7 +388,7 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
     row.last_route = std::move(text);
   }
   if ((changed & kCaseChangedContent) != 0) {
-    row.case_json = ToJson(sources::CaseToJson(c.c));
+    row.case_json = sources::CaseToJsonText(c.c);
     row.signals_json = ToJson(SignalsToJson(c.signals));
   }
   if ((changed & kCaseChangedPending) != 0) {
