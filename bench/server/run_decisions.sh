@@ -18,12 +18,17 @@
 # BASE_BUILD=DIR (optional) also runs DIR's arbiter_bench_app in every round, labelled `...-base`,
 # for a before/after comparison in one run. After each arbiter run the group committers' metrics
 # (batches, per-stage seconds, largest batch) go to stderr as `# stages LABEL ...`.
+# PEERS=0 leaves out the fixed-200 and Express servers (a quick before/after of two builds when the
+# machine is too loaded for absolute figures); ACKS="fsync" (default "fsync written") picks the
+# acknowledgement modes. E.g. PEERS=0 ACKS=fsync BASE_BUILD=/tmp/old bench/server/run_decisions.sh build/rel
 set -euo pipefail
 
 BUILD=${1:-build/rel}
 DURATION=${2:-5}
 CONNS=${3:-64}
 ROUNDS=${4:-3}
+PEERS=${PEERS:-1}
+ACKS=${ACKS:-fsync written}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 LOAD="$BUILD/bench/server/arbiter_http_load"
 NPM="$BUILD/npm-server"
@@ -35,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! -d "$NPM/node_modules/@cedar-policy/cedar-wasm" ] || [ ! -d "$NPM/node_modules/express" ]; then
+if [ "$PEERS" = 1 ] && { [ ! -d "$NPM/node_modules/@cedar-policy/cedar-wasm" ] || [ ! -d "$NPM/node_modules/express" ]; }; then
   mkdir -p "$NPM"
   npm install --prefix "$NPM" express @cedar-policy/cedar-wasm >&2 ||
     { echo "npm install into $NPM failed" >&2; exit 1; }
@@ -76,11 +81,13 @@ run() {  # run LABEL ADDRESS ARGS...
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), duration ${DURATION}s, ${CONNS} connections, ${ROUNDS} rounds" >&2
 
 for round in $(seq 1 "$ROUNDS"); do
-  start_server cat "$BUILD/bench/server/arbiter_bench_fixed200" --threads 2
-  run "beast-fixed-200" "$ADDR" --path /
-  stop_server
+  if [ "$PEERS" = 1 ]; then
+    start_server cat "$BUILD/bench/server/arbiter_bench_fixed200" --threads 2
+    run "beast-fixed-200" "$ADDR" --path /
+    stop_server
+  fi
 
-  for ack in fsync written; do
+  for ack in $ACKS; do
     for variant in "" ${BASE_BUILD:+base}; do
       APP_BUILD=$BUILD
       LABEL="arbiter-cases-ack-$ack"
@@ -107,12 +114,14 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 
-  PORT=$(free_port)
-  start_server cat env NODE_PATH="$NPM/node_modules" node "$SRC/bench/server/express_cedar_server.js" \
-    --pack "$SRC/examples/support" --token "$TOKEN" --port "$PORT" --workers 2
-  run "express-cedar-wasm" "$ADDR" --method POST --path /v1/cases \
-    --header "Authorization: Bearer $TOKEN" --body "$BODY"
-  stop_server
+  if [ "$PEERS" = 1 ]; then
+    PORT=$(free_port)
+    start_server cat env NODE_PATH="$NPM/node_modules" node "$SRC/bench/server/express_cedar_server.js" \
+      --pack "$SRC/examples/support" --token "$TOKEN" --port "$PORT" --workers 2
+    run "express-cedar-wasm" "$ADDR" --method POST --path /v1/cases \
+      --header "Authorization: Bearer $TOKEN" --body "$BODY"
+    stop_server
+  fi
 done
 
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
