@@ -224,106 +224,102 @@ boost::json::value CaseToJson(const Case& c) {
   return o;
 }
 
+namespace {
+
+// Writes one JSON object's members as compact text into `out`, in the order they are added:
+// Open() first, then Key()/String() for each member, Close() last. Values after Key() are appended
+// by the caller.
+class ObjectText {
+ public:
+  explicit ObjectText(std::string& out) : out_(out) {}
+  void Key(std::string_view k) {
+    out_ += sep_;
+    sep_ = ',';
+    AppendJsonString(k, out_);
+    out_ += ':';
+  }
+  void String(std::string_view k, std::string_view v) {
+    Key(k);
+    AppendJsonString(v, out_);
+  }
+  void Bool(std::string_view k, bool v) {
+    Key(k);
+    out_ += v ? "true" : "false";
+  }
+  // Closes the object; an object with no members is written as `{}`.
+  void Close() {
+    if (sep_ == '{') out_ += '{';
+    out_ += '}';
+  }
+
+ private:
+  std::string& out_;
+  char sep_ = '{';  // the separator before the next member: '{' first, ',' after
+};
+
+}  // namespace
+
 std::string CaseToJsonText(const Case& c) {
   std::string out;
   out.reserve(160 + c.id.size() + c.subject.size() + c.body.size() + c.category.size());
-  // `sep` is the separator before the next member: '{' first, ',' after.
-  char sep = '{';
-  auto key = [&](std::string_view k) {
-    out += sep;
-    sep = ',';
-    AppendJsonString(k, out);
-    out += ':';
-  };
-  auto str = [&](std::string_view k, std::string_view v) {
-    key(k);
-    AppendJsonString(v, out);
-  };
-  str("id", c.id);
-  str("source", c.source);
-  if (!c.subject.empty()) str("subject", c.subject);
-  if (!c.body.empty()) str("body", c.body);
+  ObjectText o(out);
+  o.String("id", c.id);
+  o.String("source", c.source);
+  if (!c.subject.empty()) o.String("subject", c.subject);
+  if (!c.body.empty()) o.String("body", c.body);
   if (!c.messages.empty()) {
-    key("messages");
+    o.Key("messages");
     out += '[';
     for (size_t i = 0; i < c.messages.size(); ++i) {
       const Message& m = c.messages[i];
       if (i > 0) out += ',';
-      char msep = '{';
-      auto mstr = [&](std::string_view k, std::string_view v) {
-        out += msep;
-        msep = ',';
-        AppendJsonString(k, out);
-        out += ':';
-        AppendJsonString(v, out);
-      };
-      if (!m.author.empty()) mstr("author", m.author);
-      mstr("text", m.text);
-      if (!m.at.empty()) mstr("at", m.at);
-      out += '}';
+      ObjectText mo(out);
+      if (!m.author.empty()) mo.String("author", m.author);
+      mo.String("text", m.text);
+      if (!m.at.empty()) mo.String("at", m.at);
+      mo.Close();
     }
     out += ']';
   }
-  if (!c.language.empty()) str("language", c.language);
-  if (!c.channel.empty()) str("channel", c.channel);
+  if (!c.language.empty()) o.String("language", c.language);
+  if (!c.channel.empty()) o.String("channel", c.channel);
   if (!c.customer.id.empty() || !c.customer.tier.empty()) {
-    key("customer");
-    out += '{';
-    if (!c.customer.id.empty()) {
-      out += "\"id\":";
-      AppendJsonString(c.customer.id, out);
-    }
-    if (!c.customer.tier.empty()) {
-      if (!c.customer.id.empty()) out += ',';
-      out += "\"tier\":";
-      AppendJsonString(c.customer.tier, out);
-    }
-    out += '}';
+    o.Key("customer");
+    ObjectText co(out);
+    if (!c.customer.id.empty()) co.String("id", c.customer.id);
+    if (!c.customer.tier.empty()) co.String("tier", c.customer.tier);
+    co.Close();
   }
   if (c.severity) {
-    key("severity");
+    o.Key("severity");
     out += std::to_string(*c.severity);
   }
-  str("priority", PriorityName(c.priority));
-  if (!c.category.empty()) str("category", c.category);
+  o.String("priority", PriorityName(c.priority));
+  if (!c.category.empty()) o.String("category", c.category);
   if (c.ai.confidence || !c.ai.model.empty() || !c.ai.suggested_queue.empty()) {
-    key("ai");
-    char asep = '{';
-    auto amember = [&](std::string_view k) {
-      out += asep;
-      asep = ',';
-      AppendJsonString(k, out);
-      out += ':';
-    };
+    o.Key("ai");
+    ObjectText ao(out);
     if (c.ai.confidence) {
-      amember("confidence");
+      ao.Key("confidence");
       // Boost.JSON's shortest round-trip form (e.g. 8.9E-1), as ToJson writes it.
       out += boost::json::serialize(boost::json::value(*c.ai.confidence));
     }
-    if (!c.ai.model.empty()) {
-      amember("model");
-      AppendJsonString(c.ai.model, out);
-    }
-    if (!c.ai.suggested_queue.empty()) {
-      amember("suggested_queue");
-      AppendJsonString(c.ai.suggested_queue, out);
-    }
-    out += '}';
+    if (!c.ai.model.empty()) ao.String("model", c.ai.model);
+    if (!c.ai.suggested_queue.empty()) ao.String("suggested_queue", c.ai.suggested_queue);
+    ao.Close();
   }
-  key("indicators");
-  out += "{\"fraud\":";
-  out += c.indicators.fraud ? "true" : "false";
-  out += ",\"regulatory\":";
-  out += c.indicators.regulatory ? "true" : "false";
-  out += ",\"safety\":";
-  out += c.indicators.safety ? "true" : "false";
-  out += '}';
-  if (!c.created_at.empty()) str("created_at", c.created_at);
+  o.Key("indicators");
+  ObjectText io(out);
+  io.Bool("fraud", c.indicators.fraud);
+  io.Bool("regulatory", c.indicators.regulatory);
+  io.Bool("safety", c.indicators.safety);
+  io.Close();
+  if (!c.created_at.empty()) o.String("created_at", c.created_at);
   if (!c.attributes.empty()) {
-    key("attributes");
+    o.Key("attributes");
     out += boost::json::serialize(c.attributes);
   }
-  out += '}';
+  o.Close();
   return out;
 }
 
