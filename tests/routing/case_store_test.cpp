@@ -196,21 +196,12 @@ TEST_P(Restartable, ShredSurvivesRestart) {
 }
 
 TEST_P(Restartable, ManyCasesComeBackWithTheirDecisions) {
-  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
-  std::string line;
   std::map<std::string, RoutingDecision> decided;
-  while (std::getline(in, line) && decided.size() < 60) {
-    auto json = ParseJson(line);
-    ASSERT_TRUE(json.has_value());
-    auto c = sources::CaseFromJson(json->as_object().at("case"));
-    ASSERT_TRUE(c.has_value());
-    ComputedSignals s;
-    if (const auto* sv = json->as_object().if_contains("signals")) {
-      s = *SignalsFromJson(*sv, "signals");
-    }
-    auto routed = service_->RouteCase(*c, s, source_);
+  for (const auto& [c, s] : testing::ExampleSampleCases()) {
+    if (decided.size() == 60) break;
+    auto routed = service_->RouteCase(c, s, source_);
     ASSERT_TRUE(routed.has_value()) << routed.error().ToString();
-    decided.emplace(c->id, *routed->decision);
+    decided.emplace(c.id, *routed->decision);
   }
   Restart();
   EXPECT_EQ(service_->size(), decided.size());
@@ -493,30 +484,19 @@ INSERT INTO routing_shredded VALUES ('GONE-1');
 TEST(StoredForms, EveryExampleDecisionRoundTrips) {
   auto bundle = LoadBundle(testing::ExamplePackDir());
   ASSERT_TRUE(bundle.has_value());
-  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    auto json = ParseJson(line);
-    ASSERT_TRUE(json.has_value());
-    auto c = sources::CaseFromJson(json->as_object().at("case"));
-    ASSERT_TRUE(c.has_value());
-    ComputedSignals s;
-    if (const auto* sv = json->as_object().if_contains("signals")) {
-      s = *SignalsFromJson(*sv, "signals");
-    }
-    CaseView view = BuildCaseView(**bundle, *c, s);
+  const auto samples = testing::ExampleSampleCases();
+  for (const auto& [c, s] : samples) {
+    CaseView view = BuildCaseView(**bundle, c, s);
     RoutingDecision d = EvaluateRoute(**bundle, view, std::nullopt);
     const boost::json::value stored = DecisionToStoreJson(d);
     // The direct writer the SQLite store uses writes exactly the canonical form of the same JSON.
-    ASSERT_EQ(DecisionToStoreText(d), CanonicalJson(stored)) << c->id;
+    ASSERT_EQ(DecisionToStoreText(d), CanonicalJson(stored)) << c.id;
     auto back = DecisionFromStoreJson(*ParseJson(ToJson(stored)));
     ASSERT_TRUE(back.has_value()) << back.error().ToString();
     EXPECT_EQ(ToJson(DecisionToStoreJson(*back)), ToJson(stored));
     EXPECT_EQ(ToJson(RoutingDecisionToJson(*back)), ToJson(RoutingDecisionToJson(d)));
-    ++n;
   }
-  EXPECT_GE(n, 200u);
+  EXPECT_GE(samples.size(), 200u);
 }
 
 // Parts the example pack never produces: errors, a set-valued and a non-primitive signal, an

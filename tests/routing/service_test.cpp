@@ -324,26 +324,17 @@ TEST(RouteRecordJson, EqualsCanonicalJsonOfTheRecordForEverySampleCase) {
   auto bundle = LoadBundle(testing::ExamplePackDir());
   ASSERT_TRUE(bundle.has_value());
   InMemoryCaseKeyStore keys;
-  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    auto json = ParseJson(line);
-    ASSERT_TRUE(json.has_value());
-    auto c = sources::CaseFromJson(json->at("case"));
-    ASSERT_TRUE(c.has_value());
-    ComputedSignals s;
-    if (const auto* sv = json->as_object().if_contains("signals")) s = *SignalsFromJson(*sv, "s");
-    CaseView view = BuildCaseView(**bundle, *c, s);
+  const auto samples = testing::ExampleSampleCases();
+  for (const auto& [c, s] : samples) {
+    CaseView view = BuildCaseView(**bundle, c, s);
     RoutingDecision d = EvaluateRoute(**bundle, view, std::nullopt);
-    CaseKey key = *keys.KeyFor(c->id);
+    CaseKey key = *keys.KeyFor(c.id);
     const Actor actor{"source", "zen\"desk\n"};
-    EXPECT_EQ(RouteRecordJson(**bundle, *c, d, key, actor, 123),
-              CanonicalJson(RouteRecord(**bundle, *c, d, key, actor, 123)))
-        << c->id;
-    ++n;
+    EXPECT_EQ(RouteRecordJson(**bundle, c, d, key, actor, 123),
+              CanonicalJson(RouteRecord(**bundle, c, d, key, actor, 123)))
+        << c.id;
   }
-  EXPECT_GE(n, 200u);
+  EXPECT_GE(samples.size(), 200u);
 }
 
 // Records larger than the writer's first buffer, text in many messages (hashed in place in more
@@ -397,28 +388,19 @@ TEST(RouteRecordJson, BytesOfEverySampleRecordArePinned) {
   for (size_t i = 0; i < key_bytes.size(); ++i) key_bytes[i] = static_cast<std::uint8_t>(7 * i + 1);
   const CaseKey key(key_bytes);
   const Actor actor{"source", "zendesk"};
-  std::ifstream in(testing::ExamplePackDir() / "tests" / "cases.jsonl");
-  std::string line;
+  const auto samples = testing::ExampleSampleCases();
   std::string all;
   std::string first;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    auto json = ParseJson(line);
-    ASSERT_TRUE(json.has_value());
-    auto c = sources::CaseFromJson(json->at("case"));
-    ASSERT_TRUE(c.has_value());
-    ComputedSignals s;
-    if (const auto* sv = json->as_object().if_contains("signals")) s = *SignalsFromJson(*sv, "s");
-    RoutingDecision d = EvaluateRoute(**bundle, BuildCaseView(**bundle, *c, s), std::nullopt);
-    const std::string record = RouteRecordJson(**bundle, *c, d, key, actor, 1700000000000000);
-    if (n == 0) first = record;
+  for (const auto& [c, s] : samples) {
+    RoutingDecision d = EvaluateRoute(**bundle, BuildCaseView(**bundle, c, s), std::nullopt);
+    const std::string record = RouteRecordJson(**bundle, c, d, key, actor, 1700000000000000);
+    if (first.empty()) first = record;
     all += record;
     all += '\n';
     all += CanonicalJson(RoutingDecisionToJson(d));
     all += '\n';
-    ++n;
   }
-  EXPECT_EQ(n, 240u);
+  EXPECT_EQ(samples.size(), 240u);
   EXPECT_EQ(HexEncode(Sha256(all)),
             "427c0c26ac3d4dfae6a95ea4d74e7f2f3e8a000ca07808037a3ae001a3d67cf0")
       << "first record: " << first;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 
+#include "arbiter/common/json.h"
 #include "support/shared_data.h"
 
 namespace arbiter::routing::testing {
@@ -17,6 +18,34 @@ PackSources ExamplePackSources() {
   auto s = ReadPackSources(ExamplePackDir());
   EXPECT_TRUE(s.has_value()) << s.status().ToString();
   return s.has_value() ? *s : PackSources{};
+}
+
+std::vector<SampleCase> ExampleSampleCases() {
+  std::vector<SampleCase> out;
+  std::ifstream in(ExamplePackDir() / "tests" / "cases.jsonl");
+  std::string line;
+  for (size_t number = 1; std::getline(in, line); ++number) {
+    auto json = ParseJson(line);
+    auto c = json.has_value() && json->is_object() && json->as_object().contains("case")
+                 ? sources::CaseFromJson(json->as_object().at("case"))
+                 : Result<sources::Case>(Status::InvalidArgument("not an object with a `case`"));
+    if (!c.has_value()) {
+      ADD_FAILURE() << "tests/cases.jsonl:" << number << ": " << c.status().ToString();
+      continue;
+    }
+    SampleCase sample{std::move(*c), {}};
+    if (const auto* sv = json->as_object().if_contains("signals")) {
+      auto signals = SignalsFromJson(*sv, "signals");
+      if (!signals.has_value()) {
+        ADD_FAILURE() << "tests/cases.jsonl:" << number << ": " << signals.status().ToString();
+        continue;
+      }
+      sample.signals = std::move(*signals);
+    }
+    out.push_back(std::move(sample));
+  }
+  EXPECT_FALSE(out.empty()) << "no sample cases in " << ExamplePackDir() / "tests" / "cases.jsonl";
+  return out;
 }
 
 std::string Replace(std::string text, std::string_view from, std::string_view to) {

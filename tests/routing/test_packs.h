@@ -4,14 +4,25 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "arbiter/routing/bundle.h"
+#include "arbiter/routing/signals.h"
+#include "arbiter/sources/case.h"
 
 namespace arbiter::routing::testing {
 
 // examples/support in the source tree (ARBITER_SOURCE_DIR, else the current directory's).
 std::filesystem::path ExamplePackDir();
 PackSources ExamplePackSources();
+
+// One line of the example pack's tests/cases.jsonl: the case and the signals it gives.
+struct SampleCase {
+  sources::Case c;
+  ComputedSignals signals;
+};
+// Every sample case, in file order. A line that does not parse fails the calling test.
+std::vector<SampleCase> ExampleSampleCases();
 
 // Replaces the first occurrence of `from` in `text` (which must contain it).
 std::string Replace(std::string text, std::string_view from, std::string_view to);
