@@ -9,6 +9,12 @@
 //
 // Each `{seq}` in the body becomes a number unique to the request (16 digits: a per-run prefix,
 // the thread and a counter), so that every request creates a new case; the length stays fixed.
+//
+//   arbiter_http_load ... --path /v1/cases --bodies cases.jsonl
+//
+// --bodies FILE sends a mix instead of one body: each non-empty line of FILE is a body (with its
+// own `{seq}`s), and each thread's requests take the lines in turn, so that a benchmark sees
+// different texts, customers and routes rather than one case repeated.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -38,7 +45,8 @@ struct Options {
   std::string method = "GET";
   std::string path = "/healthz";
   std::string body;
-  std::string header;  // one extra header line, e.g. "Authorization: Bearer x"
+  std::string bodies_file;  // one body per non-empty line; overrides `body`
+  std::string header;       // one extra header line, e.g. "Authorization: Bearer x"
   int connections = 64;
   int threads = 1;
   double duration_s = 10;
@@ -128,11 +136,36 @@ void StampSeq(std::string& request, const std::vector<size_t>& at, std::uint64_t
   for (size_t p : at) std::memcpy(request.data() + p, digits, kSeqDigits);
 }
 
-void RunThread(const Options& o, int n_conns, const RequestTemplate& tmpl, std::uint64_t seq_base,
-               Clock::time_point measure_from, Clock::time_point stop_at, ThreadResult& result) {
+// The request for `body`: its `{seq}`s replaced by zeros and their positions recorded.
+RequestTemplate MakeTemplate(const Options& o, std::string body) {
+  std::vector<size_t> body_seq;
+  for (size_t at = body.find(kSeq); at != std::string::npos; at = body.find(kSeq, at)) {
+    body.replace(at, kSeq.size(), std::string(kSeqDigits, '0'));
+    body_seq.push_back(at);
+    at += kSeqDigits;
+  }
+  RequestTemplate tmpl;
+  tmpl.text = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n";
+  if (!o.header.empty()) tmpl.text += o.header + "\r\n";
+  if (!body.empty() || o.method == "POST") {
+    tmpl.text +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  tmpl.text += "\r\n";
+  for (size_t at : body_seq) tmpl.seq_at.push_back(tmpl.text.size() + at);
+  tmpl.text += body;
+  return tmpl;
+}
+
+void RunThread(const Options& o, int n_conns, const std::vector<RequestTemplate>& templates,
+               std::uint64_t seq_base, Clock::time_point measure_from, Clock::time_point stop_at,
+               ThreadResult& result) {
   std::uint64_t seq = seq_base;
+  size_t turn = 0;  // which template the next request takes
   auto next_request = [&](Conn& c) {
-    if (c.request.empty()) c.request = tmpl.text;
+    const RequestTemplate& tmpl = templates[turn];
+    turn = turn + 1 == templates.size() ? 0 : turn + 1;
+    if (c.request.empty() || templates.size() > 1) c.request = tmpl.text;
     if (!tmpl.seq_at.empty()) StampSeq(c.request, tmpl.seq_at, seq++);
   };
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
@@ -235,6 +268,8 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       o.path = next();
     } else if (a == "--body") {
       o.body = next();
+    } else if (a == "--bodies") {
+      o.bodies_file = next();
     } else if (a == "--header") {
       o.header = next();
     } else if (a == "--connections") {
@@ -261,27 +296,29 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: arbiter_http_load --target HOST:PORT [--method M] [--path P] [--body B]\n"
-                 "       [--header 'Name: value'] [--connections N] [--threads T]\n"
+                 "       [--bodies FILE] [--header 'Name: value'] [--connections N] [--threads T]\n"
                  "       [--duration SECONDS] [--warmup SECONDS] [--label TEXT]\n");
     return 1;
   }
-  std::string body = o.body;
-  std::vector<size_t> body_seq;
-  for (size_t at = body.find(kSeq); at != std::string::npos; at = body.find(kSeq, at)) {
-    body.replace(at, kSeq.size(), std::string(kSeqDigits, '0'));
-    body_seq.push_back(at);
-    at += kSeqDigits;
+  std::vector<std::string> bodies;
+  if (o.bodies_file.empty()) {
+    bodies.push_back(o.body);
+  } else {
+    std::ifstream in(o.bodies_file);
+    if (!in) {
+      std::fprintf(stderr, "arbiter_http_load: cannot read `%s`\n", o.bodies_file.c_str());
+      return 1;
+    }
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) bodies.push_back(line);
+    }
+    if (bodies.empty()) {
+      std::fprintf(stderr, "arbiter_http_load: `%s` has no body\n", o.bodies_file.c_str());
+      return 1;
+    }
   }
-  RequestTemplate tmpl;
-  tmpl.text = o.method + " " + o.path + " HTTP/1.1\r\nHost: " + o.host + "\r\n";
-  if (!o.header.empty()) tmpl.text += o.header + "\r\n";
-  if (!body.empty() || o.method == "POST") {
-    tmpl.text +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  tmpl.text += "\r\n";
-  for (size_t at : body_seq) tmpl.seq_at.push_back(tmpl.text.size() + at);
-  tmpl.text += body;
+  std::vector<RequestTemplate> templates;
+  for (const std::string& b : bodies) templates.push_back(MakeTemplate(o, b));
   // Unique across runs against one server: seconds since the epoch (mod 10^4) lead the number.
   const std::uint64_t run_prefix =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -300,7 +337,7 @@ int main(int argc, char** argv) {
   for (int t = 0; t < o.threads; ++t) {
     int n = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
     const std::uint64_t seq_base = run_prefix + static_cast<std::uint64_t>(t) * 10'000'000'000ULL;
-    threads.emplace_back(RunThread, std::cref(o), n, std::cref(tmpl), seq_base, measure_from,
+    threads.emplace_back(RunThread, std::cref(o), n, std::cref(templates), seq_base, measure_from,
                          stop_at, std::ref(results[static_cast<size_t>(t)]));
   }
   for (auto& t : threads) t.join();
