@@ -12,11 +12,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "arbiter/common/json.h"
 #include "arbiter/server/dispatcher.h"
@@ -119,6 +122,33 @@ class ServerTest : public ::testing::Test {
                            return JsonResponse(200, boost::json::object{{"slow", true}});
                          })
                     .ok());
+    // Answers only when the test completes the parked wait (as the evidence committer does).
+    ASSERT_TRUE(router_
+                    .Add(HttpMethod::kGet, "/v1/parked/{id}", Access::kPublic,
+                         [this](RequestContext& ctx) {
+                           HttpResponse r =
+                               JsonResponse(200, boost::json::object{{"id", ctx.PathParam("id")}});
+                           std::string id(ctx.PathParam("id"));
+                           r.defer = [this, id](std::function<void(Status)> done) {
+                             std::lock_guard lock(parked_mu_);
+                             parked_.emplace_back(id, std::move(done));
+                             parked_cv_.notify_all();
+                           };
+                           return r;
+                         })
+                    .ok());
+    ASSERT_TRUE(router_
+                    .Add(HttpMethod::kGet, "/v1/big", Access::kPublic,
+                         [](RequestContext&) {
+                           HttpResponse r;
+                           r.content_type = "text/plain";
+                           r.body.resize(kBigBody);
+                           for (size_t i = 0; i < r.body.size(); ++i) {
+                             r.body[i] = static_cast<char>('a' + i % 26);
+                           }
+                           return r;
+                         })
+                    .ok());
     logger_ = Logger::Null();
     auto d = Dispatcher::Create(&router_, &auth_, &metrics_, logger_.get(),
                                 {.json = {.max_bytes = limits.max_body_bytes, .max_depth = 16}});
@@ -144,6 +174,18 @@ class ServerTest : public ::testing::Test {
     return boost::json::parse(r.body).as_object().at("error").as_object();
   }
 
+  // Waits until `n` parked responses are waiting; returns them (id, completion).
+  std::vector<std::pair<std::string, std::function<void(Status)>>> WaitParked(size_t n) {
+    std::unique_lock lock(parked_mu_);
+    parked_cv_.wait_for(lock, 5s, [&] { return parked_.size() >= n; });
+    return std::exchange(parked_, {});
+  }
+
+  static constexpr size_t kBigBody = 8u << 20;  // more than a loopback socket buffer takes at once
+
+  std::mutex parked_mu_;
+  std::condition_variable parked_cv_;
+  std::vector<std::pair<std::string, std::function<void(Status)>>> parked_;
   Router router_;
   StaticTokenAuthenticator auth_;
   MetricsRegistry metrics_;
@@ -562,6 +604,68 @@ TEST_F(ServerTest, ShutdownClosesStuckRequestsAfterTheGracePeriod) {
   gate_.Open();
   EXPECT_EQ(stopped.wait_for(5s), std::future_status::ready);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_F(ServerTest, ResumesParkedResponsesCompletedTogetherOnTheirOwnConnections) {
+  // Six connections over both I/O threads park a response each; one thread then completes all of
+  // them at once, out of order and one with an error, as a committer finishing a batch does.
+  constexpr int kConnections = 6;
+  std::vector<std::unique_ptr<TestConnection>> conns;
+  for (int i = 0; i < kConnections; ++i) {
+    conns.push_back(std::make_unique<TestConnection>(port_));
+    ASSERT_TRUE(conns.back()->Send(BuildRequest("GET", "/v1/parked/c" + std::to_string(i))));
+  }
+  auto parked = WaitParked(kConnections);
+  ASSERT_EQ(parked.size(), static_cast<size_t>(kConnections));
+  // Nothing leaves before its wait completes.
+  EXPECT_FALSE(conns[0]->Read(100ms));
+  std::thread committer([&] {
+    for (auto it = parked.rbegin(); it != parked.rend(); ++it) {
+      it->second(it->first == "c3" ? Status::Unavailable("evidence: disk full") : Status::Ok());
+    }
+  });
+  committer.join();
+  for (int i = 0; i < kConnections; ++i) {
+    auto r = conns[static_cast<size_t>(i)]->Read();
+    ASSERT_TRUE(r) << i;
+    if (i == 3) {
+      EXPECT_EQ(r->status, 503);
+      EXPECT_EQ(ErrorOf(*r).at("code").as_string(), "unavailable");
+      continue;
+    }
+    EXPECT_EQ(r->status, 200) << i;
+    EXPECT_EQ(boost::json::parse(r->body).at("id").as_string(), "c" + std::to_string(i));
+  }
+  // The connections stay usable: pipelined parked requests are answered in order.
+  ASSERT_TRUE(
+      conns[1]->Send(BuildRequest("GET", "/v1/parked/p1") + BuildRequest("GET", "/v1/parked/p2")));
+  for (std::string id : {"p1", "p2"}) {
+    auto next = WaitParked(1);
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].first, id);
+    next[0].second(Status::Ok());
+    auto r = conns[1]->Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(boost::json::parse(r->body).at("id").as_string(), id);
+  }
+}
+
+TEST_F(ServerTest, WritesResponsesLargerThanTheSocketBuffer) {
+  // The first non-blocking send takes only part of the body; the rest goes asynchronously.
+  TestConnection c(port_);
+  ASSERT_TRUE(c.Send(BuildRequest("GET", "/v1/big") + BuildRequest("GET", "/healthz")));
+  auto r = c.Read(10s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_EQ(r->body.size(), kBigBody);
+  bool intact = true;
+  for (size_t i = 0; i < r->body.size() && intact; ++i) {
+    intact = r->body[i] == static_cast<char>('a' + i % 26);
+  }
+  EXPECT_TRUE(intact);
+  auto health = c.Read();
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
 }
 
 TEST(ListenAddressTest, ParsesAndRejects) {

@@ -1,27 +1,28 @@
-// The only translation unit with Boost.Beast/Asio in the server library. One C++20 coroutine per
-// connection, on its own strand; handlers run synchronously on the I/O threads.
+// The only translation unit with Beast/Asio in the server library. One io_context per I/O
+// thread: each connection lives on one thread for its whole life (no strands, no locking in the
+// scheduler), reads and parses with Beast's parser straight from its buffer (one read per request
+// when the request arrives in one segment), writes each response with one gathered non-blocking
+// send, and keeps its deadline in a field that a per-thread sweeper checks (no timer per
+// operation). Responses parked until their writes are durable are resumed in batches: a committer
+// completing many requests posts once per I/O thread.
 #include "arbiter/server/server.h"
 
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/status.hpp>
 
 #include <algorithm>
 #include <array>
@@ -44,28 +45,104 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
+
+struct IoThread;
+
+// A coroutine suspended until its response's writes are durable. The completion (from any thread)
+// stores the status and queues the object on its I/O thread, which resumes it.
+struct Parked {
+  virtual ~Parked() = default;
+  // Resumes the coroutine with `status`; deletes this.
+  virtual void Resume() = 0;
+  IoThread* thread = nullptr;
+  Status status;
+};
+
+template <typename Handler>
+struct ParkedHandler final : Parked {
+  explicit ParkedHandler(Handler h) : handler(std::move(h)) {}
+  void Resume() override {
+    Handler h = std::move(handler);
+    Status s = std::move(status);
+    delete this;
+    std::move(h)(std::move(s));
+  }
+  Handler handler;
+};
+
+struct Connection;
+
+// One I/O thread: its io_context, its connections (touched only on this thread) and the parked
+// responses ready to resume (guarded by mu).
+struct IoThread {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  asio::steady_timer sweeper{ioc};
+  std::vector<Connection*> connections;  // this thread only
+
+  std::mutex mu;
+  std::vector<Parked*> ready;     // guarded by mu
+  bool drain_posted = false;      // guarded by mu
+  std::vector<Parked*> resuming;  // this thread only: the batch being resumed
+
+  ~IoThread() {
+    // Only after the thread has stopped: what is still queued never resumes.
+    for (Parked* p : ready) delete p;
+  }
+
+  // From any thread. The first completion after a drain posts one drain; later ones join it.
+  void Complete(Parked* p) {
+    bool post = false;
+    {
+      std::lock_guard lock(mu);
+      ready.push_back(p);
+      if (!drain_posted) post = drain_posted = true;
+    }
+    if (post) asio::post(ioc, [this] { Drain(); });
+  }
+
+  // On this thread: resumes every parked response queued so far, oldest first. Each runs until its
+  // next read suspends (its response written), so a batch leaves in completion order.
+  void Drain() {
+    {
+      std::lock_guard lock(mu);
+      resuming.swap(ready);
+      drain_posted = false;
+    }
+    for (Parked* p : resuming) p->Resume();
+    resuming.clear();
+  }
+};
 
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  // Touched only on the connection's strand: true while waiting for the first byte of a request.
+  Connection(tcp::socket s, IoThread* t) : socket(std::move(s)), thread(t) {}
+  tcp::socket socket;
+  IoThread* thread;
+  // Touched only on the connection's thread: true while waiting for the first byte of a request.
   bool idle = true;
+  // When the pending read or write must have finished; the sweeper cancels it after that.
+  Clock::time_point deadline = kNoDeadline;
+  bool timed_out = false;
+  size_t slot = 0;  // index in thread->connections
   std::uint64_t id = 0;
   std::string remote;
   std::string head;  // the response header block being written; reused across requests
 };
 
 // Calls `defer` with a completion and suspends the coroutine until the completion runs (on any
-// thread); resumes on the coroutine's own executor with the completion's status.
+// thread); resumes on the connection's thread with the completion's status. The completion
+// captures one pointer, so std::function stores it without allocating.
 asio::awaitable<Status> AwaitDeferred(
-    const std::function<void(std::function<void(Status)>)>& defer) {
+    IoThread* thread, const std::function<void(std::function<void(Status)>)>& defer) {
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Status)>(
-      [&defer](auto handler) {
-        auto ex = asio::get_associated_executor(handler);
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        defer([shared, ex](Status s) {
-          asio::post(ex,
-                     [shared, s = std::move(s)]() mutable { std::move (*shared)(std::move(s)); });
+      [thread, &defer](auto handler) {
+        Parked* parked = new ParkedHandler<decltype(handler)>(std::move(handler));
+        parked->thread = thread;
+        defer([parked](Status s) {
+          parked->status = std::move(s);
+          parked->thread->Complete(parked);
         });
       },
       asio::use_awaitable);
@@ -201,9 +278,11 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
 struct HttpServer::Impl {
   ServerOptions options;
   Dispatcher* dispatcher = nullptr;
-  asio::io_context ioc;
-  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(ioc)};
-  tcp::acceptor acceptor{accept_strand};
+  // io[0] also runs the acceptor; connections go to the threads in turn.
+  std::vector<std::unique_ptr<IoThread>> io;
+  tcp::acceptor acceptor;
+  size_t next_io = 0;  // the accept loop's only
+  Clock::duration sweep_period{};
   std::vector<std::thread> threads;
   std::string address;
   std::uint16_t port = 0;
@@ -216,19 +295,51 @@ struct HttpServer::Impl {
   std::uint64_t next_connection = 0;                                         // guarded by mu
   std::once_flag shutdown_once;
 
-  explicit Impl(int n) : ioc(n) {}
+  static std::vector<std::unique_ptr<IoThread>> MakeIo(int n) {
+    std::vector<std::unique_ptr<IoThread>> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<IoThread>());
+    return v;
+  }
+  explicit Impl(int n) : io(MakeIo(n)), acceptor(io[0]->ioc) {}
 
   asio::awaitable<void> AcceptLoop();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
   asio::awaitable<void> ServeRequests(Connection& conn);
+  asio::awaitable<error_code> ReadSome(Connection& conn, beast::flat_buffer& buffer,
+                                       Clock::time_point deadline);
+  asio::awaitable<error_code> ReadMessage(Connection& conn, beast::flat_buffer& buffer,
+                                          RequestParser& parser, bool whole,
+                                          Clock::time_point deadline);
+  asio::awaitable<bool> Send(Connection& conn, std::array<asio::const_buffer, 2> buffers);
   asio::awaitable<bool> Write(Connection& conn, const HttpResponse& response, unsigned version,
                               bool keep_alive, bool head);
   asio::awaitable<void> WriteError(Connection& conn, int status, std::string_view code,
                                    std::string message);
+  void Sweep(IoThread& thread);
   void Refuse(tcp::socket& socket, std::string_view reason);
   void CloseConnections(bool only_idle);
   void DoShutdown();
 };
+
+// Every sweep_period: cancels the pending read or write of each connection of `thread` whose
+// deadline has passed (the operation then fails with timed_out set). Timeouts therefore fire up to
+// one period late; the period is a tenth of the shortest timeout, at most 100 ms.
+void HttpServer::Impl::Sweep(IoThread& thread) {
+  thread.sweeper.expires_after(sweep_period);
+  thread.sweeper.async_wait([this, &thread](const error_code& ec) {
+    if (ec) return;
+    const Clock::time_point now = Clock::now();
+    for (Connection* c : thread.connections) {
+      if (c->deadline <= now) {
+        c->deadline = kNoDeadline;
+        c->timed_out = true;
+        error_code ignored;
+        c->socket.cancel(ignored);
+      }
+    }
+    Sweep(thread);
+  });
+}
 
 void HttpServer::Impl::Refuse(tcp::socket& socket, std::string_view reason) {
   dispatcher->ConnectionRefused(reason);
@@ -249,14 +360,15 @@ void HttpServer::Impl::Refuse(tcp::socket& socket, std::string_view reason) {
 
 asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
   for (;;) {
-    tcp::socket socket(asio::make_strand(ioc));
+    IoThread* thread = io[next_io++ % io.size()].get();
+    tcp::socket socket(thread->ioc);
     error_code ec;
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (draining.load() || !acceptor.is_open()) co_return;
       // Out of descriptors or a transient network error: back off instead of spinning.
       dispatcher->logger().Event(LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
-      asio::steady_timer timer(accept_strand, std::chrono::milliseconds(50));
+      asio::steady_timer timer(io[0]->ioc, std::chrono::milliseconds(50));
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
@@ -269,10 +381,11 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    // Writes are tried at once and only wait (asynchronously) for what the kernel did not take.
+    socket.non_blocking(true, ec);
     error_code ep_ec;
     tcp::endpoint peer = socket.remote_endpoint(ep_ec);
-    auto executor = socket.get_executor();
-    auto conn = std::make_shared<Connection>(std::move(socket));
+    auto conn = std::make_shared<Connection>(std::move(socket), thread);
     conn->remote = ep_ec ? "unknown" : Endpoint(peer);
     {
       std::lock_guard lock(mu);
@@ -281,11 +394,15 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
     }
     active.fetch_add(1);
     dispatcher->ConnectionOpened();
-    asio::co_spawn(executor, Serve(std::move(conn)), asio::detached);
+    asio::co_spawn(thread->ioc, Serve(std::move(conn)), asio::detached);
   }
 }
 
 asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) {
+  // Now on the connection's thread.
+  IoThread& thread = *conn->thread;
+  conn->slot = thread.connections.size();
+  thread.connections.push_back(conn.get());
   try {
     co_await ServeRequests(*conn);
   } catch (const std::exception& e) {
@@ -294,9 +411,13 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) 
   } catch (...) {
     dispatcher->logger().Event(LogLevel::kError, "connection failed", {{"remote", conn->remote}});
   }
+  Connection* last = thread.connections.back();
+  thread.connections[conn->slot] = last;
+  last->slot = conn->slot;
+  thread.connections.pop_back();
   error_code ec;
-  conn->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  conn->stream.socket().close(ec);
+  conn->socket.shutdown(tcp::socket::shutdown_both, ec);
+  conn->socket.close(ec);
   dispatcher->ConnectionClosed();
   {
     std::lock_guard lock(mu);
@@ -304,6 +425,74 @@ asio::awaitable<void> HttpServer::Impl::Serve(std::shared_ptr<Connection> conn) 
     active.fetch_sub(1);
   }
   cv.notify_all();
+}
+
+// One read into `buffer` that must finish by `deadline`; beast::error::timeout when it did not,
+// http::error::buffer_overflow when the buffer is full.
+asio::awaitable<error_code> HttpServer::Impl::ReadSome(Connection& conn, beast::flat_buffer& buffer,
+                                                       Clock::time_point deadline) {
+  const size_t room = buffer.max_size() - buffer.size();
+  if (room == 0) co_return http::error::buffer_overflow;
+  const size_t want = std::min(room, std::max<size_t>(4096, buffer.capacity() - buffer.size()));
+  conn.deadline = deadline;
+  conn.timed_out = false;
+  error_code ec;
+  size_t n = co_await conn.socket.async_read_some(buffer.prepare(want),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+  conn.deadline = kNoDeadline;
+  buffer.commit(n);
+  if (ec && conn.timed_out) co_return beast::error::timeout;
+  co_return ec;
+}
+
+// Feeds `parser` from `buffer`, reading more only when it needs more, until the header (or, with
+// `whole`, the message) is complete or an error: Beast's read grammar and limits, without a
+// composed operation (and its completion post) per call.
+asio::awaitable<error_code> HttpServer::Impl::ReadMessage(Connection& conn,
+                                                          beast::flat_buffer& buffer,
+                                                          RequestParser& parser, bool whole,
+                                                          Clock::time_point deadline) {
+  for (;;) {
+    if (whole ? parser.is_done() : parser.is_header_done()) co_return error_code();
+    if (buffer.size() != 0) {
+      error_code ec;
+      const size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (!ec && used != 0) continue;
+      if (ec && ec != http::error::need_more) co_return ec;
+    }
+    error_code ec = co_await ReadSome(conn, buffer, deadline);
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) co_return http::error::end_of_stream;
+      parser.put_eof(ec);
+      if (ec) co_return ec;
+      continue;
+    }
+    if (ec) co_return ec;
+  }
+}
+
+// Sends both buffers: one non-blocking gathered send, then an asynchronous write (under the write
+// deadline) of whatever the kernel did not take.
+asio::awaitable<bool> HttpServer::Impl::Send(Connection& conn,
+                                             std::array<asio::const_buffer, 2> buffers) {
+  const size_t total = buffers[0].size() + buffers[1].size();
+  error_code ec;
+  size_t sent = conn.socket.write_some(buffers, ec);
+  if (!ec && sent == total) co_return true;
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  if (ec) sent = 0;
+  for (auto& b : buffers) {
+    const size_t k = std::min(sent, b.size());
+    b += k;
+    sent -= k;
+  }
+  conn.deadline = Clock::now() + options.limits.write_timeout;
+  conn.timed_out = false;
+  ec = {};
+  co_await asio::async_write(conn.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  conn.deadline = kNoDeadline;
+  co_return !ec;
 }
 
 asio::awaitable<bool> HttpServer::Impl::Write(Connection& conn, const HttpResponse& response,
@@ -345,12 +534,8 @@ asio::awaitable<bool> HttpServer::Impl::Write(Connection& conn, const HttpRespon
       std::to_chars(digits, digits + sizeof digits, response.body.size());
   h.append(digits, length_end);
   h += "\r\n\r\n";
-  std::array<asio::const_buffer, 2> buffers = {
-      asio::buffer(h), head ? asio::const_buffer() : asio::buffer(response.body)};
-  conn.stream.expires_after(options.limits.write_timeout);
-  error_code ec;
-  co_await asio::async_write(conn.stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
-  co_return !ec;
+  co_return co_await Send(
+      conn, {asio::buffer(h), head ? asio::const_buffer() : asio::buffer(response.body)});
 }
 
 asio::awaitable<void> HttpServer::Impl::WriteError(Connection& conn, int status,
@@ -371,10 +556,8 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
       // header) deadline. Shutdown closes connections parked here.
       conn.idle = true;
       if (draining.load()) co_return;
-      conn.stream.expires_after(first ? limits.header_timeout : limits.idle_timeout);
-      error_code ec;
-      size_t n = co_await conn.stream.async_read_some(
-          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      error_code ec = co_await ReadSome(
+          conn, buffer, Clock::now() + (first ? limits.header_timeout : limits.idle_timeout));
       conn.idle = false;
       if (ec) {
         if (ec == beast::error::timeout && first) {
@@ -382,7 +565,6 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
         }
         co_return;
       }
-      buffer.commit(n);
     }
     conn.idle = false;
     first = false;
@@ -391,10 +573,8 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
     RequestParser parser(request);
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
-    conn.stream.expires_after(limits.header_timeout);
-    error_code ec;
-    co_await http::async_read_header(conn.stream, buffer, parser,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+    error_code ec = co_await ReadMessage(conn, buffer, parser, /*whole=*/false,
+                                         Clock::now() + limits.header_timeout);
     auto fail = [&](const error_code& e) -> ReadFailure {
       if (e == http::error::header_limit || e == http::error::buffer_overflow) {
         return {431, "headers_too_large",
@@ -436,15 +616,16 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
           co_await WriteError(conn, 400, "bad_request", "unsupported `expect` header");
           co_return;
         }
-        http::response<http::empty_body> cont{http::status::continue_, parser.version()};
-        conn.stream.expires_after(limits.write_timeout);
-        co_await http::async_write(conn.stream, cont,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;
+        // What Beast's serializer writes for response<empty_body>{continue_, version}.
+        static constexpr std::string_view kContinue10 = "HTTP/1.0 100 Continue\r\n\r\n";
+        static constexpr std::string_view kContinue11 = "HTTP/1.1 100 Continue\r\n\r\n";
+        const std::string_view cont = parser.version() >= 11 ? kContinue11 : kContinue10;
+        if (!co_await Send(conn, {asio::buffer(cont.data(), cont.size()), asio::const_buffer()})) {
+          co_return;
+        }
       }
-      conn.stream.expires_after(limits.body_timeout);
-      co_await http::async_read(conn.stream, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
+      ec = co_await ReadMessage(conn, buffer, parser, /*whole=*/true,
+                                Clock::now() + limits.body_timeout);
       if (ec) {
         ReadFailure f = fail(ec);
         if (f.status != 0) {
@@ -471,7 +652,7 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
     HttpResponse response = dispatcher->Dispatch(request);
     if (response.defer) {
       // Parked, not blocking the thread, until the handler's writes are durable.
-      Status durable = co_await AwaitDeferred(response.defer);
+      Status durable = co_await AwaitDeferred(conn.thread, response.defer);
       if (!durable.ok()) response = ErrorResponse(durable);
     }
     const bool keep = keep_alive && !draining.load();
@@ -489,11 +670,11 @@ void HttpServer::Impl::CloseConnections(bool only_idle) {
     }
   }
   for (auto& c : live) {
-    asio::post(c->stream.get_executor(), [c, only_idle] {
+    asio::post(c->thread->ioc, [c, only_idle] {
       if (only_idle && !c->idle) return;
       error_code ec;
-      c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-      c->stream.socket().close(ec);
+      c->socket.shutdown(tcp::socket::shutdown_both, ec);
+      c->socket.close(ec);
     });
   }
 }
@@ -503,12 +684,12 @@ void HttpServer::Impl::DoShutdown() {
   {
     std::promise<void> closed;
     auto done = closed.get_future();
-    asio::post(accept_strand, [this, &closed] {
+    asio::post(io[0]->ioc, [this, &closed] {
       error_code ec;
       acceptor.close(ec);
       closed.set_value();
     });
-    // The acceptor's strand runs on the I/O threads; they are alive until ioc.stop() below.
+    // The acceptor runs on the first I/O thread; it is alive until the io_contexts stop below.
     done.wait_for(std::chrono::seconds(5));
   }
   CloseConnections(/*only_idle=*/true);
@@ -523,7 +704,7 @@ void HttpServer::Impl::DoShutdown() {
     std::unique_lock lock(mu);
     cv.wait_for(lock, std::chrono::seconds(2), [this] { return active.load() == 0; });
   }
-  ioc.stop();
+  for (auto& t : io) t->ioc.stop();
   for (auto& t : threads) {
     if (t.joinable()) t.join();
   }
@@ -564,13 +745,21 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
   impl->address = Endpoint(bound);
   impl->port = bound.port();
 
+  const ServerLimits& l = options.limits;
+  const auto shortest =
+      std::min({l.header_timeout, l.body_timeout, l.idle_timeout, l.write_timeout});
+  impl->sweep_period = std::clamp<Clock::duration>(shortest / 10, std::chrono::milliseconds(1),
+                                                   std::chrono::milliseconds(100));
+
   Impl* raw = impl.get();
-  asio::co_spawn(impl->accept_strand, raw->AcceptLoop(), asio::detached);
+  asio::co_spawn(impl->io[0]->ioc, raw->AcceptLoop(), asio::detached);
   for (int i = 0; i < threads; ++i) {
-    impl->threads.emplace_back([raw] {
+    IoThread* thread = impl->io[static_cast<size_t>(i)].get();
+    raw->Sweep(*thread);
+    impl->threads.emplace_back([raw, thread] {
       for (;;) {
         try {
-          raw->ioc.run();
+          thread->ioc.run();
           return;
         } catch (const std::exception& e) {
           // Every coroutine catches its own exceptions; this is a last line of defence.

@@ -15,7 +15,8 @@
 //   - more than max_connections open → 503 and close, before reading anything;
 //   - no complete header within header_timeout, no complete body within body_timeout, no new
 //     request on a keep-alive connection within idle_timeout, or a response not taken within
-//     write_timeout → the connection is closed.
+//     write_timeout → the connection is closed (checked every tenth of the shortest timeout, at
+//     most every 100 ms, so up to that much late).
 // Keep-alive follows the request (HTTP/1.1 default on, `Connection: close` honoured, HTTP/1.0
 // needs `Connection: keep-alive`). Pipelined requests are answered in order.
 #pragma once
@@ -43,7 +44,9 @@ struct ServerLimits {
 struct ServerOptions {
   // "host:port" with an IPv4 or bracketed IPv6 literal, or "localhost:port". Port 0 picks one.
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;  // I/O and handler threads; 0 means one per core
+  // I/O and handler threads, each with its own event loop; a connection stays on one thread.
+  // 0 means one per core.
+  int threads = 0;
   ServerLimits limits;
   // How long Shutdown() waits for in-flight requests before closing their connections.
   std::chrono::milliseconds shutdown_grace{5'000};
