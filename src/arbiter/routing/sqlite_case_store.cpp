@@ -387,7 +387,10 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
     thread_local DecisionStoreTextWriter decision_text;
     const std::string_view head = decision_text.Head(*c.last_route);
     row.shape = ShapeOf(head);
-    std::string text(row.shape != nullptr ? head.substr(row.shape->text.size()) : head);
+    const std::string_view kept = row.shape != nullptr ? head.substr(row.shape->text.size()) : head;
+    std::string text;
+    text.reserve(kept.size() + 64 + 48 * c.last_route->signals.size());
+    text += kept;
     DecisionStoreTextWriter::AppendTail(*c.last_route, text);
     row.last_route = std::move(text);
   }
