@@ -11,6 +11,8 @@
 //   ServiceRouteCase    RoutingService::RouteCase: the above + per-case key, lifecycle, state;
 //                       /0 no case store, /1 InMemoryCaseStore, /2 SQLite NORMAL, /3 SQLite FULL
 //   ServiceRouteCaseScanned  the same with CaseSignals computing sensitivity and duplicates
+//   ServerRouteCase     RouteCase in the server's configuration: SQLite group commit on a file,
+//                       CaseSignals, 100,000 open cases, the load generator's identical cases
 //   ReplayLine          one JSON line parsed and decided under two bundles (what `replay` does)
 //   ReplayFile          a whole JSONL file replayed (opt-in: ARBITER_REPLAY_FILE, _PACK, _BASELINE)
 #include <benchmark/benchmark.h>
@@ -18,6 +20,8 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -351,6 +355,134 @@ void ServiceRouteCaseScanned(benchmark::State& state) {
   RunServiceRouteCase(state, &signals);
 }
 BENCHMARK(ServiceRouteCaseScanned)->Arg(kNoStore)->Arg(kMemoryStore);
+
+// RouteCase as the server runs it (src/arbiter/server/app.cpp): the file-backed
+// SqliteRoutingStore with group commit (a committer thread writes the queued rows, paced 10 ms as
+// the server paces it), the production CaseSignals, and a steady state of open cases: the service,
+// the key cache and the duplicate index already hold $ARBITER_BENCH_OPEN_CASES (default 100,000)
+// cases. Cases are the load generator's (bench/server/run_decisions.sh): one body, ids `L-<16
+// digits>` — a storm of identical cases, as under load. Every case routed stays open, so the state
+// grows by the iterations run (a few ten thousand on top of the steady state). The fixture is
+// built once per process (filling it takes seconds); its files go to $ARBITER_BENCH_DIR.
+class ServerFixture {
+ public:
+  static ServerFixture& Get() {
+    static ServerFixture* fixture = new ServerFixture();  // outlives the benchmarks; never freed
+    return *fixture;
+  }
+
+  // The next case, made while the timer is paused (the server parses it before RouteCase).
+  sources::Case NextCase() {
+    sources::Case c = body_;
+    char id[24];
+    std::snprintf(id, sizeof(id), "L-%016llu", static_cast<unsigned long long>(++seq_));
+    c.id = id;
+    return c;
+  }
+  RoutingService& service() { return *service_; }
+  // Waits until every row queued so far is committed (keeps the committer's queue bounded).
+  void Drain() {
+    if (auto t = store_->LastTicketOnThisThread()) {
+      Status s = store_->WaitDurable(*t, std::chrono::seconds(60));
+      if (!s.ok()) Die(s);
+    }
+    SqliteRoutingStore::BeginTickets();
+  }
+  size_t open_cases() const { return static_cast<size_t>(seq_); }
+
+ private:
+  ServerFixture() {
+    if (!packs_.Install(GetCorpus().bundle, Actor{}).has_value()) std::exit(1);
+    const char* dir = std::getenv("ARBITER_BENCH_DIR");
+    db_path_ = std::filesystem::path(dir != nullptr ? dir : "/tmp") /
+               ("bench_routing_server_" + std::to_string(::getpid()) + ".db");
+    RemoveFiles();
+    std::atexit([] { Get().RemoveFiles(); });
+    auto json = ParseJson(
+        R"({"id":"L-0","source":"native","subject":"Where is my order?","body":"The tracking )"
+        R"(page has not changed for five days.","customer":{"id":"cust-1","tier":"standard"},)"
+        R"("language":"en","priority":"low","severity":4,"category":"shipping","channel":"web",)"
+        R"("ai":{"confidence":0.89}})");
+    if (!json) Die(json.error());
+    auto body = sources::CaseFromJson(*json);
+    if (!body) Die(body.error());
+    body_ = std::move(body).value();
+    auto db = store::SqliteDb::Open(db_path_, {.durability = store::Durability::kNormal});
+    if (!db) Die(db.error());
+    auto opened = SqliteRoutingStore::Open(std::move(db).value(),
+                                           {.group_commit = true, .pace = kServerPace});
+    if (!opened) Die(opened.error());
+    store_ = std::move(opened).value();
+    ServiceDeps deps{&packs_, &sink_, store_.get(), &grants_, &signals_, &clock_};
+    deps.cases = store_.get();
+    service_ = std::make_unique<RoutingService>(deps);
+    const char* open = std::getenv("ARBITER_BENCH_OPEN_CASES");
+    const size_t steady = open != nullptr ? std::strtoull(open, nullptr, 10) : 100'000;
+    const Actor actor{"source", "native"};
+    SqliteRoutingStore::BeginTickets();
+    for (size_t i = 0; i < steady; ++i) {
+      auto r = service_->RouteCase(NextCase(), {}, actor);
+      if (!r) Die(r.error());
+      if (i % 4096 == 4095) Drain();
+    }
+    Drain();
+  }
+  void RemoveFiles() {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(std::filesystem::path(db_path_) += suffix, ec);
+    }
+  }
+  [[noreturn]] static void Die(const Status& s) {
+    std::cerr << "bench_routing: " << s.ToString() << "\n";
+    std::exit(1);
+  }
+  static constexpr std::chrono::milliseconds kServerPace{10};  // app.cpp's kCaseRowPace
+
+  FakeClock clock_;
+  PackStore packs_{nullptr, clock_};
+  CountingSink sink_;
+  InMemoryGrantIssuer grants_{clock_};
+  CaseSignals signals_;
+  std::filesystem::path db_path_;
+  std::unique_ptr<SqliteRoutingStore> store_;
+  std::unique_ptr<RoutingService> service_;
+  sources::Case body_;
+  std::uint64_t seq_ = 0;
+};
+
+void ServerRouteCase(benchmark::State& state) {
+  ServerFixture& f = ServerFixture::Get();
+  const Actor actor{"source", "native"};
+  constexpr size_t kBatch = 2048;
+  std::vector<sources::Case> batch;
+  size_t i = 0;
+  std::uint64_t allocations = 0;
+  for (auto _ : state) {
+    if (i % kBatch == 0) {
+      state.PauseTiming();
+      f.Drain();
+      batch.clear();
+      for (size_t j = 0; j < kBatch; ++j) batch.push_back(f.NextCase());
+      state.ResumeTiming();
+    }
+    {
+      const AllocationCounter count;
+      {
+        auto r = f.service().RouteCase(std::move(batch[i % kBatch]), {}, actor);
+        if (!r) state.SkipWithError(r.error().ToString().c_str());
+        benchmark::DoNotOptimize(r);
+      }
+      allocations += count.calls();
+    }
+    ++i;
+  }
+  f.Drain();
+  state.SetLabel("SQLite group commit, " + std::to_string(f.open_cases()) + " open cases");
+  state.SetItemsProcessed(state.iterations());
+  state.counters["allocs"] = static_cast<double>(allocations) / static_cast<double>(i);
+}
+BENCHMARK(ServerRouteCase);
 
 void ReplayLine(benchmark::State& state) {
   const Corpus& c = GetCorpus();

@@ -57,6 +57,49 @@ TEST(CaseSignals, DuplicatesAreOpenCasesOnly) {
   EXPECT_TRUE(after->duplicate->duplicate_of.empty());
 }
 
+// A case routed again (reopened) is opened again: it stays one entry of the index, and its
+// cluster does not count it twice.
+TEST(CaseSignals, OpeningAnOpenCaseAgainKeepsOneEntry) {
+  CaseSignals signals;
+  signals.CaseOpened(MakeCase("c-1", std::string(kOutage)));
+  signals.CaseOpened(MakeCase("c-2", std::string(kOutage)));
+  signals.CaseOpened(MakeCase("c-1", std::string(kOutage)));
+  signals.CaseOpened(MakeCase("c-1", "a different text about a refund"));
+  EXPECT_EQ(signals.index().size(), 2u);
+  auto dup = signals.Compute(MakeCase("c-3", std::string(kOutage)));
+  ASSERT_TRUE(dup.has_value());
+  EXPECT_EQ(dup->duplicate->cluster_size, 3);  // c-1, c-2 and c-3
+}
+
+// CaseOpened reuses the fingerprint Compute made on this thread only for the same text: a case
+// whose text changed in between is indexed by its new text.
+TEST(CaseSignals, CaseOpenedIndexesTheTextItIsGiven) {
+  CaseSignals signals;
+  constexpr std::string_view kRefund =
+      "I returned the blue jacket three weeks ago and the refund has still not arrived on my card";
+  ASSERT_TRUE(signals.Compute(MakeCase("c-1", std::string(kOutage))).has_value());
+  signals.CaseOpened(MakeCase("c-1", std::string(kRefund)));
+  EXPECT_TRUE(
+      signals.Compute(MakeCase("c-2", std::string(kOutage)))->duplicate->duplicate_of.empty());
+  EXPECT_EQ(signals.Compute(MakeCase("c-2", std::string(kRefund)))->duplicate->duplicate_of, "c-1");
+
+  // The same text made of subject, body and messages (AllText) is the same text.
+  sources::Case threaded = MakeCase("c-3", std::string(kOutage));
+  threaded.messages.push_back({});
+  threaded.messages.back().text = "second message";
+  threaded.messages.push_back({});
+  ASSERT_TRUE(signals.Compute(threaded).has_value());
+  signals.CaseOpened(threaded);
+  auto again = signals.index().Query(threaded.AllText());
+  EXPECT_EQ(again.duplicate_of, "c-3");
+  EXPECT_DOUBLE_EQ(again.similarity, 1.0);
+  // Without a Compute first, the case is fingerprinted from its text.
+  signals.CaseOpened(MakeCase("c-4", "an outage of the mail server since noon for all users"));
+  EXPECT_EQ(
+      signals.index().Query("an outage of the mail server since noon for all users").duplicate_of,
+      "c-4");
+}
+
 TEST(CaseSignals, RestrictedDataFoundByTheScannerKeepsTheCaseFromAi) {
   FakeClock clock;
   InMemoryEvidenceSink sink;

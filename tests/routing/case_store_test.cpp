@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iterator>
 #include <thread>
@@ -523,6 +524,98 @@ TEST(StoredForms, DirectWriterCoversEveryPart) {
   auto back = DecisionFromStoreJson(*ParseJson(DecisionToStoreText(d)));
   ASSERT_TRUE(back.has_value()) << back.error().ToString();
   EXPECT_EQ(DecisionToStoreText(*back), DecisionToStoreText(d));
+}
+
+// The per-thread writer the SQLite store uses copies the policy part of the previous decision
+// when it is the same: its bytes are DecisionToStoreText's for every decision, in any order, and
+// a change in any one field of the policy part is noticed.
+TEST(StoredForms, DecisionTextWriterWritesWhatDecisionToStoreTextWrites) {
+  auto bundle = LoadBundle(testing::ExamplePackDir());
+  ASSERT_TRUE(bundle.has_value());
+  DecisionStoreTextWriter writer;
+  for (const auto& [c, s] : testing::ExampleSampleCases()) {
+    const RoutingDecision d = EvaluateRoute(**bundle, BuildCaseView(**bundle, c, s), std::nullopt);
+    ASSERT_EQ(writer.Text(d), DecisionToStoreText(d)) << c.id;
+    ASSERT_EQ(writer.Text(d), DecisionToStoreText(d)) << c.id;  // the copied policy part
+  }
+
+  RoutingDecision base;
+  base.route = Route::kHuman;
+  base.queue = "billing";
+  base.priority = 2;
+  base.escalation_policy = "p1";
+  base.principal = "AgentPool::\"support-ai\"";
+  base.reasons.push_back({"p1", false, {{"id", std::string("p1")}}, "policies/a.cedar", 7});
+  base.signals.emplace_back("tier", cedar::Value::String("gold"));
+  base.signals.emplace_back("vip", cedar::Value::Bool(true));
+  base.bundle_hash = std::string(64, 'a');
+  base.pack_version = "1";
+  std::vector<std::function<void(RoutingDecision&)>> changes = {
+      [](RoutingDecision& d) { d.route = Route::kAi; },
+      [](RoutingDecision& d) { d.queue = "fraud"; },
+      [](RoutingDecision& d) { d.priority = 3; },
+      [](RoutingDecision& d) { d.escalation_policy = "p2"; },
+      [](RoutingDecision& d) { d.fail_safe = true; },
+      [](RoutingDecision& d) { d.principal = "AgentPool::\"other\""; },
+      [](RoutingDecision& d) { d.bundle_hash = std::string(64, 'b'); },
+      [](RoutingDecision& d) { d.pack_version = "2"; },
+      [](RoutingDecision& d) { d.reasons[0].policy_id = "p9"; },
+      [](RoutingDecision& d) { d.reasons[0].forbid = true; },
+      [](RoutingDecision& d) { d.reasons[0].file = "policies/b.cedar"; },
+      [](RoutingDecision& d) { d.reasons[0].line = 8; },
+      [](RoutingDecision& d) { d.reasons[0].annotations[0].second = std::nullopt; },
+      [](RoutingDecision& d) {
+        d.reasons[0].annotations.push_back({"block", std::nullopt});
+      },
+      [](RoutingDecision& d) { d.reasons.push_back(d.reasons[0]); },
+      [](RoutingDecision& d) { d.reasons.clear(); },
+      [](RoutingDecision& d) {
+        d.errors.push_back({"p1", "boom \"x\""});
+      },
+      [](RoutingDecision& d) { d.signals[0].second = cedar::Value::Long(-4); },
+      [](RoutingDecision& d) { d.signals.clear(); },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    RoutingDecision changed = base;
+    changes[i](changed);
+    ASSERT_EQ(writer.Text(base), DecisionToStoreText(base)) << i;
+    ASSERT_EQ(writer.Text(changed), DecisionToStoreText(changed)) << i;
+    ASSERT_NE(DecisionToStoreText(changed), DecisionToStoreText(base)) << i;
+  }
+  // Errors of the same count but another message.
+  RoutingDecision a = base;
+  a.errors.push_back({"p1", "one"});
+  RoutingDecision b = base;
+  b.errors.push_back({"p1", "two"});
+  ASSERT_EQ(writer.Text(a), DecisionToStoreText(a));
+  ASSERT_EQ(writer.Text(b), DecisionToStoreText(b));
+}
+
+// The stored signals text is written directly, with the bytes ToJson(SignalsToJson(s)) writes.
+TEST(StoredForms, SignalsTextIsTheSerialisedJson) {
+  std::vector<ComputedSignals> all;
+  for (const auto& [c, s] : testing::ExampleSampleCases()) all.push_back(s);
+  ComputedSignals none;
+  all.push_back(none);
+  for (double similarity : {0.0, 1.0, 0.5, 0.1, 2.0 / 3.0, 0.8958333333333334, 1e-7}) {
+    ComputedSignals s;
+    s.duplicate = DuplicateSignal{"L-0000000000000042", similarity, 7};
+    all.push_back(s);
+  }
+  ComputedSignals odd;
+  odd.sensitivity = SensitivitySignal{"restricted", {"card", "e\"mail\n", "\u00e9\x01/"}};
+  odd.duplicate = DuplicateSignal{"", 0.25, std::int64_t{1} << 40};
+  all.push_back(odd);
+  ComputedSignals quoted;
+  quoted.duplicate = DuplicateSignal{"c\\\"1\t", 0.75, -1};
+  all.push_back(quoted);
+  ComputedSignals only_sensitivity;
+  only_sensitivity.sensitivity = SensitivitySignal{};
+  all.push_back(only_sensitivity);
+  for (const ComputedSignals& s : all) {
+    ASSERT_EQ(SignalsToStoreText(s), ToJson(SignalsToJson(s)));
+  }
+  EXPECT_GE(all.size(), 200u);
 }
 
 // Routing a new case is one transaction: the key KeyForRoute creates is written with the case's

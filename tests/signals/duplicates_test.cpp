@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
@@ -85,6 +86,47 @@ TEST(DuplicateIndex, RejectsBadIds) {
   ASSERT_TRUE(index.Add("empty", "  ... !!! "));
   EXPECT_FALSE(index.Query("  ... !!! ").is_duplicate());
   EXPECT_TRUE(index.Remove("empty").ok());
+}
+
+// Adding an id that is open already is refused and changes nothing: callers (CaseSignals) add a
+// case they may have added before and take kAlreadyExists as "known".
+TEST(DuplicateIndex, AddOfAnOpenIdChangesNothing) {
+  DuplicateIndex index;
+  ASSERT_TRUE(index.Add("c-1", kOutage));
+  ASSERT_TRUE(index.Add("c-2", kOutageResent));
+  const size_t memory = index.MemoryBytes();
+  EXPECT_EQ(index.Add("c-2", kOutage).error().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(index.Add("c-1", "an unrelated text").error().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(index.size(), 2u);
+  EXPECT_EQ(index.MemoryBytes(), memory);
+  EXPECT_EQ(index.Query(kOutage).cluster_size, 2u);
+  ASSERT_TRUE(index.Remove("c-2").ok());
+  EXPECT_EQ(index.Query(kOutage).cluster_size, 1u);
+  EXPECT_FALSE(index.Contains("c-2"));
+}
+
+// Ids are found by hash and then by comparing the whole id: ids that share long prefixes (the
+// load generator's `L-<16 digits>`) or differ only in length stay distinct through growth and
+// backward-shift deletion.
+TEST(DuplicateIndex, SimilarIdsStayDistinct) {
+  DuplicateIndex index;
+  constexpr int kN = 5000;
+  auto id = [](int i) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "L-%016d", i);
+    return std::string(buf);
+  };
+  for (int i = 0; i < kN; ++i) ASSERT_TRUE(index.Add(id(i), kOutage)) << i;
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_TRUE(index.Contains(id(i))) << i;
+    ASSERT_FALSE(index.Contains(id(i) + "0")) << i;
+    ASSERT_FALSE(index.Contains(id(i).substr(0, 17))) << i;
+  }
+  for (int i = 0; i < kN; i += 3) ASSERT_TRUE(index.Remove(id(i)).ok()) << i;
+  for (int i = 0; i < kN; ++i) ASSERT_EQ(index.Contains(id(i)), i % 3 != 0) << i;
+  for (int i = 0; i < kN; i += 3) ASSERT_TRUE(index.Add(id(i), kOutage)) << i;
+  EXPECT_EQ(index.size(), static_cast<size_t>(kN));
+  EXPECT_EQ(index.Query(kOutage).cluster_size, static_cast<std::uint32_t>(kN));
 }
 
 // Many adds and removes keep the tables consistent (backward-shift deletion), and memory stays

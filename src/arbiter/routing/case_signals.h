@@ -22,6 +22,9 @@ class CaseSignals final : public SignalComputer {
   // Scans AllText() of the case and asks the index for the most similar other open case.
   // Thread-safe.
   Result<ComputedSignals> Compute(const sources::Case& c) override;
+  // Adds the case to the duplicate index (a case open already stays as it is). The text's
+  // fingerprint that Compute made on this thread is reused when the case's text is the same
+  // (RouteCase computes, routes, then opens the case on one thread).
   void CaseOpened(const sources::Case& c) override;
   void CaseClosed(std::string_view case_id) override;
 

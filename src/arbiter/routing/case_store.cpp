@@ -152,40 +152,40 @@ boost::json::value DecisionToStoreJson(const RoutingDecision& d) {
 
 namespace {
 
-void WriteStoreValue(internal::CanonicalWriter& w, const cedar::Value& v) {
-  w.BeginObject();
+// ValueToStore's JSON written canonically: {"b":true}, {"l":3}, {"s":"x"}, {"set":[...]}.
+void AppendStoreValue(const cedar::Value& v, std::string& out) {
   switch (v.kind()) {
-    case cedar::ValueKind::kBool:
-      w.Key("b");
-      w.Bool(v.as_bool());
-      break;
+    case cedar::ValueKind::kBool: out += v.as_bool() ? R"({"b":true})" : R"({"b":false})"; return;
     case cedar::ValueKind::kLong:
-      w.Key("l");
-      w.Int(v.as_long());
+      out += R"({"l":)";
+      internal::AppendInt(v.as_long(), out);
       break;
     case cedar::ValueKind::kString:
-      w.Key("s");
-      w.String(v.as_string());
+      out += R"({"s":)";
+      internal::AppendCanonicalString(v.as_string(), out);
       break;
-    case cedar::ValueKind::kSet:
-      w.Key("set");
-      w.BeginArray();
-      for (const auto& e : v.as_set().elements()) WriteStoreValue(w, e);
-      w.EndArray();
+    case cedar::ValueKind::kSet: {
+      out += R"({"set":[)";
+      bool first = true;
+      for (const auto& e : v.as_set().elements()) {
+        if (!first) out += ',';
+        first = false;
+        AppendStoreValue(e, out);
+      }
+      out += ']';
       break;
+    }
     default:
-      w.Key("s");
-      w.String(v.ToString());
+      out += R"({"s":)";
+      internal::AppendCanonicalString(v.ToString(), out);
       break;
   }
-  w.EndObject();
+  out += '}';
 }
 
-}  // namespace
-
-std::string DecisionToStoreText(const RoutingDecision& d) {
-  std::string out;
-  out.reserve(1024 + 512 * d.reasons.size());
+// DecisionToStoreText is the policy part (every key before "signals", in key order, without the
+// closing brace) followed by the signals part (`,"signals":[...]}`).
+void AppendPolicyPart(const RoutingDecision& d, std::string& out) {
   internal::CanonicalWriter w(out);
   w.BeginObject();
   w.Key("bundle_hash");
@@ -243,16 +243,92 @@ std::string DecisionToStoreText(const RoutingDecision& d) {
   w.EndArray();
   w.Key("route");
   w.String(RouteName(d.route));
-  w.Key("signals");
-  w.BeginArray();
+}
+
+// The signals array and the closing brace: what follows `,"signals":`.
+void AppendSignalsTail(const RoutingDecision& d, std::string& out) {
+  out += '[';
+  bool first = true;
   for (const auto& [k, v] : d.signals) {
-    w.BeginArray();
-    w.String(k);
-    WriteStoreValue(w, v);
-    w.EndArray();
+    out += first ? "[" : ",[";
+    first = false;
+    internal::AppendCanonicalString(k, out);
+    out += ',';
+    AppendStoreValue(v, out);
+    out += ']';
   }
-  w.EndArray();
-  w.EndObject();
+  out += "]}";
+}
+
+constexpr std::string_view kSignalsKey = R"(,"signals":)";
+
+// Whether a and b have the same policy part: every field AppendPolicyPart writes.
+bool SamePolicyPart(const RoutingDecision& a, const RoutingDecision& b) {
+  if (a.route != b.route || a.priority != b.priority || a.fail_safe != b.fail_safe ||
+      a.queue != b.queue || a.escalation_policy != b.escalation_policy ||
+      a.principal != b.principal || a.bundle_hash != b.bundle_hash ||
+      a.pack_version != b.pack_version || a.reasons.size() != b.reasons.size() ||
+      a.errors.size() != b.errors.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.reasons.size(); ++i) {
+    const PolicyReason& x = a.reasons[i];
+    const PolicyReason& y = b.reasons[i];
+    if (x.policy_id != y.policy_id || x.forbid != y.forbid || x.line != y.line ||
+        x.file != y.file || x.annotations != y.annotations) {
+      return false;
+    }
+  }
+  for (size_t i = 0; i < a.errors.size(); ++i) {
+    if (a.errors[i].policy_id != b.errors[i].policy_id ||
+        a.errors[i].message != b.errors[i].message) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string DecisionToStoreText(const RoutingDecision& d) {
+  std::string out;
+  out.reserve(1024 + 512 * d.reasons.size());
+  AppendPolicyPart(d, out);
+  out += kSignalsKey;
+  AppendSignalsTail(d, out);
+  return out;
+}
+
+std::string_view DecisionStoreTextWriter::Head(const RoutingDecision& d) {
+  if (!has_last_ || !SamePolicyPart(last_, d)) {
+    head_.clear();
+    AppendPolicyPart(d, head_);
+    head_ += kSignalsKey;
+    last_.route = d.route;
+    last_.queue = d.queue;
+    last_.priority = d.priority;
+    last_.escalation_policy = d.escalation_policy;
+    last_.reasons = d.reasons;
+    last_.errors = d.errors;
+    last_.fail_safe = d.fail_safe;
+    last_.principal = d.principal;
+    last_.bundle_hash = d.bundle_hash;
+    last_.pack_version = d.pack_version;
+    has_last_ = true;
+  }
+  return head_;
+}
+
+void DecisionStoreTextWriter::AppendTail(const RoutingDecision& d, std::string& out) {
+  AppendSignalsTail(d, out);
+}
+
+std::string DecisionStoreTextWriter::Text(const RoutingDecision& d) {
+  const std::string_view head = Head(d);
+  std::string out;
+  out.reserve(head.size() + 64 + 48 * d.signals.size());
+  out += head;
+  AppendTail(d, out);
   return out;
 }
 

@@ -101,6 +101,25 @@ class InMemoryCaseStore final : public CaseStore {
 boost::json::value DecisionToStoreJson(const RoutingDecision& d);
 // CanonicalJson(DecisionToStoreJson(d)), written directly (what the SQLite store writes).
 std::string DecisionToStoreText(const RoutingDecision& d);
+// DecisionToStoreText for a stream of decisions that mostly share their policy part (everything
+// but the signals: under load most cases are routed alike by a few rules). DecisionToStoreText(d)
+// is Head(d) (the policy part and the `,"signals":` key) followed by AppendTail(d) (the signals
+// array and the closing brace). Head's text is written when d's policy part differs from the
+// previous decision's and kept otherwise. Not thread-safe: one per thread (SqliteRoutingStore::Put
+// keeps one).
+class DecisionStoreTextWriter {
+ public:
+  // Valid until the next call.
+  std::string_view Head(const RoutingDecision& d);
+  static void AppendTail(const RoutingDecision& d, std::string& out);
+  // Head(d) + tail: DecisionToStoreText(d).
+  std::string Text(const RoutingDecision& d);
+
+ private:
+  RoutingDecision last_;  // the previous decision's policy part (signals left empty)
+  std::string head_;
+  bool has_last_ = false;
+};
 Result<RoutingDecision> DecisionFromStoreJson(const boost::json::value& json);
 boost::json::value PendingToStoreJson(const PendingIntent& p);
 Result<PendingIntent> PendingFromStoreJson(const boost::json::value& json);

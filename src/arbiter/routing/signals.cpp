@@ -132,6 +132,51 @@ boost::json::value SignalsToJson(const ComputedSignals& s) {
   return o;
 }
 
+namespace {
+
+// Appends a number as boost::json::serialize writes it (its shortest round-trip form for a
+// double, e.g. 8.9E-1), through a serializer on the stack instead of a string.
+void AppendNumber(const boost::json::value& v, std::string& out) {
+  boost::json::serializer sr;
+  sr.reset(&v);
+  char buf[64];
+  while (!sr.done()) out.append(sr.read(buf, sizeof(buf)));
+}
+
+}  // namespace
+
+std::string SignalsToStoreText(const ComputedSignals& s) {
+  std::string out;
+  out.reserve(160);
+  out += '{';
+  if (s.sensitivity) {
+    out += R"("sensitivity":{"level":)";
+    AppendJsonString(s.sensitivity->level, out);
+    out += R"(,"kinds":[)";
+    for (size_t i = 0; i < s.sensitivity->kinds.size(); ++i) {
+      if (i != 0) out += ',';
+      AppendJsonString(s.sensitivity->kinds[i], out);
+    }
+    out += "]}";
+  }
+  if (s.duplicate) {
+    if (s.sensitivity) out += ',';
+    out += R"("duplicate":{)";
+    if (!s.duplicate->duplicate_of.empty()) {
+      out += R"("duplicate_of":)";
+      AppendJsonString(s.duplicate->duplicate_of, out);
+      out += ',';
+    }
+    out += R"("similarity":)";
+    AppendNumber(boost::json::value(s.duplicate->similarity), out);
+    out += R"(,"cluster_size":)";
+    AppendNumber(boost::json::value(s.duplicate->cluster_size), out);
+    out += '}';
+  }
+  out += '}';
+  return out;
+}
+
 ComputedSignals MergeSignals(ComputedSignals computed, const ComputedSignals& given) {
   if (given.sensitivity) computed.sensitivity = given.sensitivity;
   if (given.duplicate) computed.duplicate = given.duplicate;

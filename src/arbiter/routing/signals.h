@@ -30,7 +30,8 @@ std::optional<std::int64_t> SensitivityRank(std::string_view level);
 
 struct SensitivitySignal {
   std::string level = "public";
-  std::vector<std::string> kinds;  // signals::KindName: "card", "iban", "email", ...; sorted, unique
+  std::vector<std::string>
+      kinds;  // signals::KindName: "card", "iban", "email", ...; sorted, unique
 };
 
 struct DuplicateSignal {
@@ -60,6 +61,9 @@ class SignalComputer {
 // "cluster_size"}}; null or absent parts stay unset. `where` prefixes error messages.
 Result<ComputedSignals> SignalsFromJson(const boost::json::value& json, std::string_view where);
 boost::json::value SignalsToJson(const ComputedSignals& s);
+// ToJson(SignalsToJson(s)) (the bytes boost::json::serialize writes), without building the tree:
+// what the SQLite store keeps.
+std::string SignalsToStoreText(const ComputedSignals& s);
 
 // `given` wins over `computed`, part by part.
 ComputedSignals MergeSignals(ComputedSignals computed, const ComputedSignals& given);

@@ -382,14 +382,21 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
   row.evidence = EvidenceJson(c.evidence);
   row.facts = FactsJson(c);
   if (c.last_route) {
-    std::string text = DecisionToStoreText(*c.last_route);
-    row.shape = ShapeOf(text);
-    if (row.shape != nullptr) text.erase(0, row.shape->text.size());
+    // DecisionToStoreText(d) = head + tail; decisions mostly repeat the previous one's head (its
+    // policy part), which is then not written again (case_store.h).
+    thread_local DecisionStoreTextWriter decision_text;
+    const std::string_view head = decision_text.Head(*c.last_route);
+    row.shape = ShapeOf(head);
+    const std::string_view kept = row.shape != nullptr ? head.substr(row.shape->text.size()) : head;
+    std::string text;
+    text.reserve(kept.size() + 64 + 48 * c.last_route->signals.size());
+    text += kept;
+    DecisionStoreTextWriter::AppendTail(*c.last_route, text);
     row.last_route = std::move(text);
   }
   if ((changed & kCaseChangedContent) != 0) {
     row.case_json = sources::CaseToJsonText(c.c);
-    row.signals_json = ToJson(SignalsToJson(c.signals));
+    row.signals_json = SignalsToStoreText(c.signals);
   }
   if ((changed & kCaseChangedPending) != 0) {
     for (const auto& [id, p] : c.pending) {

@@ -76,11 +76,7 @@ void TokenHashes(std::string_view text, std::vector<std::uint64_t>& out,
   }
 }
 
-// What the index keeps of a text: its MinHash signature and its identifier bits.
-struct Fingerprint {
-  Signature sig;
-  std::uint64_t identifiers = 0;
-};
+using Fingerprint = DuplicateIndex::Fingerprint;
 
 // False when both texts name identifiers and none in common (bits may collide, which errs
 // towards calling the texts related).
@@ -217,6 +213,93 @@ class SlotTable {
   size_t count_ = 0;
 };
 
+// The open ids: an open-addressing (linear probing) table of 64-bit entries, each holding a slot
+// number (low 32 bits) and the top 32 bits of its id's hash (high bits). A lookup compares id
+// strings only where those hash bits match, so a probe run costs no access to the ids themselves;
+// growth and deletion find each entry's home from the entry alone. Load stays between 0.5 and 0.8
+// as in SlotTable.
+class IdTable {
+ public:
+  static constexpr std::uint64_t kVacant = ~std::uint64_t{0};  // never a real entry: see Place
+
+  size_t MemoryBytes() const { return entries_.capacity() * sizeof(std::uint64_t); }
+
+  // Makes room for one more entry (positions returned by Find before this are void).
+  void ReserveOne() {
+    if ((count_ + 1) * 5 > entries_.size() * 4) Grow();
+  }
+
+  // The position of the entry with hash `h` whose slot satisfies same_id(slot) (*slot = that
+  // slot), else of the vacant entry ending the probe run, where such an id would go (*slot =
+  // kEmpty; the position is only meaningful after ReserveOne()).
+  template <typename SameId>
+  size_t Find(std::uint64_t h, const SameId& same_id, std::uint32_t* slot) const {
+    *slot = kEmpty;
+    if (entries_.empty()) return 0;
+    const std::uint64_t tag = h & kTagMask;
+    size_t pos = Home(h);
+    for (std::uint64_t e = entries_[pos]; e != kVacant; e = entries_[pos]) {
+      const auto s = static_cast<std::uint32_t>(e);
+      if ((e & kTagMask) == tag && same_id(s)) {
+        *slot = s;
+        return pos;
+      }
+      pos = Next(pos);
+    }
+    return pos;
+  }
+
+  // Fills the vacant position Find returned. `slot` < 2^32 - 1, so an entry is never kVacant.
+  void Place(size_t pos, std::uint32_t slot, std::uint64_t h) {
+    entries_[pos] = (h & kTagMask) | slot;
+    ++count_;
+  }
+
+  // Removes the entry at `pos` (from Find), shifting later entries of its run back.
+  void EraseAt(size_t pos) {
+    size_t i = pos;
+    size_t j = i;
+    while (true) {
+      j = Next(j);
+      if (entries_[j] == kVacant) break;
+      const size_t home = Home(entries_[j]);
+      // Move entries_[j] into the hole at i unless its home lies cyclically in (i, j].
+      const bool in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (!in_range) {
+        entries_[i] = entries_[j];
+        i = j;
+      }
+    }
+    entries_[i] = kVacant;
+    --count_;
+  }
+
+ private:
+  static constexpr std::uint64_t kTagMask = 0xFFFFFFFF00000000ULL;
+  // The top 32 bits of h (an entry keeps them) scaled to [0, size).
+  size_t Home(std::uint64_t h) const {
+    return static_cast<size_t>(((h >> 32) * static_cast<std::uint64_t>(entries_.size())) >> 32);
+  }
+  size_t Next(size_t pos) const { return pos + 1 == entries_.size() ? 0 : pos + 1; }
+
+  void Grow() {
+    std::vector<std::uint64_t> old = std::move(entries_);
+    const size_t cap = old.empty() ? 1024 : old.size() + old.size() / 2;
+    entries_ = std::vector<std::uint64_t>();
+    entries_.reserve(cap);  // exactly cap: MemoryBytes counts capacity
+    entries_.assign(cap, kVacant);
+    for (std::uint64_t e : old) {
+      if (e == kVacant) continue;
+      size_t pos = Home(e);
+      while (entries_[pos] != kVacant) pos = Next(pos);
+      entries_[pos] = e;
+    }
+  }
+
+  std::vector<std::uint64_t> entries_;
+  size_t count_ = 0;
+};
+
 }  // namespace
 
 class DuplicateIndex::Impl {
@@ -263,19 +346,19 @@ class DuplicateIndex::Impl {
     return m;
   }
 
-  std::uint32_t FindId(std::string_view id) const {
-    std::uint32_t found = kEmpty;
-    id_table_.Probe(HashId(id), std::numeric_limits<size_t>::max(), [&](std::uint32_t slot) {
-      if (ids_[slot] == id) {
-        found = slot;
-        return false;
-      }
-      return true;
-    });
-    return found;
+  // Where `id` is in the id table: *slot is its slot (kEmpty when absent, and then the returned
+  // position is where Insert puts it, valid until the table changes).
+  size_t FindId(std::string_view id, std::uint64_t h, std::uint32_t* slot) const {
+    return id_table_.Find(
+        h, [&](std::uint32_t s) { return ids_[s] == id; }, slot);
   }
 
-  DuplicateMatch Insert(std::string_view id, const Fingerprint& fp) {
+  // Room for one more id: call before the FindId whose position Insert uses.
+  void ReserveId() { id_table_.ReserveOne(); }
+
+  // Inserts `id` (hash h, absent) at id table position `id_pos` (FindId after ReserveId).
+  DuplicateMatch Insert(std::string_view id, std::uint64_t h, size_t id_pos,
+                        const Fingerprint& fp) {
     const Signature& sig = fp.sig;
     const Best best = Find(fp);
     DuplicateMatch match = ToMatch(best);
@@ -305,7 +388,7 @@ class DuplicateIndex::Impl {
       cluster_[slot] = NewCluster();
       match.cluster_size = 1;
     }
-    id_table_.Insert(slot, HashId(id), [this](std::uint32_t s) { return HashId(ids_[s]); });
+    id_table_.Place(id_pos, slot, h);
     if (banded && HasShingles(slot)) {
       for (size_t b = 0; b < kBands; ++b) {
         bands_[b].Insert(slot, BandHash(Sig(slot), b),
@@ -316,14 +399,15 @@ class DuplicateIndex::Impl {
     return match;
   }
 
-  void Erase(std::uint32_t slot) {
+  // Removes the case in `slot`, whose id is at id table position `id_pos` (FindId).
+  void Erase(std::uint32_t slot, size_t id_pos) {
     if ((cluster_[slot] & kUnbanded) == 0 && HasShingles(slot)) {
       for (size_t b = 0; b < kBands; ++b) {
         bands_[b].Erase(slot, BandHash(Sig(slot), b),
                         [this, b](std::uint32_t s) { return BandHash(Sig(s), b); });
       }
     }
-    id_table_.Erase(slot, HashId(ids_[slot]), [this](std::uint32_t s) { return HashId(ids_[s]); });
+    id_table_.EraseAt(id_pos);
     const std::uint32_t cluster = ClusterOf(slot);
     if (--cluster_count_[cluster] == 0) free_clusters_.push_back(cluster);
     ids_[slot].clear();
@@ -352,10 +436,11 @@ class DuplicateIndex::Impl {
   size_t size() const { return size_; }
   mutable std::shared_mutex mu;
 
- private:
   static std::uint64_t HashId(std::string_view id) {
     return Mix(std::hash<std::string_view>{}(id));
   }
+
+ private:
   const std::uint16_t* Sig(std::uint32_t slot) const { return sigs_.data() + slot * kK; }
   bool HasShingles(std::uint32_t slot) const {
     const std::uint16_t* s = Sig(slot);
@@ -387,7 +472,7 @@ class DuplicateIndex::Impl {
   std::vector<std::uint32_t> cluster_count_;
   std::vector<std::uint32_t> free_clusters_;
   std::vector<std::uint32_t> free_slots_;
-  SlotTable id_table_;
+  IdTable id_table_;
   std::array<SlotTable, kBands> bands_;
   size_t size_ = 0;
 };
@@ -396,42 +481,62 @@ DuplicateIndex::DuplicateIndex(DuplicateIndexOptions options)
     : options_(options), impl_(std::make_unique<Impl>(options_)) {}
 DuplicateIndex::~DuplicateIndex() = default;
 
+DuplicateIndex::Fingerprint DuplicateIndex::FingerprintOf(std::string_view text) const {
+  Fingerprint fp;
+  ComputeFingerprint(text, options_.max_text_bytes, fp);
+  return fp;
+}
+
 Result<DuplicateMatch> DuplicateIndex::Add(std::string_view case_id, std::string_view text) {
+  return Add(case_id, FingerprintOf(text));
+}
+
+Result<DuplicateMatch> DuplicateIndex::Add(std::string_view case_id, const Fingerprint& fp) {
   if (case_id.empty()) return Status::InvalidArgument("case id: must not be empty");
   if (case_id.size() > options_.max_id_bytes) {
     return Status::InvalidArgument("case id: longer than " + std::to_string(options_.max_id_bytes) +
                                    " bytes");
   }
-  Fingerprint fp;
-  ComputeFingerprint(text, options_.max_text_bytes, fp);
+  const std::uint64_t h = Impl::HashId(case_id);
   std::unique_lock lock(impl_->mu);
-  if (impl_->FindId(case_id) != kEmpty) {
+  if (impl_->size() >= kEmpty - 1) return Status::ResourceExhausted("duplicate index is full");
+  // One probe of the id table: it finds the id, or the place where it goes.
+  impl_->ReserveId();
+  std::uint32_t slot = kEmpty;
+  const size_t pos = impl_->FindId(case_id, h, &slot);
+  if (slot != kEmpty) {
     return Status::AlreadyExists("case `" + std::string(case_id) + "` is already in the index");
   }
-  if (impl_->size() >= kEmpty - 1) return Status::ResourceExhausted("duplicate index is full");
-  return impl_->Insert(case_id, fp);
+  return impl_->Insert(case_id, h, pos, fp);
 }
 
 Status DuplicateIndex::Remove(std::string_view case_id) {
+  const std::uint64_t h = Impl::HashId(case_id);
   std::unique_lock lock(impl_->mu);
-  const std::uint32_t slot = impl_->FindId(case_id);
+  std::uint32_t slot = kEmpty;
+  const size_t pos = impl_->FindId(case_id, h, &slot);
   if (slot == kEmpty) {
     return Status::NotFound("case `" + std::string(case_id) + "` is not in the index");
   }
-  impl_->Erase(slot);
+  impl_->Erase(slot, pos);
   return Status::Ok();
 }
 
 DuplicateMatch DuplicateIndex::Query(std::string_view text) const {
-  Fingerprint fp;
-  ComputeFingerprint(text, options_.max_text_bytes, fp);
+  return Query(FingerprintOf(text));
+}
+
+DuplicateMatch DuplicateIndex::Query(const Fingerprint& fp) const {
   std::shared_lock lock(impl_->mu);
   return impl_->ToMatch(impl_->Find(fp));
 }
 
 bool DuplicateIndex::Contains(std::string_view case_id) const {
+  const std::uint64_t h = Impl::HashId(case_id);
   std::shared_lock lock(impl_->mu);
-  return impl_->FindId(case_id) != kEmpty;
+  std::uint32_t slot = kEmpty;
+  impl_->FindId(case_id, h, &slot);
+  return slot != kEmpty;
 }
 
 size_t DuplicateIndex::size() const {

@@ -13,6 +13,8 @@
 // the same request about a different order is a different problem. Each case joins the cluster of
 // the case it duplicates when it is added (or starts its own); clusters shrink as cases are
 // removed. Memory is about 250 bytes per case (see MemoryBytes()); texts are not stored.
+// Ids are found by a 64-bit hash (its top half kept in the id table); the id strings are
+// compared only where those bits match.
 //
 // Storms: once a cluster has more than 64 members, a new member whose signature is ≥ 90% equal to
 // its match is counted in the cluster but not entered into the LSH buckets (the banded members
@@ -23,6 +25,7 @@
 // lock and run in parallel with each other; Add() and Remove() take an exclusive lock.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -62,6 +65,15 @@ class DuplicateIndex {
   static constexpr size_t kRows = 3;
   static constexpr size_t kSignatureSize = kBands * kRows;
 
+  // What the index keeps of a text: its MinHash signature and its identifier bits. A caller that
+  // queries a text and later adds it computes this once (FingerprintOf) and passes it to both
+  // (CaseSignals does so for the case it routes): Query(FingerprintOf(t)) == Query(t), and
+  // Add(id, FingerprintOf(t)) is Add(id, t).
+  struct Fingerprint {
+    std::array<std::uint16_t, kSignatureSize> sig{};
+    std::uint64_t identifiers = 0;  // one bit (hash mod 64) per identifier word
+  };
+
   explicit DuplicateIndex(DuplicateIndexOptions options = {});
   ~DuplicateIndex();
   DuplicateIndex(const DuplicateIndex&) = delete;
@@ -72,11 +84,17 @@ class DuplicateIndex {
   // for an empty or over-long id.
   Result<DuplicateMatch> Add(std::string_view case_id, std::string_view text);
 
+  Result<DuplicateMatch> Add(std::string_view case_id, const Fingerprint& fingerprint);
+
   // Removes a case (closed). kNotFound if it is not open.
   Status Remove(std::string_view case_id);
 
   // The most similar open case to `text`.
   DuplicateMatch Query(std::string_view text) const;
+  DuplicateMatch Query(const Fingerprint& fingerprint) const;
+
+  // The fingerprint of `text` (its first options().max_text_bytes) as Add and Query compute it.
+  Fingerprint FingerprintOf(std::string_view text) const;
 
   bool Contains(std::string_view case_id) const;
   size_t size() const;

@@ -1,6 +1,7 @@
 #include "arbiter/sources/case.h"
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 #include <array>
 
@@ -232,11 +233,13 @@ namespace {
 class ObjectText {
  public:
   explicit ObjectText(std::string& out) : out_(out) {}
+  // `k` is one of this file's literal keys: nothing in it needs escaping.
   void Key(std::string_view k) {
     out_ += sep_;
     sep_ = ',';
-    AppendJsonString(k, out_);
-    out_ += ':';
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
   }
   void String(std::string_view k, std::string_view v) {
     Key(k);
@@ -302,7 +305,12 @@ std::string CaseToJsonText(const Case& c) {
     if (c.ai.confidence) {
       ao.Key("confidence");
       // Boost.JSON's shortest round-trip form (e.g. 8.9E-1), as ToJson writes it.
-      out += boost::json::serialize(boost::json::value(*c.ai.confidence));
+      // (A serializer on the stack: no string or tree per case.)
+      boost::json::serializer sr;
+      const boost::json::value confidence(*c.ai.confidence);
+      sr.reset(&confidence);
+      char buf[64];
+      while (!sr.done()) out.append(sr.read(buf, sizeof(buf)));
     }
     if (!c.ai.model.empty()) ao.String("model", c.ai.model);
     if (!c.ai.suggested_queue.empty()) ao.String("suggested_queue", c.ai.suggested_queue);
