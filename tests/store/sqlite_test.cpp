@@ -39,6 +39,30 @@ TEST(Sqlite, InsertSelectAndTransactions) {
   EXPECT_FALSE(sel->Step().value());
 }
 
+// BindNoCopy stores exactly the bytes bound (no copy: they must outlive the step), empty values as
+// empty text and blobs rather than NULL, and a reset statement takes new values.
+TEST(Sqlite, BindNoCopyStoresTheBoundBytes) {
+  auto db = SqliteDb::OpenInMemory();
+  ASSERT_TRUE(db) << db.error().ToString();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (k TEXT PRIMARY KEY, b BLOB)").ok());
+  auto ins = (*db)->Prepare("INSERT INTO t VALUES (?1, ?2)");
+  ASSERT_TRUE(ins);
+  const std::string big(100000, 'q');
+  const Bytes blob = {1, 0, 2};
+  ASSERT_TRUE(ins->BindNoCopy(1, big).BindNoCopy(2, ByteView(blob)).Run().ok());
+  ASSERT_TRUE(ins->BindNoCopy(1, std::string_view()).BindNoCopy(2, ByteView()).Run().ok());
+  auto sel = (*db)->Prepare("SELECT k, b, typeof(k), typeof(b) FROM t ORDER BY length(k)");
+  ASSERT_TRUE(sel);
+  ASSERT_TRUE(sel->Step().value());
+  EXPECT_EQ(sel->ColumnText(0), "");
+  EXPECT_EQ(sel->ColumnText(2), "text");
+  EXPECT_EQ(sel->ColumnText(3), "blob");
+  ASSERT_TRUE(sel->Step().value());
+  EXPECT_EQ(sel->ColumnText(0), big);
+  EXPECT_EQ(sel->ColumnBlob(1), blob);
+  EXPECT_FALSE(sel->Step().value());
+}
+
 TEST(Sqlite, MigrationsAreIdempotentAndPersist) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("arbiter-sqlite-test-" + std::to_string(::getpid()));

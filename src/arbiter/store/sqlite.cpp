@@ -63,6 +63,22 @@ SqliteStatement& SqliteStatement::Bind(int index, ByteView blob) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::BindNoCopy(int index, std::string_view text) {
+  // An empty view may have no data; SQLite would bind NULL for a null pointer.
+  const int rc = sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(),
+                                     SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindNoCopy(int index, ByteView blob) {
+  static const std::uint8_t kEmpty = 0;
+  const int rc = sqlite3_bind_blob64(stmt_, index, blob.empty() ? &kEmpty : blob.data(),
+                                     blob.size(), SQLITE_STATIC);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::BindNull(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) bind_error_ = rc;

@@ -54,6 +54,11 @@ class SqliteStatement {
   SqliteStatement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   SqliteStatement& Bind(int index, ByteView blob);
   SqliteStatement& BindNull(int index);
+  // Like Bind, without copying the value into SQLite: `text` or `blob` must stay alive and
+  // unchanged until the statement is reset (Run, Reset, or Step after its last row). For values
+  // that outlive the step anyway, e.g. a batch's rows written by a committer.
+  SqliteStatement& BindNoCopy(int index, std::string_view text);
+  SqliteStatement& BindNoCopy(int index, ByteView blob);
 
   // Advances to the next row: true when a row is available, false when done.
   Result<bool> Step();
