@@ -31,18 +31,24 @@ void RequestEvidence::Note(std::uint64_t index) {
 }
 std::optional<std::uint64_t> RequestEvidence::Last() { return tls_last_index; }
 
-Result<std::unique_ptr<EvidenceCommitter>> EvidenceCommitter::Start(ledger::Ledger* ledger) {
+Result<std::unique_ptr<EvidenceCommitter>> EvidenceCommitter::Start(
+    ledger::Ledger* ledger, EvidenceCommitterOptions options) {
   if (ledger == nullptr) return Status::InvalidArgument("evidence committer needs a ledger");
+  if (options.pace.count() < 0) return Status::InvalidArgument("evidence committer: negative pace");
   const std::uint64_t next = ledger->Stats().sequenced;
-  std::unique_ptr<EvidenceCommitter> c(new EvidenceCommitter(ledger, next));
+  std::unique_ptr<EvidenceCommitter> c(new EvidenceCommitter(ledger, next, options));
   const char* trace = std::getenv("ARBITER_COMMIT_TRACE");
   c->trace_ = trace != nullptr && std::string_view(trace) == "1";
   c->thread_ = std::thread([raw = c.get()] { raw->Run(); });
   return c;
 }
 
-EvidenceCommitter::EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index)
-    : ledger_(ledger), waiters_(next_index, "evidence index"), base_(next_index) {}
+EvidenceCommitter::EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index,
+                                     EvidenceCommitterOptions options)
+    : ledger_(ledger),
+      options_(options),
+      waiters_(next_index, "evidence index"),
+      base_(next_index) {}
 
 EvidenceCommitter::~EvidenceCommitter() { Stop(); }
 
@@ -63,6 +69,8 @@ Result<std::uint64_t> EvidenceCommitter::Enqueue(std::string entry) {
     queue_.push_back(std::move(entry));
     if (queue_.size() == 1) {
       queued_since_ = std::chrono::steady_clock::now();
+      work_cv_.notify_one();
+    } else if (queue_.size() == kPacedBatchEntries && options_.pace.count() > 0) {
       work_cv_.notify_one();
     }
   }
@@ -119,8 +127,13 @@ void EvidenceCommitter::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   std::vector<std::string> batch;
   std::vector<ByteView> views;
+  auto last_started = std::chrono::steady_clock::time_point::min();
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (options_.pace.count() > 0 && last_started != std::chrono::steady_clock::time_point::min()) {
+      work_cv_.wait_until(lock, last_started + options_.pace,
+                          [&] { return stopping_ || queue_.size() >= kPacedBatchEntries; });
+    }
     if (queue_.empty()) return;     // stopping, nothing left
     if (!waiters_.failed().ok()) {  // enqueued while the failing append ran: never durable
       queue_.clear();
@@ -134,6 +147,7 @@ void EvidenceCommitter::Run() {
 
     RunBatchHook();
     const auto started = std::chrono::steady_clock::now();
+    last_started = started;
     Status status;
     std::uint64_t committed = first;
     for (size_t off = 0; off < batch.size();) {
