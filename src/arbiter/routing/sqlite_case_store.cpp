@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -252,11 +250,6 @@ struct ThreadTicket {
 };
 thread_local ThreadTicket tls_ticket;
 
-std::uint64_t Micros(std::chrono::steady_clock::duration d) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(d).count());
-}
-
 }  // namespace
 
 SqliteRoutingStore::SqliteRoutingStore(std::unique_ptr<store::SqliteDb> db,
@@ -273,8 +266,6 @@ Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
     std::unique_ptr<store::SqliteDb> db, SqliteRoutingStoreOptions options) {
   if (db == nullptr) return Status::InvalidArgument("routing store: no database");
   std::unique_ptr<SqliteRoutingStore> s(new SqliteRoutingStore(std::move(db), options));
-  const char* trace = std::getenv("ARBITER_COMMIT_TRACE");
-  s->trace_ = trace != nullptr && std::string_view(trace) == "1";
   ARBITER_RETURN_IF_ERROR(s->Init());
   if (options.group_commit) {
     const fs::path& path = s->db_->path();
@@ -462,8 +453,8 @@ Status SqliteRoutingStore::health() const {
 
 CaseWriteStats SqliteRoutingStore::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return CaseWriteStats{waiters_.next() - 1, waiters_.durable() - 1, batches_,
-                        wait_micros_,        commit_micros_,         max_batch_};
+  return CaseWriteStats{waiters_.next() - 1,    waiters_.durable() - 1,   timings_.batches(),
+                        timings_.wait_micros(), timings_.commit_micros(), timings_.max_batch()};
 }
 
 void SqliteRoutingStore::Stop() {
@@ -581,20 +572,11 @@ void SqliteRoutingStore::Run() {
     const std::uint64_t committed = first + batch.size();
     batch.clear();  // cleanses the keys
     const auto ended = std::chrono::steady_clock::now();
-    const auto wait_us = Micros(started - queued_since);
-    const auto commit_us = Micros(ended - started);
-    if (trace_) {
-      std::fprintf(stderr, "commit cases rows=%llu wait_us=%llu commit_us=%llu\n",
-                   static_cast<unsigned long long>(committed - first),
-                   static_cast<unsigned long long>(wait_us),
-                   static_cast<unsigned long long>(commit_us));
-    }
+    const store::BatchTiming timing =
+        timings_.Time(committed - first, queued_since, started, ended);
 
     lock.lock();
-    ++batches_;
-    wait_micros_ += wait_us;
-    commit_micros_ += commit_us;
-    max_batch_ = std::max<std::uint64_t>(max_batch_, committed - first);
+    timings_.Add(timing);
     if (!status.ok()) {
       waiters_.Fail(Status::Unavailable("case store: " + status.message()), lock);
       continue;

@@ -1,8 +1,6 @@
 #include "arbiter/server/evidence_committer.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -18,11 +16,6 @@ constexpr size_t kMaxQueued = 1u << 20;
 
 thread_local std::optional<std::uint64_t> tls_last_index;
 
-std::uint64_t Micros(std::chrono::steady_clock::duration d) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(d).count());
-}
-
 }  // namespace
 
 void RequestEvidence::Begin() { tls_last_index.reset(); }
@@ -37,8 +30,6 @@ Result<std::unique_ptr<EvidenceCommitter>> EvidenceCommitter::Start(
   if (options.pace.count() < 0) return Status::InvalidArgument("evidence committer: negative pace");
   const std::uint64_t next = ledger->Stats().sequenced;
   std::unique_ptr<EvidenceCommitter> c(new EvidenceCommitter(ledger, next, options));
-  const char* trace = std::getenv("ARBITER_COMMIT_TRACE");
-  c->trace_ = trace != nullptr && std::string_view(trace) == "1";
   c->thread_ = std::thread([raw = c.get()] { raw->Run(); });
   return c;
 }
@@ -105,12 +96,8 @@ Status EvidenceCommitter::health() const {
 
 CommitterStats EvidenceCommitter::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return CommitterStats{waiters_.next() - base_,
-                        waiters_.durable() - base_,
-                        batches_,
-                        wait_micros_,
-                        commit_micros_,
-                        max_batch_};
+  return CommitterStats{waiters_.next() - base_, waiters_.durable() - base_, timings_.batches(),
+                        timings_.wait_micros(),  timings_.commit_micros(),   timings_.max_batch()};
 }
 
 void EvidenceCommitter::Stop() {
@@ -173,19 +160,10 @@ void EvidenceCommitter::Run() {
     // it, commits now rather than with the next batch (or after the pace).
     RunBatchHook();
     const auto ended = std::chrono::steady_clock::now();
-    const std::uint64_t wait_us = Micros(started - queued_since);
-    const std::uint64_t commit_us = Micros(ended - started);
-    if (trace_) {
-      std::fprintf(stderr, "commit evidence rows=%zu wait_us=%llu commit_us=%llu\n", batch.size(),
-                   static_cast<unsigned long long>(wait_us),
-                   static_cast<unsigned long long>(commit_us));
-    }
+    const store::BatchTiming timing = timings_.Time(batch.size(), queued_since, started, ended);
 
     lock.lock();
-    ++batches_;
-    wait_micros_ += wait_us;
-    commit_micros_ += commit_us;
-    max_batch_ = std::max<std::uint64_t>(max_batch_, batch.size());
+    timings_.Add(timing);
     waiters_.CompleteUpTo(committed, lock);
     if (!status.ok()) {
       waiters_.Fail(Status::Unavailable("evidence ledger: " + status.message()), lock);

@@ -39,6 +39,7 @@
 
 #include "arbiter/common/status.h"
 #include "arbiter/ledger/ledger.h"
+#include "arbiter/store/batch_timings.h"
 #include "arbiter/store/durability_waiters.h"
 
 namespace arbiter::server {
@@ -116,13 +117,9 @@ class EvidenceCommitter {
   bool stopping_ = false;
   std::mutex batch_start_mu_;  // held while on_batch_start_ runs
   std::function<void()> on_batch_start_;
-  std::uint64_t batches_ = 0;
   std::chrono::steady_clock::time_point queued_since_;  // when queue_ last became non-empty
-  std::uint64_t wait_micros_ = 0;
-  std::uint64_t commit_micros_ = 0;
-  std::uint64_t max_batch_ = 0;
-  bool trace_ = false;  // ARBITER_COMMIT_TRACE
-  std::uint64_t base_;  // the first index at start
+  store::BatchTimings timings_{"evidence"};             // ARBITER_COMMIT_TRACE, Stats()
+  std::uint64_t base_;                                  // the first index at start
   std::thread thread_;
 };
 
