@@ -201,6 +201,10 @@ constexpr std::string_view kHasTreeRows =
 constexpr std::uint64_t kEntryCheckpointBytes = 2 << 20;
 constexpr int kAppendWalBackstopPages = 32768;
 constexpr std::int64_t kEntryWalLimitBytes = 32 << 20;
+// The second step of an entries checkpoint (which holds appends off) runs once the WAL holds this
+// many frames (16 MiB of 4 KiB pages): the WAL file keeps its size when it restarts, so restarting
+// it less often still reuses its blocks, and appends are held off less often.
+constexpr std::int64_t kRestartWalFrames = 4096;
 
 // Page size of a new tree file. Each integration inserts its leaves into ledger_leaves, keyed by
 // a hash prefix, i.e. at random pages: about one dirty page per integrated entry, every one of
@@ -554,17 +558,23 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   // checkpointed: the WAL would grow without bound, every append writing never-allocated blocks
   // (and its fdatasync the file's size and block map). The second step holds appends off
   // (append_mu_) while it copies only what was appended during the first, so the next append
-  // starts the WAL again from its beginning and overwrites blocks it has written before. Appends
-  // wait for that short step only, never for the bulk copy. A checkpoint copies only committed
-  // frames; with sync_appends the copied entries were fsynced before they were acknowledged, and
-  // without it SQLite syncs the WAL before copying. Best effort: a failure (a reader still using
-  // the WAL) leaves the work to the next call, or to the appender's backstop.
+  // starts the WAL again from its beginning and overwrites blocks it has written before (only once
+  // the WAL holds kRestartWalFrames). Appends wait for that short step only, never for the bulk
+  // copy. A checkpoint copies only committed frames; with sync_appends the copied entries were
+  // fsynced before they were acknowledged, and without it SQLite syncs the WAL before copying. Best
+  // effort: a failure (a reader still using the WAL) leaves the work to the next call, or to the
+  // appender's backstop.
   void CheckpointEntriesWal() {
     const std::uint64_t appended = appended_bytes_.load(std::memory_order_relaxed);
     if (appended - checkpointed_bytes_ < kEntryCheckpointBytes) return;
-    if (!checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)").ok()) return;
+    auto frames = checkpointer_->CheckpointPassive();
+    if (!frames) return;
+    if (*frames < kRestartWalFrames) {
+      checkpointed_bytes_ = appended;
+      return;
+    }
     std::lock_guard lock(append_mu_);
-    if (checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)").ok()) {
+    if (checkpointer_->CheckpointPassive().has_value()) {
       checkpointed_bytes_ = appended_bytes_.load(std::memory_order_relaxed);
     }
   }

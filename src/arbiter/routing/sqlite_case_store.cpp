@@ -243,6 +243,10 @@ size_t ShapeEnd(std::string_view text) {
 constexpr size_t kCheckpointRows = 256;
 constexpr std::chrono::milliseconds kMinCheckpointInterval{250};
 constexpr std::uintmax_t kMaxWalBytes = 64u << 20;
+// A checkpoint's second step (which holds the committer off: see CheckpointLoop) runs once the WAL
+// holds this many frames (16 MiB of 4 KiB pages). The WAL file keeps its size when it restarts, so
+// restarting it less often still reuses its blocks, and the committer is held off less often.
+constexpr std::int64_t kRestartWalFrames = 4096;
 
 struct ThreadTicket {
   const void* store = nullptr;
@@ -503,17 +507,18 @@ void SqliteRoutingStore::CheckpointLoop() {
     // lets the WAL grow until the committer's inline checkpoint (every commit writing blocks never
     // allocated before). The second holds commits off (db_mu_) while it copies only what they
     // wrote during the first, so the next batch restarts the WAL from its beginning and
-    // overwrites blocks it has written before. A failed or busy checkpoint is retried after the
-    // next kCheckpointRows rows; the WAL stays bounded by the committer's inline checkpoint.
-    bool copied = false;
+    // overwrites blocks it has written before (only once the WAL holds kRestartWalFrames). A failed
+    // or busy checkpoint is retried after the next kCheckpointRows rows; the WAL stays bounded by
+    // the committer's inline checkpoint.
+    Result<std::int64_t> frames = std::int64_t{0};
     {
       std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
-      copied = checkpoint_db_->Exec("PRAGMA wal_checkpoint(PASSIVE)").ok();
+      frames = checkpoint_db_->CheckpointPassive();
     }
-    if (copied) {
+    if (frames.has_value() && *frames >= kRestartWalFrames) {
       std::lock_guard<std::mutex> db_lock(db_mu_);
       std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
-      (void)checkpoint_db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+      (void)checkpoint_db_->CheckpointPassive();
     }
     last = std::chrono::steady_clock::now();
     lock.lock();
