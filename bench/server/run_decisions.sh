@@ -104,7 +104,13 @@ for round in $(seq 1 "$ROUNDS"); do
           tee -a "$TMP/stages" >&2 || true
       fi
       # Bytes the server handed to write/pwrite (wchar) and the fsyncs it made, whole run.
-      awk -v l="$LABEL" '/^(wchar|syscw)/ { s = s " " $1 $2 } END { print "# io " l s }' "/proc/$SERVER_PID/io" |
+      # ... and its CPU time (user + system, clock ticks), whole run.
+      awk -v l="$LABEL" -v t="$(awk '{ print "cpu_ticks:" $14 + $15 }' "/proc/$SERVER_PID/stat")" \
+        '/^(wchar|syscw)/ { s = s " " $1 $2 } END { print "# io " l s " " t }' "/proc/$SERVER_PID/io" |
+        tee -a "$TMP/stages" >&2 || true
+      # The write-ahead logs as the load ends (SQLite removes them when the server closes).
+      du -k "$DATA/arbiter.db-wal" "$DATA/ledger/ledger.db-wal" "$DATA/ledger/ledger-tree.db-wal" 2>/dev/null |
+        awk -v l="$LABEL" '{ s = s " " $2 "=" $1 "K" } END { print "# wal " l s }' | sed "s|$DATA/||g" |
         tee -a "$TMP/stages" >&2 || true
       stop_server
       du -k "$DATA/arbiter.db" "$DATA/arbiter.db-wal" "$DATA/ledger/ledger.db" "$DATA/ledger/ledger.db-wal" \
@@ -134,37 +140,39 @@ for r in rows:
 med = {}
 for label in labels:
     rs = [r for r in rows if r["label"] == label]
-    med[label] = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "non_2xx", "errors")}
+    med[label] = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "p999_ms", "max_ms", "non_2xx", "errors")}
     med[label]["runs"] = len(rs)
     med[label]["rps_runs"] = [round(r["rps"]) for r in rs]
 base = med.get("beast-fixed-200", {}).get("rps")
 express = med.get("express-cedar-wasm", {}).get("rps")
-print("| server | median req/s | runs (req/s) | p50 ms | p99 ms | non-2xx | vs fixed-200 | vs express |")
-print("|---|---:|---|---:|---:|---:|---:|---:|")
+print("| server | median req/s | runs (req/s) | p50 ms | p99 ms | p999 ms | max ms | non-2xx | vs fixed-200 | vs express |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 for label in labels:
     m = med[label]
     ratio = m["rps"] / base if base else float("nan")
     vs = m["rps"] / express if express else float("nan")
-    print(f"| {label} | {m['rps']:.0f} | {m['rps_runs']} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {m['non_2xx']:.0f} | {ratio:.2f} | {vs:.2f} |")
+    print(f"| {label} | {m['rps']:.0f} | {m['rps_runs']} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {m['p999_ms']:.2f} | {m['max_ms']:.2f} | {m['non_2xx']:.0f} | {ratio:.2f} | {vs:.2f} |")
 EOF
 # Per request, medians of the rounds, from the committers' metrics, /proc/PID/io and the files.
 if [ -s "$TMP/stages" ]; then
   python3 - "$TMP/stages" <<'EOF'
-import collections, re, statistics, sys
+import collections, os, re, statistics, sys
+TICKS = os.sysconf("SC_CLK_TCK")
 runs = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    m = re.match(r"# (io|stages|files) (\S+) ?(.*)", line)
+    m = re.match(r"# (io|stages|files|wal) (\S+) ?(.*)", line)
     if m: runs[m.group(2)].append((m.group(1), m.group(3)))
 print()
-print("| server | rows per case txn | rows per evidence batch | KB written per request | arbiter.db KB per case | case txn ms | evidence batch ms | oldest entry's wait ms |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| server | rows per case txn | rows per evidence batch | KB written per request | arbiter.db KB per case | case txn ms | evidence batch ms | oldest entry's wait ms | write calls per request | server CPU us per request | arbiter.db-wal MB at end | ledger.db-wal MB at end |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for label, items in runs.items():
     def parse(r, sep): return dict(kv.rsplit(sep, 1) for kv in r.split() if sep in kv)
     stages = [parse(r, "=") for k, r in items if k == "stages"]
     ios = [parse(r, ":") for k, r in items if k == "io"]
     files = [parse(r, "=") for k, r in items if k == "files"]
+    wals = [parse(r, "=") for k, r in items if k == "wal"] or [{}] * len(files)
     out = []
-    for s, io, f in zip(stages, ios, files):
+    for s, io, f, w in zip(stages, ios, files, wals):
         g = lambda name, c, k: float(s.get('arbiter_group_commit_%s{committer="%s",%s}' % (name, c, k), "nan"))
         n = g("rows", "evidence", 'kind="committed"')
         cb, eb = g("rows", "cases", 'kind="batches"'), g("rows", "evidence", 'kind="batches"')
@@ -172,9 +180,13 @@ for label, items in runs.items():
                     float(f.get("arbiter.db", "nanK")[:-1]) / n,
                     g("seconds", "cases", 'stage="commit"') / cb * 1e3,
                     g("seconds", "evidence", 'stage="commit"') / eb * 1e3,
-                    g("seconds", "evidence", 'stage="queue_wait"') / eb * 1e3])
+                    g("seconds", "evidence", 'stage="queue_wait"') / eb * 1e3,
+                    float(io.get("syscw", "nan")) / n,
+                    float(io.get("cpu_ticks", "nan")) / TICKS / n * 1e6,
+                    float(w.get("arbiter.db-wal", "nanK")[:-1]) / 1024,
+                    float(w.get("ledger/ledger.db-wal", "nanK")[:-1]) / 1024])
     if not out: continue
     med = [statistics.median(o[i] for o in out) for i in range(len(out[0]))]
-    print(f"| {label} | " + " | ".join(f"{v:.1f}" if i < 4 else f"{v:.2f}" for i, v in enumerate(med)) + " |")
+    print(f"| {label} | " + " | ".join(f"{v:.2f}" if 4 <= i < 7 else f"{v:.0f}" if i == 8 else f"{v:.1f}" for i, v in enumerate(med)) + " |")
 EOF
 fi

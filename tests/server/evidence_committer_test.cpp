@@ -131,4 +131,42 @@ TEST_F(EvidenceCommitterTest, OversizedEntriesAndUnknownIndicesAreRefused) {
 }
 
 }  // namespace
+// With a pace, entries queued while a paced batch waits share it: a batch starts at most once
+// per pace (or at once when kPacedBatchEntries are queued), and every entry still becomes durable.
+TEST_F(EvidenceCommitterTest, PacedBatchesGatherWhatIsQueuedMeanwhile) {
+  auto c = EvidenceCommitter::Start(ledger_.get(), {.pace = std::chrono::milliseconds(200)});
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  auto& committer = **c;
+  auto first = committer.Enqueue("first");
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(committer.WaitDurable(*first, std::chrono::seconds(5)).ok());
+  EXPECT_EQ(committer.Stats().batches, 1u);
+
+  // The next batch waits out the pace: all three entries land in it.
+  std::vector<std::uint64_t> indices;
+  for (const char* e : {"a", "b", "c"}) {
+    auto index = committer.Enqueue(e);
+    ASSERT_TRUE(index.has_value());
+    indices.push_back(*index);
+  }
+  for (std::uint64_t index : indices) {
+    ASSERT_TRUE(committer.WaitDurable(index, std::chrono::seconds(5)).ok());
+  }
+  EXPECT_EQ(committer.Stats().batches, 2u);
+  EXPECT_EQ(committer.Stats().max_batch, 3u);
+
+  // A full batch does not wait for the pace (nor does anything get lost when one fills).
+  std::uint64_t last = 0;
+  for (size_t i = 0; i < EvidenceCommitter::kPacedBatchEntries; ++i) {
+    auto index = committer.Enqueue("entry " + std::to_string(i));
+    ASSERT_TRUE(index.has_value());
+    last = *index;
+  }
+  ASSERT_TRUE(committer.WaitDurable(last, std::chrono::seconds(5)).ok());
+  EXPECT_EQ(committer.Stats().durable, 4u + EvidenceCommitter::kPacedBatchEntries);
+  auto read = ledger_->Entry(indices[1]);
+  ASSERT_TRUE(read.has_value()) << read.error().ToString();
+  EXPECT_EQ(std::string(AsChars(*read)), "b");
+}
+
 }  // namespace arbiter::server

@@ -39,6 +39,57 @@ TEST(Sqlite, InsertSelectAndTransactions) {
   EXPECT_FALSE(sel->Step().value());
 }
 
+// BindNoCopy stores exactly the bytes bound (no copy: they must outlive the step), empty values as
+// empty text and blobs rather than NULL, and a reset statement takes new values.
+TEST(Sqlite, BindNoCopyStoresTheBoundBytes) {
+  auto db = SqliteDb::OpenInMemory();
+  ASSERT_TRUE(db) << db.error().ToString();
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (k TEXT PRIMARY KEY, b BLOB)").ok());
+  auto ins = (*db)->Prepare("INSERT INTO t VALUES (?1, ?2)");
+  ASSERT_TRUE(ins);
+  const std::string big(100000, 'q');
+  const Bytes blob = {1, 0, 2};
+  ASSERT_TRUE(ins->BindNoCopy(1, big).BindNoCopy(2, ByteView(blob)).Run().ok());
+  ASSERT_TRUE(ins->BindNoCopy(1, std::string_view()).BindNoCopy(2, ByteView()).Run().ok());
+  auto sel = (*db)->Prepare("SELECT k, b, typeof(k), typeof(b) FROM t ORDER BY length(k)");
+  ASSERT_TRUE(sel);
+  ASSERT_TRUE(sel->Step().value());
+  EXPECT_EQ(sel->ColumnText(0), "");
+  EXPECT_EQ(sel->ColumnText(2), "text");
+  EXPECT_EQ(sel->ColumnText(3), "blob");
+  ASSERT_TRUE(sel->Step().value());
+  EXPECT_EQ(sel->ColumnText(0), big);
+  EXPECT_EQ(sel->ColumnBlob(1), blob);
+  EXPECT_FALSE(sel->Step().value());
+}
+
+// CheckpointPassive reports the frames the WAL held (what callers use to decide whether to finish
+// the checkpoint with writers held off); a database without a WAL reports 0.
+TEST(Sqlite, CheckpointPassiveReportsTheWalFrames) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("arbiter-sqlite-checkpoint-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  {
+    auto db = SqliteDb::Open(path / "db.sqlite");
+    ASSERT_TRUE(db) << db.error().ToString();
+    ASSERT_TRUE((*db)->Exec("PRAGMA wal_autocheckpoint=0; CREATE TABLE t (x BLOB)").ok());
+    auto ins = (*db)->Prepare("INSERT INTO t VALUES (?1)");
+    ASSERT_TRUE(ins);
+    const Bytes page(3000, 7);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(ins->Bind(1, ByteView(page)).Run().ok());
+    auto frames = (*db)->CheckpointPassive();
+    ASSERT_TRUE(frames) << frames.error().ToString();
+    EXPECT_GE(*frames, 20);
+  }
+  auto memory = SqliteDb::OpenInMemory();
+  ASSERT_TRUE(memory);
+  auto none = (*memory)->CheckpointPassive();
+  ASSERT_TRUE(none) << none.error().ToString();
+  EXPECT_EQ(*none, 0);
+  std::filesystem::remove_all(path);
+}
+
 TEST(Sqlite, MigrationsAreIdempotentAndPersist) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("arbiter-sqlite-test-" + std::to_string(::getpid()));

@@ -65,6 +65,7 @@
 
 #include "arbiter/routing/case_store.h"
 #include "arbiter/routing/evidence.h"
+#include "arbiter/store/batch_timings.h"
 #include "arbiter/store/durability_waiters.h"
 #include "arbiter/store/sqlite.h"
 
@@ -180,13 +181,9 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   // Group commit (guarded by mu_).
   std::condition_variable work_cv_;
   std::vector<Row> queue_;
-  store::DurabilityWaiters waiters_{1, "case write"};  // a ticket per queued row
-  std::uint64_t batches_ = 0;
+  store::DurabilityWaiters waiters_{1, "case write"};   // a ticket per queued row
   std::chrono::steady_clock::time_point queued_since_;  // when queue_ last became non-empty
-  std::uint64_t wait_micros_ = 0;
-  std::uint64_t commit_micros_ = 0;
-  std::uint64_t max_batch_ = 0;
-  bool trace_ = false;  // ARBITER_COMMIT_TRACE
+  store::BatchTimings timings_{"cases"};                // ARBITER_COMMIT_TRACE, Stats()
   bool stopping_ = false;
   bool commit_now_ = false;  // CommitNow() since the last batch was taken
   std::thread thread_;

@@ -1,8 +1,6 @@
 #include "arbiter/server/evidence_committer.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -18,11 +16,6 @@ constexpr size_t kMaxQueued = 1u << 20;
 
 thread_local std::optional<std::uint64_t> tls_last_index;
 
-std::uint64_t Micros(std::chrono::steady_clock::duration d) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(d).count());
-}
-
 }  // namespace
 
 void RequestEvidence::Begin() { tls_last_index.reset(); }
@@ -31,18 +24,22 @@ void RequestEvidence::Note(std::uint64_t index) {
 }
 std::optional<std::uint64_t> RequestEvidence::Last() { return tls_last_index; }
 
-Result<std::unique_ptr<EvidenceCommitter>> EvidenceCommitter::Start(ledger::Ledger* ledger) {
+Result<std::unique_ptr<EvidenceCommitter>> EvidenceCommitter::Start(
+    ledger::Ledger* ledger, EvidenceCommitterOptions options) {
   if (ledger == nullptr) return Status::InvalidArgument("evidence committer needs a ledger");
+  if (options.pace.count() < 0) return Status::InvalidArgument("evidence committer: negative pace");
   const std::uint64_t next = ledger->Stats().sequenced;
-  std::unique_ptr<EvidenceCommitter> c(new EvidenceCommitter(ledger, next));
-  const char* trace = std::getenv("ARBITER_COMMIT_TRACE");
-  c->trace_ = trace != nullptr && std::string_view(trace) == "1";
+  std::unique_ptr<EvidenceCommitter> c(new EvidenceCommitter(ledger, next, options));
   c->thread_ = std::thread([raw = c.get()] { raw->Run(); });
   return c;
 }
 
-EvidenceCommitter::EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index)
-    : ledger_(ledger), waiters_(next_index, "evidence index"), base_(next_index) {}
+EvidenceCommitter::EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index,
+                                     EvidenceCommitterOptions options)
+    : ledger_(ledger),
+      options_(options),
+      waiters_(next_index, "evidence index"),
+      base_(next_index) {}
 
 EvidenceCommitter::~EvidenceCommitter() { Stop(); }
 
@@ -63,6 +60,8 @@ Result<std::uint64_t> EvidenceCommitter::Enqueue(std::string entry) {
     queue_.push_back(std::move(entry));
     if (queue_.size() == 1) {
       queued_since_ = std::chrono::steady_clock::now();
+      work_cv_.notify_one();
+    } else if (queue_.size() == kPacedBatchEntries && options_.pace.count() > 0) {
       work_cv_.notify_one();
     }
   }
@@ -97,12 +96,8 @@ Status EvidenceCommitter::health() const {
 
 CommitterStats EvidenceCommitter::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return CommitterStats{waiters_.next() - base_,
-                        waiters_.durable() - base_,
-                        batches_,
-                        wait_micros_,
-                        commit_micros_,
-                        max_batch_};
+  return CommitterStats{waiters_.next() - base_, waiters_.durable() - base_, timings_.batches(),
+                        timings_.wait_micros(),  timings_.commit_micros(),   timings_.max_batch()};
 }
 
 void EvidenceCommitter::Stop() {
@@ -119,8 +114,13 @@ void EvidenceCommitter::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   std::vector<std::string> batch;
   std::vector<ByteView> views;
+  auto last_started = std::chrono::steady_clock::time_point::min();
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (options_.pace.count() > 0 && last_started != std::chrono::steady_clock::time_point::min()) {
+      work_cv_.wait_until(lock, last_started + options_.pace,
+                          [&] { return stopping_ || queue_.size() >= kPacedBatchEntries; });
+    }
     if (queue_.empty()) return;     // stopping, nothing left
     if (!waiters_.failed().ok()) {  // enqueued while the failing append ran: never durable
       queue_.clear();
@@ -134,6 +134,7 @@ void EvidenceCommitter::Run() {
 
     RunBatchHook();
     const auto started = std::chrono::steady_clock::now();
+    last_started = started;
     Status status;
     std::uint64_t committed = first;
     for (size_t off = 0; off < batch.size();) {
@@ -159,19 +160,10 @@ void EvidenceCommitter::Run() {
     // it, commits now rather than with the next batch (or after the pace).
     RunBatchHook();
     const auto ended = std::chrono::steady_clock::now();
-    const std::uint64_t wait_us = Micros(started - queued_since);
-    const std::uint64_t commit_us = Micros(ended - started);
-    if (trace_) {
-      std::fprintf(stderr, "commit evidence rows=%zu wait_us=%llu commit_us=%llu\n", batch.size(),
-                   static_cast<unsigned long long>(wait_us),
-                   static_cast<unsigned long long>(commit_us));
-    }
+    const store::BatchTiming timing = timings_.Time(batch.size(), queued_since, started, ended);
 
     lock.lock();
-    ++batches_;
-    wait_micros_ += wait_us;
-    commit_micros_ += commit_us;
-    max_batch_ = std::max<std::uint64_t>(max_batch_, batch.size());
+    timings_.Add(timing);
     waiters_.CompleteUpTo(committed, lock);
     if (!status.ok()) {
       waiters_.Fail(Status::Unavailable("evidence ledger: " + status.message()), lock);

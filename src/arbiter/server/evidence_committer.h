@@ -39,6 +39,7 @@
 
 #include "arbiter/common/status.h"
 #include "arbiter/ledger/ledger.h"
+#include "arbiter/store/batch_timings.h"
 #include "arbiter/store/durability_waiters.h"
 
 namespace arbiter::server {
@@ -56,10 +57,23 @@ struct CommitterStats {
   std::uint64_t max_batch = 0;  // entries in the largest batch
 };
 
+struct EvidenceCommitterOptions {
+  // When nonzero, a batch starts at most this long after the previous one started (or at once
+  // when kPacedBatchEntries are queued). For a ledger that acknowledges appends without an fsync:
+  // such an append takes tens of microseconds, so unpaced the committer would write a
+  // transaction (and the case rows paced by OnBatchStart another) for every few entries; paced,
+  // batches gather about as many entries as an fsync's duration does with fsync acknowledgement.
+  std::chrono::microseconds pace{0};
+};
+
 class EvidenceCommitter {
  public:
+  // With EvidenceCommitterOptions::pace: a batch of this many entries starts without waiting.
+  static constexpr size_t kPacedBatchEntries = 256;
+
   // `ledger` must outlive the committer; nothing else may append to it while the committer runs.
-  static Result<std::unique_ptr<EvidenceCommitter>> Start(ledger::Ledger* ledger);
+  static Result<std::unique_ptr<EvidenceCommitter>> Start(ledger::Ledger* ledger,
+                                                          EvidenceCommitterOptions options = {});
   ~EvidenceCommitter();  // Stop()
   EvidenceCommitter(const EvidenceCommitter&) = delete;
   EvidenceCommitter& operator=(const EvidenceCommitter&) = delete;
@@ -88,11 +102,13 @@ class EvidenceCommitter {
   void Stop();
 
  private:
-  explicit EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index);
+  EvidenceCommitter(ledger::Ledger* ledger, std::uint64_t next_index,
+                    EvidenceCommitterOptions options);
   void Run();
   void RunBatchHook();
 
   ledger::Ledger* ledger_;
+  const EvidenceCommitterOptions options_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;
   std::vector<std::string> queue_;
@@ -101,13 +117,9 @@ class EvidenceCommitter {
   bool stopping_ = false;
   std::mutex batch_start_mu_;  // held while on_batch_start_ runs
   std::function<void()> on_batch_start_;
-  std::uint64_t batches_ = 0;
   std::chrono::steady_clock::time_point queued_since_;  // when queue_ last became non-empty
-  std::uint64_t wait_micros_ = 0;
-  std::uint64_t commit_micros_ = 0;
-  std::uint64_t max_batch_ = 0;
-  bool trace_ = false;  // ARBITER_COMMIT_TRACE
-  std::uint64_t base_;  // the first index at start
+  store::BatchTimings timings_{"evidence"};             // ARBITER_COMMIT_TRACE, Stats()
+  std::uint64_t base_;                                  // the first index at start
   std::thread thread_;
 };
 

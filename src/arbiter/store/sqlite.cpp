@@ -63,6 +63,22 @@ SqliteStatement& SqliteStatement::Bind(int index, ByteView blob) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::BindNoCopy(int index, std::string_view text) {
+  // An empty view may have no data; SQLite would bind NULL for a null pointer.
+  const int rc = sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(),
+                                     SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+SqliteStatement& SqliteStatement::BindNoCopy(int index, ByteView blob) {
+  static const std::uint8_t kEmpty = 0;
+  const int rc = sqlite3_bind_blob64(stmt_, index, blob.empty() ? &kEmpty : blob.data(),
+                                     blob.size(), SQLITE_STATIC);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::BindNull(int index) {
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) bind_error_ = rc;
@@ -186,6 +202,14 @@ Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
 Status SqliteDb::Begin() { return Exec("BEGIN IMMEDIATE"); }
 Status SqliteDb::Commit() { return Exec("COMMIT"); }
 Status SqliteDb::Rollback() { return Exec("ROLLBACK"); }
+
+Result<std::int64_t> SqliteDb::CheckpointPassive() {
+  ARBITER_TRY(auto stmt, Prepare("PRAGMA wal_checkpoint(PASSIVE)"));
+  ARBITER_TRY(bool row, stmt.Step());
+  const std::int64_t frames = row ? stmt.ColumnInt64(1) : 0;  // (busy, log, checkpointed)
+  stmt.Reset();
+  return frames > 0 ? frames : 0;
+}
 
 std::int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }

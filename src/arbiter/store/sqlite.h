@@ -54,6 +54,11 @@ class SqliteStatement {
   SqliteStatement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   SqliteStatement& Bind(int index, ByteView blob);
   SqliteStatement& BindNull(int index);
+  // Like Bind, without copying the value into SQLite: `text` or `blob` must stay alive and
+  // unchanged until the statement is reset (Run, Reset, or Step after its last row). For values
+  // that outlive the step anyway, e.g. a batch's rows written by a committer.
+  SqliteStatement& BindNoCopy(int index, std::string_view text);
+  SqliteStatement& BindNoCopy(int index, ByteView blob);
 
   // Advances to the next row: true when a row is available, false when done.
   Result<bool> Step();
@@ -108,6 +113,11 @@ class SqliteDb {
     }
     return Commit();
   }
+
+  // PRAGMA wal_checkpoint(PASSIVE): copies what it can of the WAL into the database without
+  // waiting for writers or readers. Returns how many frames the WAL held as it ran (0 when the
+  // database has no WAL).
+  Result<std::int64_t> CheckpointPassive();
 
   std::int64_t LastInsertRowId() const;
   int Changes() const;  // rows changed by the last statement
