@@ -18,6 +18,7 @@
 # BASE_BUILD=DIR (optional) also runs DIR's arbiter_bench_app in every round, labelled `...-base`,
 # for a before/after comparison in one run. After each arbiter run the group committers' metrics
 # (batches, per-stage seconds, largest batch) go to stderr as `# stages LABEL ...`.
+# BODIES=mix sends the example pack's 240 sample cases in turn instead of one case repeated.
 # PEERS=0 leaves out the fixed-200 and Express servers (a quick before/after of two builds when the
 # machine is too loaded for absolute figures); ACKS="fsync" (default "fsync written") picks the
 # acknowledgement modes. E.g. PEERS=0 ACKS=fsync BASE_BUILD=/tmp/old bench/server/run_decisions.sh build/rel
@@ -70,6 +71,20 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # The routine case of the examples (stays with AI); `{seq}` makes each request a new case.
 BODY='{"id":"L-{seq}","source":"native","subject":"Where is my order?","body":"The tracking page has not changed for five days.","customer":{"id":"cust-1","tier":"standard"},"language":"en","priority":"low","severity":4,"category":"shipping","channel":"web","ai":{"confidence":0.89}}'
+# BODIES=mix: every server gets the example pack's 240 sample cases in turn (each with id
+# M-<seq>) instead of the one case above: other texts, tiers, indicators and routes.
+BODY_ARGS=(--body "$BODY")
+if [ "${BODIES:-one}" = mix ]; then
+  python3 - "$SRC/examples/support/tests/cases.jsonl" > "$TMP/bodies.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    if line.strip():
+        case = json.loads(line)["case"]
+        case["id"] = "M-{seq}"
+        print(json.dumps(case, separators=(",", ":")))
+PY
+  BODY_ARGS=(--bodies "$TMP/bodies.jsonl")
+fi
 TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 
 run() {  # run LABEL ADDRESS ARGS...
@@ -97,7 +112,7 @@ for round in $(seq 1 "$ROUNDS"); do
         --data "$DATA" --threads 2 --access-log off --evidence-ack "$ack"
       ADMIN=$(cat "$DATA/admin.token")
       run "$LABEL" "$ADDR" --method POST --path /v1/cases \
-        --header "Authorization: Bearer $ADMIN" --body "$BODY"
+        --header "Authorization: Bearer $ADMIN" "${BODY_ARGS[@]}"
       if command -v curl > /dev/null; then
         curl -s -H "Authorization: Bearer $ADMIN" "http://$ADDR/metrics" |
           awk -v l="$LABEL" '/^arbiter_group_commit/ { s = s " " $1 "=" $2 } END { print "# stages " l s }' |
@@ -125,7 +140,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_server cat env NODE_PATH="$NPM/node_modules" node "$SRC/bench/server/express_cedar_server.js" \
       --pack "$SRC/examples/support" --token "$TOKEN" --port "$PORT" --workers 2
     run "express-cedar-wasm" "$ADDR" --method POST --path /v1/cases \
-      --header "Authorization: Bearer $TOKEN" --body "$BODY"
+      --header "Authorization: Bearer $TOKEN" "${BODY_ARGS[@]}"
     stop_server
   fi
 done

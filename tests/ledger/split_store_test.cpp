@@ -3,7 +3,6 @@
 // split ledger missing its tree file is refused.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -125,50 +124,6 @@ TEST(LedgerSplitStore, AppendsCompleteWhileTheTreeFileIsLocked) {
     ASSERT_TRUE(report.has_value()) << report.status().ToString();
     EXPECT_TRUE(report->ok()) << report->problems.front().message;
     EXPECT_EQ(report->entries, 21u);
-  }
-}
-
-// Under sustained appends the entries' WAL restarts from its beginning after each checkpoint
-// (reusing its blocks) instead of growing with everything appended: without the checkpoint's
-// second step, taken with appends held off, writes never pause long enough for a PASSIVE
-// checkpoint to reach the end of the WAL, and SQLite restarts a WAL only once it has.
-TEST(LedgerSplitStore, EntriesWalRestartsUnderSustainedAppends) {
-  for (const bool sync_appends : {true, false}) {
-    SCOPED_TRACE(sync_appends ? "fsync acknowledgement" : "written acknowledgement");
-    TempDir dir;
-    LedgerOptions o = Options(dir);
-    o.sync_appends = sync_appends;
-    auto l = std::move(*Ledger::Open(o));
-    const std::string filler(1000, 'x');
-    constexpr std::uint64_t kEntries = 36000;  // ~37 MB of entries, twice the restart threshold
-    std::uintmax_t largest_wal = 0;
-    const auto wal = dir.path() / (std::string(kLedgerDbFile) + "-wal");
-    for (std::uint64_t done = 0; done < kEntries; done += 50) {
-      std::vector<std::string> texts;
-      for (std::uint64_t i = done; i < done + 50; ++i) {
-        texts.push_back("{\"n\":" + std::to_string(i) + ",\"f\":\"" + filler + "\"}");
-      }
-      std::vector<ByteView> views;
-      for (const auto& t : texts) views.push_back(AsBytes(t));
-      auto first = l->AppendBatch(views);
-      ASSERT_TRUE(first.has_value()) << first.status().ToString();
-      ASSERT_EQ(*first, done);
-      std::error_code ec;
-      const std::uintmax_t size = std::filesystem::file_size(wal, ec);
-      if (!ec) largest_wal = std::max(largest_wal, size);
-      // At most ~50 MB/s, as a loaded server appends (with fsync acknowledgement each append's
-      // fsync paces it anyway): a checkpoint then sees a few MB appended while it runs.
-      std::this_thread::sleep_for(1ms);
-    }
-    // Without restarts the WAL holds every appended byte (more than 36 MB); with them, the restart
-    // threshold (16 MiB of frames) plus what was appended while a checkpoint ran.
-    EXPECT_LT(largest_wal, 28u << 20) << "the WAL grew with the appends: it never restarted";
-    ASSERT_TRUE(l->Flush().has_value());
-    l->Close();
-    auto report = VerifyLedgerDir(dir.path());
-    ASSERT_TRUE(report.has_value()) << report.status().ToString();
-    EXPECT_TRUE(report->ok()) << report->problems.front().message;
-    EXPECT_EQ(report->entries, kEntries);
   }
 }
 

@@ -63,33 +63,6 @@ TEST(Sqlite, BindNoCopyStoresTheBoundBytes) {
   EXPECT_FALSE(sel->Step().value());
 }
 
-// CheckpointPassive reports the frames the WAL held (what callers use to decide whether to finish
-// the checkpoint with writers held off); a database without a WAL reports 0.
-TEST(Sqlite, CheckpointPassiveReportsTheWalFrames) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("arbiter-sqlite-checkpoint-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(path);
-  std::filesystem::create_directories(path);
-  {
-    auto db = SqliteDb::Open(path / "db.sqlite");
-    ASSERT_TRUE(db) << db.error().ToString();
-    ASSERT_TRUE((*db)->Exec("PRAGMA wal_autocheckpoint=0; CREATE TABLE t (x BLOB)").ok());
-    auto ins = (*db)->Prepare("INSERT INTO t VALUES (?1)");
-    ASSERT_TRUE(ins);
-    const Bytes page(3000, 7);
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(ins->Bind(1, ByteView(page)).Run().ok());
-    auto frames = (*db)->CheckpointPassive();
-    ASSERT_TRUE(frames) << frames.error().ToString();
-    EXPECT_GE(*frames, 20);
-  }
-  auto memory = SqliteDb::OpenInMemory();
-  ASSERT_TRUE(memory);
-  auto none = (*memory)->CheckpointPassive();
-  ASSERT_TRUE(none) << none.error().ToString();
-  EXPECT_EQ(*none, 0);
-  std::filesystem::remove_all(path);
-}
-
 TEST(Sqlite, MigrationsAreIdempotentAndPersist) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("arbiter-sqlite-test-" + std::to_string(::getpid()));

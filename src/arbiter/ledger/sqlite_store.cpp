@@ -194,17 +194,11 @@ constexpr std::string_view kHasTreeRows =
     "SELECT EXISTS (SELECT 1 FROM ledger_checkpoints) OR EXISTS (SELECT 1 FROM ledger_tiles) OR "
     "EXISTS (SELECT 1 FROM ledger_leaves)";
 
-// The append WAL is checkpointed by the integrator after this many bytes of entries (see
-// CheckpointEntriesWal: a checkpoint that completes, so the WAL restarts from its beginning); the
-// appender's own automatic checkpoint is only a backstop for a stopped integrator, at this many
-// pages. A WAL file that a burst grew past kEntryWalLimitBytes is cut back to it when it restarts.
-constexpr std::uint64_t kEntryCheckpointBytes = 2 << 20;
+// The append WAL is checkpointed (PASSIVE, by the integrator, never blocking an append) after
+// this many bytes of entries; the appender's own automatic checkpoint is only a backstop for a
+// stopped integrator, at this many pages.
+constexpr std::uint64_t kEntryCheckpointBytes = 4 << 20;
 constexpr int kAppendWalBackstopPages = 32768;
-constexpr std::int64_t kEntryWalLimitBytes = 32 << 20;
-// The second step of an entries checkpoint (which holds appends off) runs once the WAL holds this
-// many frames (16 MiB of 4 KiB pages): the WAL file keeps its size when it restarts, so restarting
-// it less often still reuses its blocks, and appends are held off less often.
-constexpr std::int64_t kRestartWalFrames = 4096;
 
 // Page size of a new tree file. Each integration inserts its leaves into ledger_leaves, keyed by
 // a hash prefix, i.e. at random pages: about one dirty page per integrated entry, every one of
@@ -250,10 +244,9 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
       ARBITER_RETURN_IF_ERROR(self->writer_->Migrate(kMigrations));
       // Larger cache and WAL: fewer, bigger writes under sustained appends; the integrator
       // checkpoints the WAL (see kEntryCheckpointBytes).
-      ARBITER_RETURN_IF_ERROR(self->writer_->Exec(
-          "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = " +
-          std::to_string(kAppendWalBackstopPages) +
-          "; PRAGMA journal_size_limit = " + std::to_string(kEntryWalLimitBytes) + ";"));
+      ARBITER_RETURN_IF_ERROR(
+          self->writer_->Exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = " +
+                              std::to_string(kAppendWalBackstopPages) + ";"));
       ARBITER_TRY(auto tree_file, QueryMeta(*self->writer_, kTreeFileMeta));
       if (tree_file && !tree_exists) return MissingTree(tree_path);
       if (!tree_exists) ARBITER_RETURN_IF_ERROR(CreateWithPageSize(tree_path, kTreePageSize));
@@ -317,7 +310,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
         if (run_count == 0) return Status::Ok();
         insert_run_->Bind(1, I64(run_first))
             .Bind(2, static_cast<std::int64_t>(run_count))
-            .BindNoCopy(3, ByteView(run));  // `run` outlives the Run() below
+            .Bind(3, ByteView(run));
         ARBITER_RETURN_IF_ERROR(insert_run_->Run());
         run_first += run_count;
         appended_bytes_.fetch_add(run.size(), std::memory_order_relaxed);
@@ -551,32 +544,13 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
     return Status::Ok();
   }
 
-  // Checkpoints the entries' WAL on its own connection once enough has been appended, in two
-  // PASSIVE steps. The first runs beside the appends: it copies the bulk of the committed frames
-  // into ledger.db and syncs it. Under load appends go on meanwhile, so it never catches up with
-  // the end of the WAL, and SQLite restarts a WAL only when a write begins with every frame
-  // checkpointed: the WAL would grow without bound, every append writing never-allocated blocks
-  // (and its fdatasync the file's size and block map). The second step holds appends off
-  // (append_mu_) while it copies only what was appended during the first, so the next append
-  // starts the WAL again from its beginning and overwrites blocks it has written before (only once
-  // the WAL holds kRestartWalFrames). Appends wait for that short step only, never for the bulk
-  // copy. A checkpoint copies only committed frames; with sync_appends the copied entries were
-  // fsynced before they were acknowledged, and without it SQLite syncs the WAL before copying. Best
-  // effort: a failure (a reader still using the WAL) leaves the work to the next call, or to the
-  // appender's backstop.
+  // A PASSIVE checkpoint of the entries' WAL on its own connection once enough has been appended:
+  // it copies committed frames into ledger.db without taking the write lock, so appends go on.
+  // Best effort: a failure leaves the work to the next call (or the appender's backstop).
   void CheckpointEntriesWal() {
     const std::uint64_t appended = appended_bytes_.load(std::memory_order_relaxed);
     if (appended - checkpointed_bytes_ < kEntryCheckpointBytes) return;
-    auto frames = checkpointer_->CheckpointPassive();
-    if (!frames) return;
-    if (*frames < kRestartWalFrames) {
-      checkpointed_bytes_ = appended;
-      return;
-    }
-    std::lock_guard lock(append_mu_);
-    if (checkpointer_->CheckpointPassive().has_value()) {
-      checkpointed_bytes_ = appended_bytes_.load(std::memory_order_relaxed);
-    }
+    if (checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)").ok()) checkpointed_bytes_ = appended;
   }
 
   Status RequireWriter() const {
@@ -600,8 +574,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
   std::filesystem::path entries_path_;
 
   // Appends (and metadata) write ledger.db under append_mu_; the integrator writes
-  // ledger-tree.db under tree_mu_. Neither waits for the other, but for the short second step of
-  // an entries checkpoint (CheckpointEntriesWal).
+  // ledger-tree.db under tree_mu_. Neither ever waits for the other.
   std::mutex append_mu_;
   std::unique_ptr<SqliteDb> writer_;
   std::optional<SqliteStatement> insert_run_;  // guarded by append_mu_
@@ -609,9 +582,8 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
 
   std::mutex tree_mu_;
   std::unique_ptr<SqliteDb> tree_writer_;
-  // ledger.db, for PASSIVE checkpoints; under tree_mu_ (and append_mu_, after it, to finish one)
-  std::unique_ptr<SqliteDb> checkpointer_;
-  std::uint64_t checkpointed_bytes_ = 0;  // guarded by tree_mu_
+  std::unique_ptr<SqliteDb> checkpointer_;  // ledger.db, for PASSIVE checkpoints; under tree_mu_
+  std::uint64_t checkpointed_bytes_ = 0;    // guarded by tree_mu_
 
   ConnectionPool entry_readers_;  // ledger.db
   ConnectionPool tree_readers_;   // ledger-tree.db (ledger.db for a single-file ledger, read-only)

@@ -243,10 +243,6 @@ size_t ShapeEnd(std::string_view text) {
 constexpr size_t kCheckpointRows = 256;
 constexpr std::chrono::milliseconds kMinCheckpointInterval{250};
 constexpr std::uintmax_t kMaxWalBytes = 64u << 20;
-// A checkpoint's second step (which holds the committer off: see CheckpointLoop) runs once the WAL
-// holds this many frames (16 MiB of 4 KiB pages). The WAL file keeps its size when it restarts, so
-// restarting it less often still reuses its blocks, and the committer is held off less often.
-constexpr std::int64_t kRestartWalFrames = 4096;
 
 struct ThreadTicket {
   const void* store = nullptr;
@@ -279,10 +275,6 @@ Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
       if (!checkpoint_db) return checkpoint_db.error().WithContext("case store checkpointer");
       s->checkpoint_db_ = std::move(checkpoint_db).value();
       ARBITER_RETURN_IF_ERROR(s->db_->Exec("PRAGMA wal_autocheckpoint=0"));
-      // The WAL restarts after each checkpoint (CheckpointLoop) and keeps its file; one a burst
-      // grew past kMaxWalBytes is cut back to that when it restarts.
-      ARBITER_RETURN_IF_ERROR(
-          s->db_->Exec("PRAGMA journal_size_limit=" + std::to_string(kMaxWalBytes)));
       s->checkpointer_ = std::thread([raw = s.get()] { raw->CheckpointLoop(); });
     }
     s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
@@ -325,47 +317,45 @@ Status SqliteRoutingStore::Init() {
 }
 
 Status SqliteRoutingStore::WriteRow(const Row& row) {
-  // The row outlives each statement's Run: its text is bound without copies.
   if (!row.key.empty()) {
-    ARBITER_RETURN_IF_ERROR(
-        stmts_->insert_key.BindNoCopy(1, row.id).BindNoCopy(2, ByteView(row.key)).Run());
-  }
-  // The shape is written in the transaction of the first row that uses it (and after that
-  // looked up, not written, by the ones that follow until the connection knows it is stored).
-  if (row.shape != nullptr && !row.shape->stored.load(std::memory_order_acquire)) {
-    ARBITER_RETURN_IF_ERROR(
-        stmts_->insert_shape.Bind(1, row.shape->id).BindNoCopy(2, row.shape->text).Run());
+    ARBITER_RETURN_IF_ERROR(stmts_->insert_key.Bind(1, row.id).Bind(2, ByteView(row.key)).Run());
   }
   const bool whole = (row.changed & kCaseChangedContent) != 0;
   store::SqliteStatement& s = whole ? stmts_->upsert : stmts_->update_state;
-  s.BindNoCopy(1, row.id)
-      .BindNoCopy(2, row.state)
-      .BindNoCopy(3, row.holder)
-      .BindNoCopy(4, row.queue)
-      .BindNoCopy(5, row.agent)
-      .BindNoCopy(6, row.grant_id)
-      .BindNoCopy(8, row.evidence)
-      .BindNoCopy(9, row.facts);
+  s.Bind(1, row.id)
+      .Bind(2, row.state)
+      .Bind(3, row.holder)
+      .Bind(4, row.queue)
+      .Bind(5, row.agent)
+      .Bind(6, row.grant_id)
+      .Bind(8, row.evidence)
+      .Bind(9, row.facts);
   if (row.last_route) {
-    s.BindNoCopy(7, *row.last_route);
+    s.Bind(7, *row.last_route);
   } else {
     s.BindNull(7);
   }
   if (row.shape != nullptr) {
+    // The shape is written in the transaction of the first row that uses it (and after that
+    // looked up, not written, by the ones that follow until the connection knows it is stored).
+    if (!row.shape->stored.load(std::memory_order_acquire)) {
+      ARBITER_RETURN_IF_ERROR(
+          stmts_->insert_shape.Bind(1, row.shape->id).Bind(2, row.shape->text).Run());
+    }
     s.Bind(12, row.shape->id);
   } else {
     s.BindNull(12);
   }
-  if (whole) s.BindNoCopy(10, row.case_json).BindNoCopy(11, row.signals_json);
+  if (whole) s.Bind(10, row.case_json).Bind(11, row.signals_json);
   ARBITER_RETURN_IF_ERROR(s.Run());
   if (!whole && db_->Changes() != 1) {
     return Status::NotFound("case store: case `" + row.id + "` is not stored yet");
   }
   if ((row.changed & kCaseChangedPending) != 0) {
-    ARBITER_RETURN_IF_ERROR(stmts_->delete_pending.BindNoCopy(1, row.id).Run());
+    ARBITER_RETURN_IF_ERROR(stmts_->delete_pending.Bind(1, row.id).Run());
     for (const auto& [id, json] : row.pending) {
       ARBITER_RETURN_IF_ERROR(
-          stmts_->insert_pending.BindNoCopy(1, row.id).BindNoCopy(2, id).BindNoCopy(3, json).Run());
+          stmts_->insert_pending.Bind(1, row.id).Bind(2, id).Bind(3, json).Run());
     }
   }
   return Status::Ok();
@@ -508,24 +498,11 @@ void SqliteRoutingStore::CheckpointLoop() {
     if (stopping_) return;
     checkpoint_wanted_ = false;
     lock.unlock();
-    // Two PASSIVE steps. The first, beside the commits, copies the bulk of the WAL into the
-    // database and syncs both. Commits go on meanwhile, so it never reaches the end of the WAL,
-    // and SQLite restarts a WAL only when a write begins with every frame checkpointed: alone it
-    // lets the WAL grow until the committer's inline checkpoint (every commit writing blocks never
-    // allocated before). The second holds commits off (db_mu_) while it copies only what they
-    // wrote during the first, so the next batch restarts the WAL from its beginning and
-    // overwrites blocks it has written before (only once the WAL holds kRestartWalFrames). A failed
-    // or busy checkpoint is retried after the next kCheckpointRows rows; the WAL stays bounded by
-    // the committer's inline checkpoint.
-    Result<std::int64_t> frames = std::int64_t{0};
     {
+      // A failed or busy checkpoint is retried after the next kCheckpointRows rows; the WAL stays
+      // bounded by the committer's inline checkpoint.
       std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
-      frames = checkpoint_db_->CheckpointPassive();
-    }
-    if (frames.has_value() && *frames >= kRestartWalFrames) {
-      std::lock_guard<std::mutex> db_lock(db_mu_);
-      std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
-      (void)checkpoint_db_->CheckpointPassive();
+      (void)checkpoint_db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
     }
     last = std::chrono::steady_clock::now();
     lock.lock();

@@ -203,14 +203,6 @@ Status SqliteDb::Begin() { return Exec("BEGIN IMMEDIATE"); }
 Status SqliteDb::Commit() { return Exec("COMMIT"); }
 Status SqliteDb::Rollback() { return Exec("ROLLBACK"); }
 
-Result<std::int64_t> SqliteDb::CheckpointPassive() {
-  ARBITER_TRY(auto stmt, Prepare("PRAGMA wal_checkpoint(PASSIVE)"));
-  ARBITER_TRY(bool row, stmt.Step());
-  const std::int64_t frames = row ? stmt.ColumnInt64(1) : 0;  // (busy, log, checkpointed)
-  stmt.Reset();
-  return frames > 0 ? frames : 0;
-}
-
 std::int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }
 

@@ -114,11 +114,6 @@ class SqliteDb {
     return Commit();
   }
 
-  // PRAGMA wal_checkpoint(PASSIVE): copies what it can of the WAL into the database without
-  // waiting for writers or readers. Returns how many frames the WAL held as it ran (0 when the
-  // database has no WAL).
-  Result<std::int64_t> CheckpointPassive();
-
   std::int64_t LastInsertRowId() const;
   int Changes() const;  // rows changed by the last statement
 
