@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "arbiter/common/thread_name.h"
 #include "arbiter/ledger/internal/store_hash_source.h"
 #include "arbiter/ledger/note.h"
 #include "arbiter/ledger/sqlite_store.h"
@@ -181,7 +182,10 @@ class LedgerImpl final : public Ledger {
       return Status::DataLoss("entry " + std::to_string(expect) + " is missing");
     }
     oldest_pending_ = Clock::now();
-    integrator_ = std::thread([this] { IntegratorLoop(); });
+    integrator_ = std::thread([this] {
+      NameThisThread("arbiter-integrate");
+      IntegratorLoop();
+    });
     return Status::Ok();
   }
 

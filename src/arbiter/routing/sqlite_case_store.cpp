@@ -12,6 +12,7 @@
 
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
+#include "arbiter/common/thread_name.h"
 #include "arbiter/routing/internal/canonical_writer.h"
 #include "arbiter/routing/internal/hmac.h"
 #include "arbiter/store/module_schema.h"
@@ -275,9 +276,15 @@ Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
       if (!checkpoint_db) return checkpoint_db.error().WithContext("case store checkpointer");
       s->checkpoint_db_ = std::move(checkpoint_db).value();
       ARBITER_RETURN_IF_ERROR(s->db_->Exec("PRAGMA wal_autocheckpoint=0"));
-      s->checkpointer_ = std::thread([raw = s.get()] { raw->CheckpointLoop(); });
+      s->checkpointer_ = std::thread([raw = s.get()] {
+        NameThisThread("arbiter-case-wal");
+        raw->CheckpointLoop();
+      });
     }
-    s->thread_ = std::thread([raw = s.get()] { raw->Run(); });
+    s->thread_ = std::thread([raw = s.get()] {
+      NameThisThread("arbiter-cases");
+      raw->Run();
+    });
   }
   return s;
 }

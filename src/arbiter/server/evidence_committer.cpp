@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "arbiter/common/bytes.h"
+#include "arbiter/common/thread_name.h"
 
 namespace arbiter::server {
 namespace {
@@ -30,7 +31,10 @@ Result<std::unique_ptr<EvidenceCommitter>> EvidenceCommitter::Start(
   if (options.pace.count() < 0) return Status::InvalidArgument("evidence committer: negative pace");
   const std::uint64_t next = ledger->Stats().sequenced;
   std::unique_ptr<EvidenceCommitter> c(new EvidenceCommitter(ledger, next, options));
-  c->thread_ = std::thread([raw = c.get()] { raw->Run(); });
+  c->thread_ = std::thread([raw = c.get()] {
+    NameThisThread("arbiter-evidence");
+    raw->Run();
+  });
   return c;
 }
 

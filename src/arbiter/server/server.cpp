@@ -37,6 +37,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "arbiter/common/thread_name.h"
+
 // g++ 12 with the sanitizers at -O1 (the CI's ASan build) inlines a connection's coroutine into
 // its caller and then reports asio's frame allocation (aligned_alloc, released by the frame's own
 // operator delete through aligned_delete) as a mismatched new/delete: a false positive.
@@ -763,7 +765,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
   for (int i = 0; i < threads; ++i) {
     IoThread* thread = impl->io[static_cast<size_t>(i)].get();
     raw->Sweep(*thread);
-    impl->threads.emplace_back([raw, thread] {
+    impl->threads.emplace_back([raw, thread, i] {
+      NameThisThread("arbiter-io-" + std::to_string(i));
       for (;;) {
         try {
           thread->ioc.run();

@@ -2,11 +2,16 @@
 
 #include <utility>
 
+#include "arbiter/common/thread_name.h"
+
 namespace arbiter::grants::internal {
 
 Result<std::unique_ptr<IntentRecordWriter>> IntentRecordWriter::Start(GrantStore& store) {
   std::unique_ptr<IntentRecordWriter> w(new IntentRecordWriter(store));
-  w->thread_ = std::thread([p = w.get()] { p->Run(); });
+  w->thread_ = std::thread([p = w.get()] {
+    NameThisThread("arbiter-intents");
+    p->Run();
+  });
   return w;
 }
 
