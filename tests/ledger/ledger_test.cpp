@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "arbiter/ledger/tiles.h"
@@ -57,6 +61,85 @@ TEST(Ledger, AppendReceiptAndVerifiableProof) {
   EXPECT_EQ(l.WaitForReceipt(10, 10ms).error().code(), StatusCode::kNotFound);
   EXPECT_EQ(*l.Entry(3), ToBytes(EntryText(3)));
   EXPECT_EQ(l.Entry(99).error().code(), StatusCode::kNotFound);
+}
+
+// Waits for a callback that another thread completes.
+struct Completion {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> status;
+  std::thread::id thread;
+
+  std::function<void(Status)> Callback() {
+    return [this](Status s) {
+      std::lock_guard lock(mu);
+      status = std::move(s);
+      thread = std::this_thread::get_id();
+      cv.notify_all();
+    };
+  }
+  std::optional<Status> Wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, timeout, [&] { return status.has_value(); });
+    return status;
+  }
+};
+
+TEST(Ledger, OnIntegratedCallsBackOnceTheEntryHasAReceipt) {
+  TempDir dir;
+  LedgerOptions options = Options(dir);
+  options.integration_interval = 200ms;  // long enough that the wait is really asynchronous
+  auto l = std::move(*Ledger::Open(options));
+  ASSERT_TRUE(l->Append(AsBytes(EntryText(0))).has_value());
+  Completion integrated;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  l->OnIntegrated(0, deadline, integrated.Callback());
+  // Registered, not answered: the entry waits for its integration interval.
+  EXPECT_FALSE(integrated.Wait(0ms).has_value());
+  auto status = integrated.Wait(10s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(status->ok()) << status->ToString();
+  EXPECT_NE(integrated.thread, std::this_thread::get_id());
+  // Once called back, the receipt is there without waiting.
+  auto receipt = l->WaitForReceipt(0, 0ms);
+  ASSERT_TRUE(receipt.has_value()) << receipt.status().ToString();
+  EXPECT_EQ(receipt->index, 0u);
+
+  // An integrated entry is answered at once, on the caller's thread.
+  Completion again;
+  l->OnIntegrated(0, deadline, again.Callback());
+  ASSERT_TRUE(again.Wait(0ms).has_value());
+  EXPECT_TRUE(again.status->ok());
+  EXPECT_EQ(again.thread, std::this_thread::get_id());
+
+  // An index never appended is kNotFound, at once.
+  Completion missing;
+  l->OnIntegrated(5, deadline, missing.Callback());
+  ASSERT_TRUE(missing.Wait(0ms).has_value());
+  EXPECT_EQ(missing.status->code(), StatusCode::kNotFound);
+}
+
+TEST(Ledger, OnIntegratedFailsItsWaitersWhenTheLedgerCloses) {
+  TempDir dir;
+  LedgerOptions options = Options(dir);
+  options.integration_interval = 1h;  // never integrates on its own
+  options.integration_max_batch = 1000;
+  auto l = std::move(*Ledger::Open(options));
+  ASSERT_TRUE(l->Append(AsBytes(EntryText(0))).has_value());
+  Completion waiting;
+  l->OnIntegrated(0, std::chrono::steady_clock::now() + 1h, waiting.Callback());
+  EXPECT_FALSE(waiting.Wait(20ms).has_value());
+  l->Close();
+  auto status = waiting.Wait(10s);
+  ASSERT_TRUE(status.has_value());
+  // Close integrates nothing more here; either way the waiter learns its fate.
+  if (!status->ok()) {
+    EXPECT_EQ(status->code(), StatusCode::kUnavailable) << status->ToString();
+  }
+  // After Close a new waiter is answered at once.
+  Completion late;
+  l->OnIntegrated(0, std::chrono::steady_clock::now() + 1h, late.Callback());
+  EXPECT_TRUE(late.Wait(0ms).has_value());
 }
 
 TEST(Ledger, ProofsMatchAnInMemoryTreeAtEverySize) {

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include <filesystem>
+#include <future>
 
 #include "arbiter/common/bytes.h"
 #include "arbiter/ledger/checkpoint.h"
@@ -74,7 +75,25 @@ class LedgerApiTest : public ::testing::Test {
     size_t q = target.find('?');
     r.path = target.substr(0, q);
     if (q != std::string::npos) r.query = *ParseQuery(target.substr(q + 1));
-    return dispatcher_->Dispatch(r);
+    return Complete(dispatcher_->Dispatch(r));
+  }
+
+  // What the transport does with a deferred response: waits for its completion, then finishes it.
+  static HttpResponse Complete(HttpResponse r) {
+    if (!r.defer) return r;
+    std::promise<Status> completed;
+    auto done = completed.get_future();
+    r.defer([&completed](Status s) { completed.set_value(std::move(s)); });
+    if (done.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      return ErrorResponse(Status::Unavailable("test: deferred response never completed"));
+    }
+    Status s = done.get();
+    if (!s.ok()) return ErrorResponse(s);
+    if (r.finish) {
+      auto finish = std::move(r.finish);
+      finish(r);
+    }
+    return r;
   }
 
   boost::json::object GetJson(std::string target, int status = 200) {
@@ -187,6 +206,27 @@ TEST_F(LedgerApiTest, ReceiptsProveInclusion) {
                   .ok());
   EXPECT_NE(std::string(r.at("checkpoint").as_string()).find("test.arbiter/ledger\n"),
             std::string::npos);
+}
+
+TEST_F(LedgerApiTest, WaitingForAReceiptDoesNotBlockTheHandler) {
+  // An appended entry that is not integrated yet: the handler answers at once with a deferred
+  // response, which completes with the receipt once the integrator has run.
+  ASSERT_TRUE(ledger_->Append(AsBytes(R"({"n":0})")).has_value());
+  HttpRequest req;
+  req.method = HttpMethod::kGet;
+  req.method_name = "GET";
+  req.target = "/v1/ledger/receipts/0?wait=integrated";
+  req.path = "/v1/ledger/receipts/0";
+  req.query = *ParseQuery("wait=integrated");
+  HttpResponse deferred = dispatcher_->Dispatch(req);
+  ASSERT_TRUE(deferred.defer);
+  HttpResponse r = Complete(std::move(deferred));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto o = boost::json::parse(r.body).as_object();
+  EXPECT_EQ(o.at("index").as_int64(), 0);
+  EXPECT_GE(o.at("tree_size").as_int64(), 1);
+  // An index never appended: 404 once the wait learns it.
+  EXPECT_EQ(Get("/v1/ledger/receipts/9?wait=integrated").status, 404);
 }
 
 TEST_F(LedgerApiTest, RejectsBadQueriesWithTheFieldNamed) {

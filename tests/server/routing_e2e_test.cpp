@@ -172,6 +172,28 @@ TEST_F(RoutingE2eTest, DryRunRecordsNothing) {
   EXPECT_EQ(Call("GET", "/v1/cases/CASE-1", alice_).status, 404);
 }
 
+TEST_F(RoutingE2eTest, ABadWaitQueryIsRefusedBeforeAnythingIsRecorded) {
+  std::uint64_t before =
+      Json(Call("GET", "/v1/ledger", "")).at("sequenced").to_number<std::uint64_t>();
+  RawResponse r = Call("POST", "/v1/cases?wait=forever", bob_, kRoutineCase);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Json(r).at("error").at("field").as_string(), "query.wait");
+  // Nothing happened: no evidence and no case.
+  std::uint64_t after =
+      Json(Call("GET", "/v1/ledger", "")).at("sequenced").to_number<std::uint64_t>();
+  EXPECT_EQ(before, after);
+  EXPECT_EQ(Call("GET", "/v1/cases/CASE-1", alice_).status, 404);
+  // A closing step with a receipt: the receipt is the answer's last member and proves the step.
+  ASSERT_EQ(Call("POST", "/v1/cases", bob_, kRoutineCase).status, 201);
+  RawResponse closed =
+      Call("POST", "/v1/cases/CASE-1/close?wait=integrated", alice_, R"({"resolution":"done"})");
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  auto o = Json(closed);
+  ASSERT_TRUE(o.contains("receipt")) << closed.body;
+  EXPECT_EQ(o.at("receipt").at("index"), o.at("evidence_index"));
+  EXPECT_EQ(std::prev(o.end())->key(), "receipt");
+}
+
 TEST_F(RoutingE2eTest, InvalidCasesAre400WithTheField) {
   RawResponse r = Call("POST", "/v1/cases", bob_, R"({"id":"X","customer":{"tier":7}})");
   ASSERT_EQ(r.status, 400) << r.body;

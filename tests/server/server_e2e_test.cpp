@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -133,6 +134,11 @@ class ServerTest : public ::testing::Test {
                              std::lock_guard lock(parked_mu_);
                              parked_.emplace_back(id, std::move(done));
                              parked_cv_.notify_all();
+                           };
+                           // Runs only after an OK completion (a receipt is added this way).
+                           r.finish = [id](HttpResponse& out) {
+                             out.body = boost::json::serialize(
+                                 boost::json::object{{"id", id}, {"finished", true}});
                            };
                            return r;
                          })
@@ -635,6 +641,7 @@ TEST_F(ServerTest, ResumesParkedResponsesCompletedTogetherOnTheirOwnConnections)
     }
     EXPECT_EQ(r->status, 200) << i;
     EXPECT_EQ(boost::json::parse(r->body).at("id").as_string(), "c" + std::to_string(i));
+    EXPECT_EQ(boost::json::parse(r->body).at("finished"), true) << i;
   }
   // The connections stay usable: pipelined parked requests are answered in order.
   ASSERT_TRUE(
@@ -647,6 +654,31 @@ TEST_F(ServerTest, ResumesParkedResponsesCompletedTogetherOnTheirOwnConnections)
     auto r = conns[1]->Read();
     ASSERT_TRUE(r);
     EXPECT_EQ(boost::json::parse(r->body).at("id").as_string(), id);
+  }
+}
+
+TEST_F(ServerTest, AnswersOtherConnectionsWhileResponsesAreParked) {
+  // A parked response (a write waiting for its evidence, or for its receipt under
+  // ?wait=integrated) holds no I/O thread: with both threads' connections parked, new connections
+  // on either thread are still answered.
+  std::vector<std::unique_ptr<TestConnection>> parked_conns;
+  for (int i = 0; i < 2; ++i) {
+    parked_conns.push_back(std::make_unique<TestConnection>(port_));
+    ASSERT_TRUE(parked_conns.back()->Send(BuildRequest("GET", "/v1/parked/w" + std::to_string(i))));
+  }
+  auto parked = WaitParked(2);
+  ASSERT_EQ(parked.size(), 2u);
+  for (int i = 0; i < 4; ++i) {
+    auto r = Fetch(port_, "GET", "/v1/items/x" + std::to_string(i));
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_FALSE(parked_conns[0]->Read(50ms));
+  for (auto& [id, done] : parked) done(Status::Ok());
+  for (auto& c : parked_conns) {
+    auto r = c->Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -315,11 +317,53 @@ class LedgerImpl final : public Ledger {
         integration_halted_ = fatal;
       }
       state_cv_.notify_all();
+      CompleteIntegratedWaiters();
       if (fatal) return;
       std::unique_lock lock(integ_mu_);
       integ_cv_.wait_for(lock, options_.integration_interval, [this] { return stop_; });
       if (stop_) return;
     }
+  }
+
+  // Why entry `index` will not be integrated: integration stopped (on an error, or the ledger
+  // closed). Called with state_mu_ held.
+  Status StoppedLocked(std::uint64_t index) const {
+    if (!integration_error_.ok()) return integration_error_;
+    if (options_.read_only) {
+      return Status::Unavailable("entry " + std::to_string(index) +
+                                 " is not integrated and the ledger is open read-only");
+    }
+    return Status::Unavailable("the ledger closed before entry " + std::to_string(index) +
+                               " was integrated");
+  }
+
+  // Completes OnIntegrated's callbacks that have their answer: those now integrated (OK), every
+  // one when integration has stopped, and, while it fails, those past their deadline. Takes
+  // state_mu_; runs the callbacks after releasing it.
+  void CompleteIntegratedWaiters() {
+    std::vector<std::pair<std::function<void(Status)>, Status>> ready;
+    {
+      std::lock_guard lock(state_mu_);
+      if (integrated_waiters_.empty()) return;
+      const auto integrated_end = integrated_waiters_.lower_bound(integrated_size_);
+      for (auto it = integrated_waiters_.begin(); it != integrated_end; ++it) {
+        ready.emplace_back(std::move(it->second.done), Status::Ok());
+      }
+      integrated_waiters_.erase(integrated_waiters_.begin(), integrated_end);
+      const bool stopped = integration_halted_ || integrator_exited_;
+      if (stopped || !integration_error_.ok()) {
+        const auto now = std::chrono::steady_clock::now();
+        for (auto it = integrated_waiters_.begin(); it != integrated_waiters_.end();) {
+          if (stopped || it->second.deadline <= now) {
+            ready.emplace_back(std::move(it->second.done), StoppedLocked(it->first));
+            it = integrated_waiters_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+    }
+    for (auto& [done, status] : ready) done(std::move(status));
   }
 
   // Extends the tree by `leaves` (starting at index `first`), checks the result against the
@@ -408,6 +452,7 @@ class LedgerImpl final : public Ledger {
       ++checkpoints_signed_;
     }
     state_cv_.notify_all();
+    CompleteIntegratedWaiters();
     return Status::Ok();
   }
 
@@ -452,6 +497,7 @@ class LedgerImpl final : public Ledger {
       integrator_exited_ = true;
     }
     state_cv_.notify_all();
+    CompleteIntegratedWaiters();
   }
 
   // ---- Reads and proofs ----
@@ -477,6 +523,29 @@ class LedgerImpl final : public Ledger {
     }
     ARBITER_TRY(InclusionProof proof, ProveAt(index, cp->checkpoint.size, cp->checkpoint.root));
     return Receipt{index, proof.leaf_hash, *cp, std::move(proof.path)};
+  }
+
+  void OnIntegrated(std::uint64_t index, std::chrono::steady_clock::time_point deadline,
+                    std::function<void(Status)> done) override {
+    {
+      std::lock_guard lock(seq_mu_);
+      if (index >= next_index_) {
+        done(Status::NotFound("entry " + std::to_string(index) + " has not been appended"));
+        return;
+      }
+    }
+    Status now;
+    {
+      std::lock_guard lock(state_mu_);
+      if (integrated_size_ <= index) {
+        if (!integration_halted_ && !integrator_exited_ && !options_.read_only) {
+          integrated_waiters_.emplace(index, IntegratedWaiter{deadline, std::move(done)});
+          return;
+        }
+        now = StoppedLocked(index);
+      }
+    }
+    done(std::move(now));
   }
 
   Result<SignedCheckpoint> LatestCheckpoint() override {
@@ -666,6 +735,12 @@ class LedgerImpl final : public Ledger {
   Status integration_error_;
   bool integration_halted_ = false;
   bool integrator_exited_ = false;
+  // OnIntegrated's callbacks by entry index (guarded by state_mu_).
+  struct IntegratedWaiter {
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(Status)> done;
+  };
+  std::multimap<std::uint64_t, IntegratedWaiter> integrated_waiters_;
 };
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -111,6 +112,16 @@ class Ledger {
   // closes, or integration has stopped on an error, which the status then names).
   virtual Result<Receipt> WaitForReceipt(std::uint64_t index,
                                          std::chrono::milliseconds timeout) = 0;
+  // The same wait without blocking: calls `done` once entry `index` is covered by a checkpoint
+  // (OK; WaitForReceipt(index, 0) then returns its receipt at once), or with the error when it
+  // cannot be: kNotFound for an index never appended, kUnavailable once `deadline` passes while
+  // integration keeps failing, or when the ledger closes or integration stops on an error. `done`
+  // runs on the integrator's thread (or on the caller's when the answer is already known), never
+  // under a ledger lock; it must be quick and must not call back into the ledger's waits. A
+  // deadline is checked whenever integration succeeds or fails, so it can be late by one
+  // integration's duration.
+  virtual void OnIntegrated(std::uint64_t index, std::chrono::steady_clock::time_point deadline,
+                            std::function<void(Status)> done) = 0;
 
   // The latest signed checkpoint; kNotFound before the first integration.
   virtual Result<SignedCheckpoint> LatestCheckpoint() = 0;

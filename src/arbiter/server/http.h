@@ -75,6 +75,10 @@ struct HttpResponse {
   // (EvidenceCommitter). Callers without a transport (tests of the Dispatcher) may call it
   // themselves.
   std::function<void(std::function<void(Status)>)> defer;
+  // With `defer`: once the completion ran with OK, the transport calls this on its own thread and
+  // sends the response as it leaves it (how a receipt that exists only once the evidence is
+  // integrated gets into the answer). Callers without a transport call it themselves.
+  std::function<void(HttpResponse&)> finish;
 };
 
 // An API error: the HTTP status, a stable code, a message and the field at fault.

@@ -1,6 +1,7 @@
 #include "arbiter/server/ledger_api.h"
 
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <charconv>
 #include <utility>
@@ -76,6 +77,44 @@ boost::json::object ReceiptToJson(const ledger::Receipt& receipt) {
   o["root_hash"] = B64(receipt.checkpoint.checkpoint.root);
   o["proof"] = HashArray(receipt.proof);
   return o;
+}
+
+void AnswerWithReceipt(HttpResponse& r, ledger::Ledger* ledger, std::uint64_t index,
+                       ReceiptPlacement placement) {
+  r.defer = [before = std::move(r.defer), ledger, index](std::function<void(Status)> done) {
+    const auto deadline = std::chrono::steady_clock::now() + kMaxIntegrationWait;
+    auto integrated = [ledger, index, deadline, done = std::move(done)](Status s) mutable {
+      if (!s.ok()) {
+        done(std::move(s));
+        return;
+      }
+      ledger->OnIntegrated(index, deadline, std::move(done));
+    };
+    if (before) {
+      before(std::move(integrated));
+    } else {
+      integrated(Status::Ok());
+    }
+  };
+  r.finish = [before = std::move(r.finish), ledger, index, placement](HttpResponse& out) {
+    if (before) before(out);
+    auto receipt = ledger->WaitForReceipt(index, std::chrono::milliseconds(0));
+    if (!receipt) {
+      out = ErrorResponse(NotFoundIfOutOfRange(receipt.error()));
+      return;
+    }
+    std::string json = boost::json::serialize(ReceiptToJson(*receipt));
+    if (placement == ReceiptPlacement::kWholeBody || out.body.size() < 2 ||
+        out.body.back() != '}') {
+      out.body = std::move(json);
+      return;
+    }
+    out.body.pop_back();
+    if (out.body.size() > 1) out.body += ',';  // not after the `{` of an empty object
+    out.body += "\"receipt\":";
+    out.body += json;
+    out.body += '}';
+  };
 }
 
 Status AddLedgerRoutes(Router& router, ledger::Ledger* ledger) {
@@ -178,8 +217,13 @@ Status AddLedgerRoutes(Router& router, ledger::Ledger* ledger) {
               "query.wait: expected `integrated`, got `" + std::string(wait->substr(0, 32)) + "`",
               "query.wait");
         }
-        auto receipt = ledger->WaitForReceipt(
-            *index, wait ? kMaxIntegrationWait : std::chrono::milliseconds(0));
+        if (wait) {
+          HttpResponse r;
+          r.status = 200;
+          AnswerWithReceipt(r, ledger, *index, ReceiptPlacement::kWholeBody);
+          return r;
+        }
+        auto receipt = ledger->WaitForReceipt(*index, std::chrono::milliseconds(0));
         if (!receipt) return ErrorResponse(NotFoundIfOutOfRange(receipt.error()));
         return JsonResponse(200, ReceiptToJson(*receipt));
       }));

@@ -42,4 +42,18 @@ boost::json::object ReceiptToJson(const ledger::Receipt& receipt);
 // How long `?wait=integrated` waits for integration before answering 503.
 inline constexpr std::chrono::milliseconds kMaxIntegrationWait{10'000};
 
+// Where AnswerWithReceipt puts the receipt.
+enum class ReceiptPlacement {
+  kWholeBody,   // the body is the receipt (GET /v1/ledger/receipts/{index})
+  kLastMember,  // the body, a JSON object, gains a last member "receipt" (write endpoints)
+};
+
+// `?wait=integrated` without holding a thread: `r` is sent once evidence `index` is covered by a
+// checkpoint, with its receipt placed as `placement` says (through HttpResponse::defer and
+// finish). A wait `r` already defers on completes first. Integration that fails, or does not
+// finish within kMaxIntegrationWait, answers with the error instead (503; 404 for an index never
+// appended).
+void AnswerWithReceipt(HttpResponse& r, ledger::Ledger* ledger, std::uint64_t index,
+                       ReceiptPlacement placement);
+
 }  // namespace arbiter::server

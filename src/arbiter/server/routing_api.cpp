@@ -89,26 +89,26 @@ boost::json::value EvidenceIndex(const std::optional<std::uint64_t>& index) {
   return index ? boost::json::value(*index) : boost::json::value(nullptr);
 }
 
-// `?wait=integrated`: adds the receipt of `index` to `out` (or answers 503 when integration does
-// not finish within kMaxIntegrationWait).
-std::optional<HttpResponse> MaybeWait(RequestContext& ctx, const RoutingServices& s,
-                                      const std::optional<std::uint64_t>& index,
-                                      boost::json::object& out) {
-  auto wait = ctx.request().QueryParam("wait");
-  if (!wait) return std::nullopt;
-  if (*wait != "integrated") {
-    return ErrorResponse(400, "invalid_argument", "query.wait: expected `integrated`",
-                         "query.wait");
-  }
-  if (!index) return std::nullopt;
-  if (s.committer != nullptr) {
-    Status durable = s.committer->WaitDurable(*index, kMaxIntegrationWait);
-    if (!durable.ok()) return ErrorResponse(durable);
-  }
-  auto receipt = s.ledger->WaitForReceipt(*index, kMaxIntegrationWait);
-  if (!receipt) return ErrorResponse(receipt.error());
-  out["receipt"] = ReceiptToJson(*receipt);
-  return std::nullopt;
+// Every route here refuses a `wait` query other than `integrated` before its handler runs, so a
+// bad value changes nothing.
+Handler WaitChecked(Handler handler) {
+  return [handler = std::move(handler)](RequestContext& ctx) {
+    auto wait = ctx.request().QueryParam("wait");
+    if (wait && *wait != "integrated") {
+      return ErrorResponse(400, "invalid_argument", "query.wait: expected `integrated`",
+                           "query.wait");
+    }
+    return handler(ctx);
+  };
+}
+
+// `?wait=integrated`: `r` answers once evidence `index` is integrated, with its receipt as the
+// body's last member "receipt" (AnswerWithReceipt); unchanged without the query or evidence.
+HttpResponse WithReceipt(RequestContext& ctx, const RoutingServices& s,
+                         const std::optional<std::uint64_t>& index, HttpResponse r) {
+  if (!index || !ctx.request().QueryParam("wait")) return r;
+  AnswerWithReceipt(r, s.ledger, *index, ReceiptPlacement::kLastMember);
+  return r;
 }
 
 HttpResponse NoPack() {
@@ -175,7 +175,8 @@ std::function<void(Status)> BothDurable(std::function<void(Status)> done) {
 }
 
 // Writes that answer only once they are durable: the handler runs, and when it enqueued evidence
-// or queued a case row the transport holds the response until both are committed.
+// or queued a case row the transport holds the response until both are committed. A wait the
+// handler deferred on itself (a receipt) follows once they are.
 Handler Durable(EvidenceCommitter* committer, routing::SqliteRoutingStore* cases, Handler handler) {
   if (committer == nullptr && cases == nullptr) return handler;
   return [committer, cases, handler = std::move(handler)](RequestContext& ctx) {
@@ -192,8 +193,17 @@ Handler Durable(EvidenceCommitter* committer, routing::SqliteRoutingStore* cases
     if (!has_evidence && !has_row) return r;
     const std::uint64_t index = last_evidence.value_or(0);
     const std::uint64_t ticket = last_row.value_or(0);
-    r.defer = [committer, cases, has_evidence, has_row, index,
-               ticket](std::function<void(Status)> done) {
+    r.defer = [committer, cases, has_evidence, has_row, index, ticket,
+               then = std::move(r.defer)](std::function<void(Status)> done) {
+      if (then) {
+        done = [then, done = std::move(done)](Status s) mutable {
+          if (s.ok()) {
+            then(std::move(done));
+          } else {
+            done(std::move(s));
+          }
+        };
+      }
       // One wait completes `done` directly; two complete it through a join.
       std::function<void(Status)> each =
           has_evidence && has_row ? BothDurable(std::move(done)) : std::move(done);
@@ -301,8 +311,6 @@ HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const
   auto routed = s.service->RouteCase(std::move(c), given, ActorOf(*ctx.principal()));
   if (!routed) return ErrorResponse(routed.error());
   counters.Count(*routed->decision);
-  boost::json::object receipt;
-  if (auto r = MaybeWait(ctx, s, routed->evidence_index, receipt)) return *r;
   // {"case_id":..,"decision":..,"evidence_index":..[,"receipt":..]} written as text: the bytes the
   // boost::json tree gave, without building it (tests/server/decision_json_test.cpp).
   HttpResponse r;
@@ -319,14 +327,8 @@ HttpResponse RouteAndAnswer(RequestContext& ctx, const RoutingServices& s, const
   } else {
     out += "null";
   }
-  for (const auto& kv : receipt) {
-    out += ',';
-    AppendJsonString(kv.key(), out);
-    out += ':';
-    out += ToJson(kv.value());
-  }
   out += '}';
-  return r;
+  return WithReceipt(ctx, s, routed->evidence_index, std::move(r));
 }
 
 std::optional<HttpResponse> OptionalStringField(const boost::json::object& body,
@@ -349,7 +351,8 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
   // Every write answers once its evidence is durable.
   auto add = [&router, committer = s.committer, cases = s.case_store](
                  HttpMethod method, std::string_view pattern, Access access, Handler handler) {
-    return router.Add(method, pattern, access, Durable(committer, cases, std::move(handler)));
+    return router.Add(method, pattern, access,
+                      Durable(committer, cases, WaitChecked(std::move(handler))));
   };
   if (s.metrics != nullptr) {
     ARBITER_TRY(counters->decisions,
@@ -501,8 +504,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         o["grant_id"] = claimed->grant.grant_id;
         o["expires_at"] = expires_at;
         o["evidence_index"] = EvidenceIndex(claimed->evidence_index);
-        if (auto r = MaybeWait(ctx, s, claimed->evidence_index, o)) return *r;
-        return JsonResponse(200, std::move(o));
+        return WithReceipt(ctx, s, claimed->evidence_index, JsonResponse(200, std::move(o)));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -544,8 +546,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         if (!result->request_id.empty()) o["intent_id"] = result->request_id;
         if (!result->intent_token.empty()) o["token"] = result->intent_token;
         o["evidence_index"] = EvidenceIndex(result->evidence_index);
-        if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
-        return JsonResponse(200, std::move(o));
+        return WithReceipt(ctx, s, result->evidence_index, JsonResponse(200, std::move(o)));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -570,8 +571,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
           }
           o["intent"] = std::move(intent);
         }
-        if (auto r = MaybeWait(ctx, s, approved->evidence_index, o)) return *r;
-        return JsonResponse(200, std::move(o));
+        return WithReceipt(ctx, s, approved->evidence_index, JsonResponse(200, std::move(o)));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -599,8 +599,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         }
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), result->evidence_index);
         o["reasons"] = routing::ReasonsToJson(result->decision.reasons);
-        if (auto r = MaybeWait(ctx, s, result->evidence_index, o)) return *r;
-        return JsonResponse(200, std::move(o));
+        return WithReceipt(ctx, s, result->evidence_index, JsonResponse(200, std::move(o)));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(
@@ -616,8 +615,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
             s.service->Escalate(ctx.PathParam("id"), *queue, *reason, ActorOf(*ctx.principal()));
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
-        if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, std::move(o));
+        return WithReceipt(ctx, s, *index, JsonResponse(200, std::move(o)));
       }));
 
   ARBITER_RETURN_IF_ERROR(add(
@@ -629,8 +627,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
         auto index = s.service->Close(ctx.PathParam("id"), *resolution, ActorOf(*ctx.principal()));
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
-        if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, std::move(o));
+        return WithReceipt(ctx, s, *index, JsonResponse(200, std::move(o)));
       }));
 
   ARBITER_RETURN_IF_ERROR(
@@ -656,8 +653,7 @@ Status AddRoutingRoutes(Router& router, RoutingServices s) {
             s.service->RecordOutcome(ctx.PathParam("id"), *kind, score, ActorOf(*ctx.principal()));
         if (!index) return ErrorResponse(index.error());
         boost::json::object o = StepJson(*s.service, ctx.PathParam("id"), *index);
-        if (auto r = MaybeWait(ctx, s, *index, o)) return *r;
-        return JsonResponse(200, std::move(o));
+        return WithReceipt(ctx, s, *index, JsonResponse(200, std::move(o)));
       }));
 
   ARBITER_RETURN_IF_ERROR(

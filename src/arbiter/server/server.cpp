@@ -662,7 +662,12 @@ asio::awaitable<void> HttpServer::Impl::ServeRequests(Connection& conn) {
     if (response.defer) {
       // Parked, not blocking the thread, until the handler's writes are durable.
       Status durable = co_await AwaitDeferred(conn.thread, response.defer);
-      if (!durable.ok()) response = ErrorResponse(durable);
+      if (!durable.ok()) {
+        response = ErrorResponse(durable);
+      } else if (response.finish) {
+        auto finish = std::move(response.finish);
+        finish(response);
+      }
     }
     const bool keep = keep_alive && !draining.load();
     if (!co_await Write(conn, response, version, keep, head)) co_return;
