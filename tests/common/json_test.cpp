@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <string>
 
 namespace arbiter {
 namespace {
@@ -69,6 +70,68 @@ TEST(Json, CanonicalFormSortsKeysAtEveryLevel) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(CanonicalJson(*a), CanonicalJson(*b));
   EXPECT_EQ(CanonicalJson(*a), "{\"a\":\"xé\",\"b\":[{\"a\":2,\"z\":1}],\"c\":null}");
+}
+
+// The byte-at-a-time escaping AppendJsonString replaced: its output is the contract.
+std::string ReferenceJsonString(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+TEST(Json, AppendJsonStringEscapesEveryByteAtEveryPosition) {
+  // Each byte value at each position of strings that span several eight-byte words (the scan's
+  // unit), alone and after another escaped byte, and appended to existing text.
+  for (int b = 0; b < 256; ++b) {
+    for (size_t len = 1; len <= 19; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(b);
+        if (at + 2 < len) s[at + 2] = '\n';
+        std::string out = "x";
+        AppendJsonString(s, out);
+        ASSERT_EQ(out, "x" + ReferenceJsonString(s))
+            << "byte " << b << " at " << at << " of " << len;
+        // Right after an escaped byte (whose borrow must not reach the next byte's test).
+        for (char before : {'\n', '"', '\\', '\x1f'}) {
+          if (at == 0) break;
+          s[at - 1] = before;
+          out.clear();
+          AppendJsonString(s, out);
+          ASSERT_EQ(out, ReferenceJsonString(s))
+              << "byte " << b << " at " << at << " of " << len << " after " << int{before};
+        }
+      }
+    }
+  }
+  std::string empty;
+  AppendJsonString("", empty);
+  EXPECT_EQ(empty, "\"\"");
+  const std::string mixed = "Ol\xc3\xa9 \"quoted\" \\ tab\there\x01\x1f\x7f\xff end";
+  std::string out;
+  AppendJsonString(mixed, out);
+  EXPECT_EQ(out, ReferenceJsonString(mixed));
+  EXPECT_EQ(out, ToJson(boost::json::value(mixed)));
 }
 
 TEST(Json, TypedAccessNamesTheField) {

@@ -591,6 +591,38 @@ TEST(StoredForms, DecisionTextWriterWritesWhatDecisionToStoreTextWrites) {
   ASSERT_EQ(writer.Text(b), DecisionToStoreText(b));
 }
 
+// The writer keeps the heads of several policy parts: the example pack's sample cases, in turn,
+// alternate between a few routes, and each route's head is written once, however they alternate;
+// past kKeptHeads distinct parts the rarest is replaced and every text is still exact.
+TEST(StoredForms, DecisionTextWriterKeepsSeveralHeads) {
+  auto bundle = LoadBundle(testing::ExamplePackDir());
+  ASSERT_TRUE(bundle.has_value());
+  std::vector<RoutingDecision> decisions;
+  for (const auto& [c, s] : testing::ExampleSampleCases()) {
+    decisions.push_back(EvaluateRoute(**bundle, BuildCaseView(**bundle, c, s), std::nullopt));
+  }
+  DecisionStoreTextWriter writer;
+  for (const auto& d : decisions) ASSERT_EQ(writer.Text(d), DecisionToStoreText(d));
+  const std::uint64_t distinct = writer.heads_written();
+  ASSERT_GE(distinct, 3u);  // the example pack routes its cases in several ways
+  ASSERT_LE(distinct, DecisionStoreTextWriter::kKeptHeads) << distinct;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& d : decisions) ASSERT_EQ(writer.Text(d), DecisionToStoreText(d));
+  }
+  EXPECT_EQ(writer.heads_written(), distinct);  // every later case found its head kept
+
+  // More distinct parts than are kept: each text is still DecisionToStoreText's.
+  RoutingDecision base = decisions.front();
+  for (size_t i = 0; i < 3 * DecisionStoreTextWriter::kKeptHeads; ++i) {
+    RoutingDecision d = base;
+    d.priority = static_cast<std::int64_t>(i % (DecisionStoreTextWriter::kKeptHeads + 3));
+    ASSERT_EQ(writer.Text(d), DecisionToStoreText(d)) << i;
+    ASSERT_EQ(writer.Text(decisions[i % decisions.size()]),
+              DecisionToStoreText(decisions[i % decisions.size()]))
+        << i;
+  }
+}
+
 // The stored signals text is written directly, with the bytes ToJson(SignalsToJson(s)) writes.
 TEST(StoredForms, SignalsTextIsTheSerialisedJson) {
   std::vector<ComputedSignals> all;

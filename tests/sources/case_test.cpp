@@ -58,12 +58,47 @@ TEST(Case, ErrorsNameTheField) {
        "case.sevrity: unknown field (put free-form data under `attributes`)"},
       {R"({"id":"a","messages":[{"author":"x"}]})", "case.messages[0].text: missing"},
       {R"([1])", "case: expected an object, got array"},
+      // Every top-level field's type is checked, in the order CaseFromJson reads them (whatever
+      // the order of the keys in the document).
+      {R"({"id":7})", "case.id: expected a string, got number"},
+      {R"({"id":null})", "case.id: expected a string, got null"},
+      {R"({"body":1,"subject":2,"id":"a"})", "case.subject: expected a string, got number"},
+      {R"({"id":"a","source":false})", "case.source: expected a string, got bool"},
+      {R"({"id":"a","language":[],"body":{}})", "case.body: expected a string, got object"},
+      {R"({"id":"a","channel":1,"language":2})", "case.language: expected a string, got number"},
+      {R"({"id":"a","created_at":1,"channel":2})", "case.channel: expected a string, got number"},
+      {R"({"id":"a","intent":1,"category":2})", "case.category: expected a string, got number"},
+      {R"({"id":"a","intent":1})", "case.intent: expected a string, got number"},
+      {R"({"id":"a","created_at":1})", "case.created_at: expected a string, got number"},
+      {R"({"id":"a","messages":{}})", "case.messages: expected an array, got object"},
+      {R"({"id":"a","priority":1,"customer":2})", "case.customer: expected an object, got number"},
+      {R"({"id":"a","ai":1,"priority":2})", "case.priority: expected a string, got number"},
+      {R"({"id":"a","indicators":1,"ai":2})", "case.ai: expected an object, got number"},
+      {R"({"id":"a","attributes":1,"indicators":2})",
+       "case.indicators: expected an object, got number"},
+      {R"({"id":"a","attributes":[]})", "case.attributes: expected an object, got array"},
+      {R"({"id":"a","source":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})",
+       "case.source: longer than 64 bytes"},
+      {R"({"id":"a","extra":1,"source":false})",
+       "case.extra: unknown field (put free-form data under `attributes`)"},
   };
   for (const auto& b : cases) {
     auto c = Parse(b.json);
     ASSERT_FALSE(c) << b.json;
     EXPECT_EQ(c.error().message(), b.message) << b.json;
   }
+}
+
+TEST(Case, NullFieldsAreAbsentAndIntentStandsInForCategory) {
+  auto c = Parse(R"({"id":"a","source":null,"subject":null,"customer":null,"ai":null,
+                     "severity":null,"priority":null,"messages":null,"intent":"refund"})");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->source, "native");
+  EXPECT_EQ(c->category, "refund");
+  EXPECT_EQ(c->priority, Priority::kNormal);
+  auto both = Parse(R"({"intent":"refund","id":"a","category":"billing"})");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->category, "billing");
 }
 
 TEST(Case, OversizedTextIsRefused) {

@@ -4,7 +4,10 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace arbiter {
@@ -197,14 +200,69 @@ Result<double> GetNumber(const boost::json::object& o, std::string_view key,
                                  std::string(JsonKindName(*v)));
 }
 
+namespace {
+
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+
+// The high bit of each byte of `v` that is zero; exact for the lowest such byte (a borrow can only
+// flag bytes above a true one).
+constexpr std::uint64_t ZeroBytes(std::uint64_t v) { return (v - kOnes) & ~v & kHighs; }
+
+// Bit 7 of each byte of `v` that JSON escapes (below 0x20, `"` or `\`). Each test flags its lowest
+// true byte exactly (a borrow only reaches bytes above a true one), so the lowest bit set is the
+// first escaped byte.
+inline std::uint64_t EscapedBytes(std::uint64_t v) {
+  return ((v - 0x20 * kOnes) & ~v & kHighs) | ZeroBytes(v ^ (0x22 * kOnes)) |
+         ZeroBytes(v ^ (0x5c * kOnes));
+}
+
+// The position of the first byte at or after `i` that JSON escapes, or `n`. Eight bytes at a time;
+// the last part of a string of eight bytes or more is one load that overlaps the bytes before it.
+inline size_t NextEscaped(const char* s, size_t i, size_t n) {
+  std::uint64_t v;
+  while (i + 8 <= n) {
+    std::memcpy(&v, s + i, 8);
+    if (const std::uint64_t hits = EscapedBytes(v); hits != 0) {
+      return i + static_cast<size_t>(std::countr_zero(hits) / 8);
+    }
+    i += 8;
+  }
+  if (i == n) return n;
+  if (n >= 8) {
+    std::memcpy(&v, s + n - 8, 8);
+    // The bytes before i (which may be escaped ones: their borrows would flag the next byte) are
+    // replaced by `a` before the test.
+    const std::uint64_t before = (std::uint64_t{1} << ((8 - (n - i)) * 8)) - 1;
+    const std::uint64_t hits = EscapedBytes((v & ~before) | (0x61 * kOnes & before));
+    return hits != 0 ? n - 8 + static_cast<size_t>(std::countr_zero(hits) / 8) : n;
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return n;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const char* p = s.data();
+  const size_t n = s.size();
+  size_t i = NextEscaped(p, 0, n);
+  if (i == n) {  // most strings: no escape, one append and one copy
+    const size_t at = out.size();
+    out.append(n + 2, '"');
+    if (n != 0) std::memcpy(out.data() + at + 1, p, n);
+    return;
+  }
+  out.reserve(out.size() + n + 8);
   out += '"';
   size_t run = 0;  // start of the pending unescaped run
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
+  for (; i < n; i = NextEscaped(p, run, n)) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    out.append(p + run, i - run);
     run = i + 1;
     out += '\\';
     switch (c) {
@@ -221,7 +279,7 @@ void AppendJsonString(std::string_view s, std::string& out) {
         out += kHex[c & 15];
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(p + run, n - run);
   out += '"';
 }
 

@@ -300,23 +300,33 @@ std::string DecisionToStoreText(const RoutingDecision& d) {
 }
 
 std::string_view DecisionStoreTextWriter::Head(const RoutingDecision& d) {
-  if (!has_last_ || !SamePolicyPart(last_, d)) {
-    head_.clear();
-    AppendPolicyPart(d, head_);
-    head_ += kSignalsKey;
-    last_.route = d.route;
-    last_.queue = d.queue;
-    last_.priority = d.priority;
-    last_.escalation_policy = d.escalation_policy;
-    last_.reasons = d.reasons;
-    last_.errors = d.errors;
-    last_.fail_safe = d.fail_safe;
-    last_.principal = d.principal;
-    last_.bundle_hash = d.bundle_hash;
-    last_.pack_version = d.pack_version;
-    has_last_ = true;
+  for (size_t i = 0; i < kept_.size(); ++i) {
+    if (!SamePolicyPart(kept_[i].policy, d)) continue;
+    if (i == 0) return kept_[0].head;
+    // One place up per hit: the frequent parts gather at the front, a rare one sinks to the back
+    // and is the one replaced.
+    std::swap(kept_[i], kept_[i - 1]);
+    return kept_[i - 1].head;
   }
-  return head_;
+  if (kept_.size() < kKeptHeads) {
+    kept_.emplace_back();
+  }
+  Kept& k = kept_.back();
+  k.head.clear();
+  AppendPolicyPart(d, k.head);
+  k.head += kSignalsKey;
+  k.policy.route = d.route;
+  k.policy.queue = d.queue;
+  k.policy.priority = d.priority;
+  k.policy.escalation_policy = d.escalation_policy;
+  k.policy.reasons = d.reasons;
+  k.policy.errors = d.errors;
+  k.policy.fail_safe = d.fail_safe;
+  k.policy.principal = d.principal;
+  k.policy.bundle_hash = d.bundle_hash;
+  k.policy.pack_version = d.pack_version;
+  ++heads_written_;
+  return k.head;
 }
 
 void DecisionStoreTextWriter::AppendTail(const RoutingDecision& d, std::string& out) {

@@ -104,21 +104,29 @@ std::string DecisionToStoreText(const RoutingDecision& d);
 // DecisionToStoreText for a stream of decisions that mostly share their policy part (everything
 // but the signals: under load most cases are routed alike by a few rules). DecisionToStoreText(d)
 // is Head(d) (the policy part and the `,"signals":` key) followed by AppendTail(d) (the signals
-// array and the closing brace). Head's text is written when d's policy part differs from the
-// previous decision's and kept otherwise. Not thread-safe: one per thread (SqliteRoutingStore::Put
-// keeps one).
+// array and the closing brace). The heads of the last kKeptHeads distinct policy parts are kept:
+// Head's text is written only for a policy part not among them (a mix of cases alternates between
+// a pack's few routes; keeping only the previous one rewrote the head for most cases). Not
+// thread-safe: one per thread (SqliteRoutingStore::Put keeps one).
 class DecisionStoreTextWriter {
  public:
+  static constexpr size_t kKeptHeads = 64;
+
   // Valid until the next call.
   std::string_view Head(const RoutingDecision& d);
   static void AppendTail(const RoutingDecision& d, std::string& out);
   // Head(d) + tail: DecisionToStoreText(d).
   std::string Text(const RoutingDecision& d);
+  // How many heads were written (not found among the kept ones).
+  std::uint64_t heads_written() const { return heads_written_; }
 
  private:
-  RoutingDecision last_;  // the previous decision's policy part (signals left empty)
-  std::string head_;
-  bool has_last_ = false;
+  struct Kept {
+    RoutingDecision policy;  // a decision's policy part (signals left empty)
+    std::string head;
+  };
+  std::vector<Kept> kept_;  // the most recently used first, roughly (a hit moves up one place)
+  std::uint64_t heads_written_ = 0;
 };
 Result<RoutingDecision> DecisionFromStoreJson(const boost::json::value& json);
 boost::json::value PendingToStoreJson(const PendingIntent& p);
