@@ -4,7 +4,11 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "arbiter/cedar/entities.h"
 #include "arbiter/common/bytes.h"
@@ -271,6 +275,35 @@ TEST_F(Service, EvidenceFailureLeavesTheCaseUnrouted) {
   sink_.FailAppends(false);
   auto again = service_.RouteCase(MakeCase(kRefundCase), {}, source_);
   ASSERT_TRUE(again.has_value()) << again.error().ToString();
+}
+
+// Policy is evaluated outside the service's lock, so threads race for the same new case: exactly
+// one routes it (one record, one state), the others are refused as for any routed case.
+TEST_F(Service, ConcurrentRoutesOfOneNewCaseRouteItOnce) {
+  constexpr int kThreads = 8;
+  const size_t records_before = sink_.Records().size();  // the pack's load record
+  std::atomic<int> routed{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        std::string json(kRefundCase);
+        const std::string id = "RACE-" + std::to_string(i);
+        json.replace(json.find("ZD-1001"), 7, id);
+        auto r = service_.RouteCase(MakeCase(json), {}, source_);
+        if (r.has_value()) {
+          ++routed;
+        } else if (r.error().code() == StatusCode::kFailedPrecondition) {
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(routed.load(), 50);
+  EXPECT_EQ(refused.load(), 50 * (kThreads - 1));
+  EXPECT_EQ(sink_.Records().size() - records_before, 50u);
+  EXPECT_EQ(service_.size(), 50u);
 }
 
 // RouteCase writes its record into a per-thread buffer that it reuses: each appended record is

@@ -318,18 +318,11 @@ Result<RouteResult> RoutingService::RouteCase(sources::Case c, const ComputedSig
   }
   ComputedSignals signals = MergeSignals(std::move(computed), given);
 
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = cases_.lower_bound(c.id);
-  const bool known = it != cases_.end() && it->first == c.id;
-  if (known) {
-    const CaseState s = it->second.lifecycle.state();
-    if (s != CaseState::kNew && s != CaseState::kReopened) {
-      return Status::FailedPrecondition("cannot route case `" + c.id + "`: it is " +
-                                        std::string(CaseStateName(s)) +
-                                        " (only new and reopened cases are routed)");
-    }
-  }
-  // One decision, shared by the result and the case state (it is never changed once made).
+  // One decision, shared by the result and the case state (it is never changed once made). It
+  // depends only on the case, its signals, the bundle and the agent, never on what is stored, so
+  // it is made before taking mu_: requests on different threads evaluate policy in parallel and
+  // serialise only for the case's state, its evidence and its row. A case that turns out not to
+  // be routable below costs one wasted evaluation.
   auto decided = std::make_shared<RoutingDecision>(
       EvaluateRoute(*bundle, BuildCaseView(*bundle, c, signals), agent));
   RoutingDecision& d = *decided;
@@ -339,6 +332,18 @@ Result<RouteResult> RoutingService::RouteCase(sources::Case c, const ComputedSig
       d.route = Route::kHuman;
       d.queue = bundle->config().error_queue;
       d.fail_safe = true;
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cases_.lower_bound(c.id);
+  const bool known = it != cases_.end() && it->first == c.id;
+  if (known) {
+    const CaseState s = it->second.lifecycle.state();
+    if (s != CaseState::kNew && s != CaseState::kReopened) {
+      return Status::FailedPrecondition("cannot route case `" + c.id + "`: it is " +
+                                        std::string(CaseStateName(s)) +
+                                        " (only new and reopened cases are routed)");
     }
   }
 
