@@ -91,6 +91,39 @@ TEST(Sqlite, MigrationsAreIdempotentAndPersist) {
   std::filesystem::remove_all(path);
 }
 
+// TrackWalFrames: the count follows the log's frames (not its file's size, which a restart keeps),
+// and SQLite's automatic checkpoint no longer runs on the connection.
+TEST(Sqlite, TrackWalFramesCountsFramesSinceTheLogRestarted) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("arbiter-sqlite-wal-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  {
+    auto db = SqliteDb::Open(path / "db.sqlite", {.durability = Durability::kNormal});
+    ASSERT_TRUE(db) << db.error().ToString();
+    ASSERT_TRUE((*db)->Exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)").ok());
+    EXPECT_EQ((*db)->WalFrames(), 0);  // not tracked yet
+    (*db)->TrackWalFrames();
+    // More than SQLite's default autocheckpoint (1,000 pages): without the hook replaced, a
+    // commit would checkpoint and restart the log.
+    for (int i = 0; i < 40; ++i) {
+      ASSERT_TRUE((*db)->Exec("INSERT INTO t (v) VALUES (zeroblob(120000))").ok());
+    }
+    const std::int64_t frames = (*db)->WalFrames();
+    EXPECT_GT(frames, 1000);
+    const auto wal = path / "db.sqlite-wal";
+    const auto wal_size = std::filesystem::file_size(wal);
+    EXPECT_GE(wal_size, static_cast<std::uintmax_t>(frames) * 4096);
+    // A complete checkpoint; the next commit restarts the log from its beginning.
+    ASSERT_TRUE((*db)->Exec("PRAGMA wal_checkpoint(PASSIVE)").ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO t (v) VALUES (x'01')").ok());
+    EXPECT_GT((*db)->WalFrames(), 0);
+    EXPECT_LT((*db)->WalFrames(), 10);
+    EXPECT_EQ(std::filesystem::file_size(wal), wal_size);  // the file is reused, not shrunk
+  }
+  std::filesystem::remove_all(path);
+}
+
 TEST(Sqlite, BadSqlIsAnErrorNotACrash) {
   auto db = SqliteDb::OpenInMemory();
   ASSERT_TRUE(db);

@@ -8,7 +8,6 @@
 #include <array>
 #include <atomic>
 #include <filesystem>
-#include <system_error>
 
 #include "arbiter/common/crypto.h"
 #include "arbiter/common/json.h"
@@ -240,10 +239,10 @@ size_t ShapeEnd(std::string_view text) {
 // own default is every 1,000 pages), at most once per kMinCheckpointInterval (each checkpoint is
 // two fsyncs on the disk the evidence fsyncs wait for, and copies every page the rows touched since
 // the last one: under load fewer checkpoints copy each hot page once), and inline when the WAL
-// file has grown past kMaxWalBytes.
+// holds more than kMaxWalFrames frames (64 MiB of 4 KiB pages) since it last restarted.
 constexpr size_t kCheckpointRows = 256;
 constexpr std::chrono::milliseconds kMinCheckpointInterval{250};
-constexpr std::uintmax_t kMaxWalBytes = 64u << 20;
+constexpr std::int64_t kMaxWalFrames = 16384;
 
 struct ThreadTicket {
   const void* store = nullptr;
@@ -275,7 +274,14 @@ Result<std::unique_ptr<SqliteRoutingStore>> SqliteRoutingStore::Open(
       auto checkpoint_db = store::SqliteDb::Open(path, {.durability = store::Durability::kNormal});
       if (!checkpoint_db) return checkpoint_db.error().WithContext("case store checkpointer");
       s->checkpoint_db_ = std::move(checkpoint_db).value();
-      ARBITER_RETURN_IF_ERROR(s->db_->Exec("PRAGMA wal_autocheckpoint=0"));
+      if (options.writeback_period.count() > 0) {
+        // Early writeback of the WAL and of the pages checkpoints copy (see the header).
+        s->writeback_ = std::make_unique<store::WritebackPacer>(
+            std::vector<fs::path>{path.string() + "-wal", path},
+            store::WritebackPacerOptions{.period = options.writeback_period,
+                                         .thread_name = "arbiter-case-wb"});
+      }
+      s->db_->TrackWalFrames();  // and no automatic checkpoint inside a commit
       s->checkpointer_ = std::thread([raw = s.get()] {
         NameThisThread("arbiter-case-wal");
         raw->CheckpointLoop();
@@ -461,8 +467,14 @@ Status SqliteRoutingStore::health() const {
 
 CaseWriteStats SqliteRoutingStore::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return CaseWriteStats{waiters_.next() - 1,    waiters_.durable() - 1,   timings_.batches(),
-                        timings_.wait_micros(), timings_.commit_micros(), timings_.max_batch()};
+  return CaseWriteStats{waiters_.next() - 1,
+                        waiters_.durable() - 1,
+                        timings_.batches(),
+                        timings_.wait_micros(),
+                        timings_.commit_micros(),
+                        timings_.max_batch(),
+                        writeback_ != nullptr ? writeback_->rounds() : 0,
+                        inline_checkpoints_.load(std::memory_order_relaxed)};
 }
 
 void SqliteRoutingStore::Stop() {
@@ -474,6 +486,7 @@ void SqliteRoutingStore::Stop() {
   }
   if (thread_.joinable()) thread_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
+  if (writeback_ != nullptr) writeback_->Stop();
 }
 
 void SqliteRoutingStore::AfterCommit(size_t rows) {
@@ -481,14 +494,17 @@ void SqliteRoutingStore::AfterCommit(size_t rows) {
   rows_since_checkpoint_ += rows;
   if (rows_since_checkpoint_ < kCheckpointRows) return;
   rows_since_checkpoint_ = 0;
-  std::error_code ec;
-  const std::uintmax_t wal = fs::file_size(db_->path().string() + "-wal", ec);
-  if (!ec && wal > kMaxWalBytes) {
+  // The log's frames since it last restarted (its file keeps its size after a restart: measuring
+  // the file would checkpoint inline after every kCheckpointRows rows once it had grown past the
+  // bound).
+  if (db_->WalFrames() > kMaxWalFrames) {
     // The checkpointer never caught up with the writes: checkpoint while no row is being written,
     // so that the next transaction restarts the WAL from its beginning.
     std::lock_guard<std::mutex> db_lock(db_mu_);
     std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
+    if (writeback_ != nullptr) writeback_->Notify();
     (void)db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    inline_checkpoints_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -509,6 +525,8 @@ void SqliteRoutingStore::CheckpointLoop() {
       // A failed or busy checkpoint is retried after the next kCheckpointRows rows; the WAL stays
       // bounded by the committer's inline checkpoint.
       std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mu_);
+      // The checkpoint writes pages into the database file: their writeback starts as it goes.
+      if (writeback_ != nullptr) writeback_->Notify();
       (void)checkpoint_db_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
     }
     last = std::chrono::steady_clock::now();
@@ -580,6 +598,7 @@ void SqliteRoutingStore::Run() {
     const size_t rows = committed - first;
     waiters_.CompleteUpTo(committed, lock);
     lock.unlock();
+    if (writeback_ != nullptr) writeback_->Notify();
     AfterCommit(rows);
     lock.lock();
   }

@@ -37,8 +37,17 @@
 // store turns it off and a checkpointer thread on its own connection checkpoints (PASSIVE) after
 // every 256 committed rows but at most four times a second, so the commit path never waits for
 // it. Should the WAL
-// still outgrow kMaxWalBytes (writes never pause long enough for a checkpoint to finish), the
-// committer checkpoints inline once, which lets the next write restart the WAL.
+// still hold more than 64 MiB of frames since it last restarted (writes never pause long enough
+// for a checkpoint to finish), the committer checkpoints inline once, which lets the next write
+// restart the WAL from its beginning (the file keeps its size and is written over).
+//
+// Early writeback (SqliteRoutingStoreOptions::writeback_period): the WAL's pages are written by
+// the kernel only when a checkpoint fsyncs them, and the pages a checkpoint copies into
+// arbiter.db only at its second fsync: a burst of megabytes every checkpoint that the ledger's
+// fsyncs queue behind. While rows commit, a thread (store::WritebackPacer) starts the writeback
+// of both files every few milliseconds, so the bytes reach the disk as a steady trickle and the
+// checkpoint's fsyncs find little left to do. It adds no durability and removes none: the same
+// pages, written sooner; the fsyncs stay where they were.
 //
 // A failed batch fails every waiter and every later Put with kUnavailable and health() turns
 // false: the in-memory service may then be ahead of the disk only for requests that were refused,
@@ -47,6 +56,7 @@
 // queued with its case's row is not written again by KeyFor).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -68,6 +78,7 @@
 #include "arbiter/store/batch_timings.h"
 #include "arbiter/store/durability_waiters.h"
 #include "arbiter/store/sqlite.h"
+#include "arbiter/store/writeback.h"
 
 namespace arbiter::routing {
 
@@ -79,6 +90,10 @@ struct SqliteRoutingStoreOptions {
   // share one cadence and a batch of rows is one transaction per evidence fsync, not one per
   // wake-up), or once the oldest queued row has waited this long.
   std::chrono::microseconds pace{0};
+  // With group commit on a file database: while rows commit, start the kernel's writeback of
+  // arbiter.db-wal and arbiter.db once per this period (store::WritebackPacer, thread
+  // `arbiter-case-wb`), so that a checkpoint's fsyncs find little dirty data; zero turns it off.
+  std::chrono::microseconds writeback_period{5000};
 };
 
 struct CaseWriteStats {
@@ -90,7 +105,9 @@ struct CaseWriteStats {
   // variable ARBITER_COMMIT_TRACE=1 the committer also prints one line per batch to stderr.
   std::uint64_t wait_micros = 0;
   std::uint64_t commit_micros = 0;
-  std::uint64_t max_batch = 0;  // rows in the largest batch
+  std::uint64_t max_batch = 0;           // rows in the largest batch
+  std::uint64_t writeback_rounds = 0;    // rounds of early writeback (writeback_period)
+  std::uint64_t inline_checkpoints = 0;  // checkpoints the committer ran (the WAL's bound)
 };
 
 class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
@@ -195,6 +212,8 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   bool checkpoint_wanted_ = false;         // guarded by mu_
   size_t rows_since_checkpoint_ = 0;       // committer thread only
   std::thread checkpointer_;
+  std::unique_ptr<store::WritebackPacer> writeback_;  // with checkpoint_db_ and writeback_period
+  std::atomic<std::uint64_t> inline_checkpoints_{0};
 };
 
 }  // namespace arbiter::routing

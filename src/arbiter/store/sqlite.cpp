@@ -206,6 +206,17 @@ Status SqliteDb::Rollback() { return Exec("ROLLBACK"); }
 std::int64_t SqliteDb::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }
 
+void SqliteDb::TrackWalFrames() {
+  // Replaces the automatic checkpoint's hook (sqlite3_wal_autocheckpoint is this hook).
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<SqliteDb*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
+        return SQLITE_OK;
+      },
+      this);
+}
+
 Status SqliteDb::Migrate(std::span<const std::string_view> migrations) {
   ARBITER_TRY(auto stmt, Prepare("PRAGMA user_version"));
   ARBITER_TRY(bool has_row, stmt.Step());

@@ -13,6 +13,7 @@
 // readers).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -117,6 +118,15 @@ class SqliteDb {
   std::int64_t LastInsertRowId() const;
   int Changes() const;  // rows changed by the last statement
 
+  // Turns off SQLite's automatic checkpoint on this connection (it would run inside a commit) and
+  // from then on notes, after each of its commits, how many frames the write-ahead log holds
+  // (WalFrames(): pages written since the log last restarted from its beginning, not the file's
+  // size, which a restart does not shrink). For a connection whose owner checkpoints itself.
+  void TrackWalFrames();
+  // Frames in the WAL after this connection's last commit; 0 before TrackWalFrames() or a commit.
+  // Any thread.
+  std::int64_t WalFrames() const { return wal_frames_.load(std::memory_order_relaxed); }
+
   // Applies schema migrations: migrations[i] brings user_version i to i+1. Idempotent.
   Status Migrate(std::span<const std::string_view> migrations);
 
@@ -126,6 +136,7 @@ class SqliteDb {
   SqliteDb(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::filesystem::path path_;
+  std::atomic<std::int64_t> wal_frames_{0};
 };
 
 }  // namespace arbiter::store
