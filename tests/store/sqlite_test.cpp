@@ -91,6 +91,39 @@ TEST(Sqlite, MigrationsAreIdempotentAndPersist) {
   std::filesystem::remove_all(path);
 }
 
+int PageSize(SqliteDb& db) {
+  auto stmt = db.Prepare("PRAGMA page_size");
+  EXPECT_TRUE(stmt && stmt->Step().value());
+  return stmt ? static_cast<int>(stmt->ColumnInt64(0)) : 0;
+}
+
+// SqliteOptions::page_size applies to a file the open creates; an existing file keeps its own.
+TEST(Sqlite, PageSizeIsSetForANewFileOnly) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("arbiter-sqlite-page-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  {
+    auto db = SqliteDb::Open(path / "new.sqlite", {.page_size = 2048});
+    ASSERT_TRUE(db) << db.error().ToString();
+    ASSERT_TRUE((*db)->Exec("CREATE TABLE t (x TEXT)").ok());
+    EXPECT_EQ(PageSize(**db), 2048);
+  }
+  {
+    auto db = SqliteDb::Open(path / "new.sqlite", {.page_size = 8192});
+    ASSERT_TRUE(db);
+    EXPECT_EQ(PageSize(**db), 2048);
+    ASSERT_TRUE((*db)->Exec("INSERT INTO t VALUES ('kept')").ok());
+  }
+  {
+    auto db = SqliteDb::Open(path / "default.sqlite");
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Exec("CREATE TABLE t (x TEXT)").ok());
+    EXPECT_EQ(PageSize(**db), 4096);
+  }
+  std::filesystem::remove_all(path);
+}
+
 // TrackWalFrames: the count follows the log's frames (not its file's size, which a restart keeps),
 // and SQLite's automatic checkpoint no longer runs on the connection.
 TEST(Sqlite, TrackWalFramesCountsFramesSinceTheLogRestarted) {

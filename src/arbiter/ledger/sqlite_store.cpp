@@ -1,7 +1,6 @@
 #include "arbiter/ledger/sqlite_store.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -207,24 +206,6 @@ constexpr int kAppendWalBackstopPages = 32768;
 // way. An existing tree file keeps its page size.
 constexpr int kTreePageSize = 1024;
 
-// Creates the empty database `path` with `page_size` (which SQLite fixes once the file has a
-// header, i.e. before SqliteDb::Open switches it to WAL mode).
-Status CreateWithPageSize(const std::filesystem::path& path, int page_size) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  if (rc == SQLITE_OK) {
-    const std::string sql =
-        "PRAGMA page_size = " + std::to_string(page_size) + "; PRAGMA journal_mode = WAL;";
-    rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr);
-  }
-  std::string message = raw != nullptr ? sqlite3_errmsg(raw) : "out of memory";
-  sqlite3_close(raw);
-  if (rc != SQLITE_OK) {
-    return Status::Unavailable("creating `" + path.string() + "`: " + message);
-  }
-  return Status::Ok();
-}
-
 class SqliteLedgerStoreImpl final : public LedgerStore {
  public:
   static Result<std::unique_ptr<LedgerStore>> Open(const std::filesystem::path& path,
@@ -249,8 +230,9 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
                               std::to_string(kAppendWalBackstopPages) + ";"));
       ARBITER_TRY(auto tree_file, QueryMeta(*self->writer_, kTreeFileMeta));
       if (tree_file && !tree_exists) return MissingTree(tree_path);
-      if (!tree_exists) ARBITER_RETURN_IF_ERROR(CreateWithPageSize(tree_path, kTreePageSize));
-      ARBITER_TRY(self->tree_writer_, SqliteDb::Open(tree_path, db_options));
+      store::SqliteOptions tree_options = db_options;
+      tree_options.page_size = kTreePageSize;  // a new file's; an existing one keeps its own
+      ARBITER_TRY(self->tree_writer_, SqliteDb::Open(tree_path, tree_options));
       ARBITER_RETURN_IF_ERROR(self->tree_writer_->Migrate(kTreeMigrations));
       ARBITER_RETURN_IF_ERROR(self->tree_writer_->Exec("PRAGMA cache_size = -65536;"));
       ARBITER_RETURN_IF_ERROR(self->MoveSingleFileTree(tree_file.has_value()));

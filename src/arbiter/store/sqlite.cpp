@@ -156,6 +156,10 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   sqlite3_extended_result_codes(raw, 1);
   if (!options.read_only) {
+    // Before WAL mode: switching a new file to WAL writes its header, which fixes the page size.
+    if (options.page_size != 0) {
+      ARBITER_RETURN_IF_ERROR(db->Exec("PRAGMA page_size=" + std::to_string(options.page_size)));
+    }
     ARBITER_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
   }
   ARBITER_RETURN_IF_ERROR(db->Exec(options.durability == Durability::kFull

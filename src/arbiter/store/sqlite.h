@@ -39,6 +39,9 @@ struct SqliteOptions {
   Durability durability = Durability::kFull;
   int busy_timeout_ms = 5000;
   bool read_only = false;
+  // Page size (512 to 65,536, a power of two) for a database this call creates; 0 keeps SQLite's
+  // default (4,096). A database that already has a header keeps the size it was created with.
+  int page_size = 0;
 };
 
 class SqliteStatement {
