@@ -38,9 +38,7 @@ std::string ReadFile(const std::filesystem::path& path) {
   return out.str();
 }
 
-std::filesystem::path BuildDir() {
-  return Setting("ARBITER_BUILD_DIR", ARBITER_DEFAULT_BUILD_DIR);
-}
+std::filesystem::path BuildDir() { return Setting("ARBITER_BUILD_DIR", ARBITER_DEFAULT_BUILD_DIR); }
 
 std::filesystem::path SourceDir() {
   return Setting("ARBITER_SOURCE_DIR", ARBITER_DEFAULT_SOURCE_DIR);

@@ -1,7 +1,7 @@
 // Access to ../shared (conformance suites, vectors, data) for tests. The location comes from one
-// setting, the CMake cache variable ARBITER_SHARED_DIR (default `<source>/../shared`), compiled into
-// the tests; an environment variable of the same name overrides it at run time. A user's fresh clone
-// has no ../shared: tests then skip with a message.
+// setting, the CMake cache variable ARBITER_SHARED_DIR (default `<source>/../shared`), compiled
+// into the tests; an environment variable of the same name overrides it at run time. A user's fresh
+// clone has no ../shared: tests then skip with a message.
 //
 //   TEST(Merkle, Vectors) {
 //     ARBITER_REQUIRE_SHARED(path, "vectors/merkle-vectors.json");
@@ -26,7 +26,8 @@ std::optional<std::filesystem::path> SharedPath(const std::string& relative);
 // The whole file as a string (empty on failure; tests check existence first).
 std::string ReadFile(const std::filesystem::path& path);
 
-// The build directory (ARBITER_BUILD_DIR, default the CMake binary dir), for tests that unpack or install things at test time.
+// The build directory (ARBITER_BUILD_DIR, default the CMake binary dir), for tests that unpack or
+// install things at test time.
 std::filesystem::path BuildDir();
 
 // The source directory (ARBITER_SOURCE_DIR, default the CMake source dir).
