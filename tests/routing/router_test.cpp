@@ -11,16 +11,9 @@
 namespace arbiter::routing {
 namespace {
 
+using testing::MakeCase;
 using testing::Replace;
 using testing::TinyPack;
-
-sources::Case MakeCase(std::string_view json) {
-  auto v = ParseJson(json);
-  EXPECT_TRUE(v.has_value()) << v.status().ToString();
-  auto c = sources::CaseFromJson(*v);
-  EXPECT_TRUE(c.has_value()) << c.status().ToString();
-  return c.has_value() ? *c : sources::Case{};
-}
 
 std::vector<std::string> Ids(const std::vector<PolicyReason>& reasons) {
   std::vector<std::string> ids;

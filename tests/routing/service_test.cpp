@@ -19,13 +19,7 @@
 namespace arbiter::routing {
 namespace {
 
-sources::Case MakeCase(std::string_view json) {
-  auto v = ParseJson(json);
-  EXPECT_TRUE(v.has_value());
-  auto c = sources::CaseFromJson(*v);
-  EXPECT_TRUE(c.has_value()) << c.status().ToString();
-  return c.has_value() ? *c : sources::Case{};
-}
+using testing::MakeCase;
 
 cedar::EntityUid Uid(std::string_view text) { return *cedar::ParseEntityUid(text); }
 

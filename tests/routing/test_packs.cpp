@@ -20,6 +20,15 @@ PackSources ExamplePackSources() {
   return s.has_value() ? *s : PackSources{};
 }
 
+sources::Case MakeCase(std::string_view json) {
+  auto v = ParseJson(json);
+  EXPECT_TRUE(v.has_value()) << v.status().ToString();
+  if (!v) return {};
+  auto c = sources::CaseFromJson(*v);
+  EXPECT_TRUE(c.has_value()) << c.status().ToString();
+  return c.has_value() ? *c : sources::Case{};
+}
+
 std::vector<SampleCase> ExampleSampleCases() {
   std::vector<SampleCase> out;
   std::ifstream in(ExamplePackDir() / "tests" / "cases.jsonl");

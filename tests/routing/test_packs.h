@@ -16,6 +16,10 @@ namespace arbiter::routing::testing {
 std::filesystem::path ExamplePackDir();
 PackSources ExamplePackSources();
 
+// The case a JSON text describes; a text that does not parse or convert fails the calling test
+// (and gives an empty case).
+sources::Case MakeCase(std::string_view json);
+
 // One line of the example pack's tests/cases.jsonl: the case and the signals it gives.
 struct SampleCase {
   sources::Case c;
