@@ -292,7 +292,7 @@ class SqliteLedgerStoreImpl final : public LedgerStore {
         if (run_count == 0) return Status::Ok();
         insert_run_->Bind(1, I64(run_first))
             .Bind(2, static_cast<std::int64_t>(run_count))
-            .Bind(3, ByteView(run));
+            .BindNoCopy(3, ByteView(run));  // `run` is cleared only after the Run below
         ARBITER_RETURN_IF_ERROR(insert_run_->Run());
         run_first += run_count;
         appended_bytes_.fetch_add(run.size(), std::memory_order_relaxed);

@@ -330,21 +330,23 @@ Status SqliteRoutingStore::Init() {
 }
 
 Status SqliteRoutingStore::WriteRow(const Row& row) {
+  // The row outlives each statement's Run: its text is bound without copies.
   if (!row.key.empty()) {
-    ARBITER_RETURN_IF_ERROR(stmts_->insert_key.Bind(1, row.id).Bind(2, ByteView(row.key)).Run());
+    ARBITER_RETURN_IF_ERROR(
+        stmts_->insert_key.BindNoCopy(1, row.id).BindNoCopy(2, ByteView(row.key)).Run());
   }
   const bool whole = (row.changed & kCaseChangedContent) != 0;
   store::SqliteStatement& s = whole ? stmts_->upsert : stmts_->update_state;
-  s.Bind(1, row.id)
-      .Bind(2, row.state)
-      .Bind(3, row.holder)
-      .Bind(4, row.queue)
-      .Bind(5, row.agent)
-      .Bind(6, row.grant_id)
-      .Bind(8, row.evidence)
-      .Bind(9, row.facts);
+  s.BindNoCopy(1, row.id)
+      .BindNoCopy(2, row.state)
+      .BindNoCopy(3, row.holder)
+      .BindNoCopy(4, row.queue)
+      .BindNoCopy(5, row.agent)
+      .BindNoCopy(6, row.grant_id)
+      .BindNoCopy(8, row.evidence)
+      .BindNoCopy(9, row.facts);
   if (row.last_route) {
-    s.Bind(7, *row.last_route);
+    s.BindNoCopy(7, *row.last_route);
   } else {
     s.BindNull(7);
   }
@@ -353,22 +355,22 @@ Status SqliteRoutingStore::WriteRow(const Row& row) {
     // looked up, not written, by the ones that follow until the connection knows it is stored).
     if (!row.shape->stored.load(std::memory_order_acquire)) {
       ARBITER_RETURN_IF_ERROR(
-          stmts_->insert_shape.Bind(1, row.shape->id).Bind(2, row.shape->text).Run());
+          stmts_->insert_shape.Bind(1, row.shape->id).BindNoCopy(2, row.shape->text).Run());
     }
     s.Bind(12, row.shape->id);
   } else {
     s.BindNull(12);
   }
-  if (whole) s.Bind(10, row.case_json).Bind(11, row.signals_json);
+  if (whole) s.BindNoCopy(10, row.case_json).BindNoCopy(11, row.signals_json);
   ARBITER_RETURN_IF_ERROR(s.Run());
   if (!whole && db_->Changes() != 1) {
     return Status::NotFound("case store: case `" + row.id + "` is not stored yet");
   }
   if ((row.changed & kCaseChangedPending) != 0) {
-    ARBITER_RETURN_IF_ERROR(stmts_->delete_pending.Bind(1, row.id).Run());
+    ARBITER_RETURN_IF_ERROR(stmts_->delete_pending.BindNoCopy(1, row.id).Run());
     for (const auto& [id, json] : row.pending) {
       ARBITER_RETURN_IF_ERROR(
-          stmts_->insert_pending.Bind(1, row.id).Bind(2, id).Bind(3, json).Run());
+          stmts_->insert_pending.BindNoCopy(1, row.id).BindNoCopy(2, id).BindNoCopy(3, json).Run());
     }
   }
   return Status::Ok();

@@ -49,32 +49,33 @@ SqliteStatement& SqliteStatement::Bind(int index, std::int64_t value) {
 }
 
 SqliteStatement& SqliteStatement::Bind(int index, std::string_view text) {
-  const int rc =
-      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  if (rc != SQLITE_OK) bind_error_ = rc;
-  return *this;
+  return BindText(index, text, true);
 }
 
 SqliteStatement& SqliteStatement::Bind(int index, ByteView blob) {
-  static const std::uint8_t kEmpty = 0;
-  const int rc = sqlite3_bind_blob64(stmt_, index, blob.empty() ? &kEmpty : blob.data(),
-                                     blob.size(), SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK) bind_error_ = rc;
-  return *this;
+  return BindBlob(index, blob, true);
 }
 
 SqliteStatement& SqliteStatement::BindNoCopy(int index, std::string_view text) {
+  return BindText(index, text, false);
+}
+
+SqliteStatement& SqliteStatement::BindNoCopy(int index, ByteView blob) {
+  return BindBlob(index, blob, false);
+}
+
+SqliteStatement& SqliteStatement::BindText(int index, std::string_view text, bool copy) {
   // An empty view may have no data; SQLite would bind NULL for a null pointer.
   const int rc = sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(),
-                                     SQLITE_STATIC, SQLITE_UTF8);
+                                     copy ? SQLITE_TRANSIENT : SQLITE_STATIC, SQLITE_UTF8);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
 
-SqliteStatement& SqliteStatement::BindNoCopy(int index, ByteView blob) {
+SqliteStatement& SqliteStatement::BindBlob(int index, ByteView blob, bool copy) {
   static const std::uint8_t kEmpty = 0;
   const int rc = sqlite3_bind_blob64(stmt_, index, blob.empty() ? &kEmpty : blob.data(),
-                                     blob.size(), SQLITE_STATIC);
+                                     blob.size(), copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }

@@ -81,6 +81,10 @@ class SqliteStatement {
  private:
   friend class SqliteDb;
   SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // Bind and BindNoCopy: `copy` says whether SQLite copies the value (else it must outlive the
+  // step).
+  SqliteStatement& BindText(int index, std::string_view text, bool copy);
+  SqliteStatement& BindBlob(int index, ByteView blob, bool copy);
   sqlite3* db_;
   sqlite3_stmt* stmt_;
   int bind_error_ = 0;
