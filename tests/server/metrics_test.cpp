@@ -1,7 +1,15 @@
 #include "arbiter/server/metrics.h"
+#include "arbiter/server/process_metrics.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -126,6 +134,55 @@ TEST(MetricsTest, EveryLineParsesAsExpositionFormat) {
     EXPECT_TRUE(std::regex_match(line, sample) || std::regex_match(line, comment)) << line;
   }
   EXPECT_GT(lines, 20);
+}
+
+TEST(ProcessMetricsTest, ReadsThisProcessFiguresAndFollowsThem) {
+  const ProcessStats before = ReadProcessStats();
+  ASSERT_TRUE(before.resident_memory_bytes && before.virtual_memory_bytes && before.open_fds &&
+              before.max_fds && before.threads && before.start_time_seconds);
+  EXPECT_GT(*before.resident_memory_bytes, 1u << 20);
+  EXPECT_GE(*before.virtual_memory_bytes, *before.resident_memory_bytes);
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  EXPECT_EQ(*before.max_fds, limit.rlim_cur);
+  const double now = static_cast<double>(::time(nullptr));
+  EXPECT_LE(*before.start_time_seconds, now + 1);
+  EXPECT_GT(*before.start_time_seconds, now - 24 * 3600);
+
+  // One more descriptor and one more thread show at the next reading.
+  const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread extra([&] {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+  });
+  const ProcessStats during = ReadProcessStats();
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  extra.join();
+  ::close(fd);
+  EXPECT_EQ(*during.open_fds, *before.open_fds + 1);
+  EXPECT_EQ(*during.threads, *before.threads + 1);
+}
+
+TEST(ProcessMetricsTest, RendersUnderThePrometheusClientNames) {
+  MetricsRegistry registry;
+  ASSERT_TRUE(AddProcessMetrics(registry).ok());
+  const std::string text = registry.Render();
+  for (const char* name :
+       {"process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
+        "process_max_fds", "process_threads", "process_start_time_seconds"}) {
+    EXPECT_NE(text.find(std::string("# TYPE ") + name + " gauge\n"), std::string::npos) << name;
+    const std::regex sample("(^|\n)" + std::string(name) + " [0-9.e+]+\n");
+    EXPECT_TRUE(std::regex_search(text, sample)) << name << " has no value in:\n" << text;
+  }
+  EXPECT_EQ(AddProcessMetrics(registry).code(), StatusCode::kAlreadyExists);
 }
 
 }  // namespace

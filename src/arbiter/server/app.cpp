@@ -34,6 +34,7 @@
 #include "arbiter/server/ledger_api.h"
 #include "arbiter/server/log.h"
 #include "arbiter/server/metrics.h"
+#include "arbiter/server/process_metrics.h"
 #include "arbiter/server/routing_api.h"
 #include "arbiter/server/server.h"
 #include "arbiter/store/sqlite.h"
@@ -277,6 +278,7 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
   routing_services.max_json_depth = config.max_json_depth;
   ARBITER_RETURN_IF_ERROR(AddRoutingRoutes(impl->router, routing_services));
   ARBITER_RETURN_IF_ERROR(AddLedgerMetrics(impl->metrics, impl->ledger.get()));
+  ARBITER_RETURN_IF_ERROR(AddProcessMetrics(impl->metrics));
   ARBITER_TRY(auto* active_grants,
               impl->metrics.AddGauge("arbiter_grants_active",
                                      "Case grants active now (not expired, revoked or ended)."));
