@@ -15,6 +15,13 @@
 // --bodies FILE sends a mix instead of one body: each non-empty line of FILE is a body (with its
 // own `{seq}`s), and each thread's requests take the lines in turn, so that a benchmark sees
 // different texts, customers and routes rather than one case repeated.
+//
+//   arbiter_http_load ... --timeline timeline.csv
+//
+// --timeline FILE also writes the measured period in 100 ms slices, one CSV line each
+// (`t_ms,requests,max_ms,over_10ms`: when the slice starts, the responses completed in it, the
+// slowest of them and how many took more than 10 ms), so that a tail can be matched with what the
+// server was doing at that moment (a checkpoint, a log restart) instead of only counted.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,6 +59,17 @@ struct Options {
   double duration_s = 10;
   double warmup_s = 1;
   std::string label;
+  std::string timeline_file;  // 100 ms slices of the measured period, as CSV
+};
+
+constexpr auto kSlice = std::chrono::milliseconds(100);
+constexpr std::uint32_t kSlowUs = 10'000;
+
+// The responses completed in one slice of the timeline.
+struct Slice {
+  std::uint32_t requests = 0;
+  std::uint32_t max_us = 0;
+  std::uint32_t over_10ms = 0;
 };
 
 struct Conn {
@@ -65,6 +83,7 @@ struct Conn {
 
 struct ThreadResult {
   std::vector<std::uint32_t> latencies_us;
+  std::vector<Slice> timeline;  // by slice since the measurement began
   std::uint64_t ok = 0;
   std::uint64_t non_2xx = 0;
   std::uint64_t errors = 0;
@@ -228,7 +247,14 @@ void RunThread(const Options& o, int n_conns, const std::vector<RequestTemplate>
           auto now = Clock::now();
           if (c.started >= measure_from) {
             auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - c.started);
-            result.latencies_us.push_back(static_cast<std::uint32_t>(us.count()));
+            const auto latency_us = static_cast<std::uint32_t>(us.count());
+            result.latencies_us.push_back(latency_us);
+            const auto slice = static_cast<size_t>((now - measure_from) / kSlice);
+            if (result.timeline.size() <= slice) result.timeline.resize(slice + 1);
+            Slice& at = result.timeline[slice];
+            ++at.requests;
+            at.max_us = std::max(at.max_us, latency_us);
+            if (latency_us > kSlowUs) ++at.over_10ms;
             if (status >= 200 && status < 300) {
               ++result.ok;
             } else {
@@ -282,11 +308,33 @@ bool ParseArgs(int argc, char** argv, Options& o) {
       o.warmup_s = std::atof(next());
     } else if (a == "--label") {
       o.label = next();
+    } else if (a == "--timeline") {
+      o.timeline_file = next();
     } else {
       return false;
     }
   }
   return o.connections > 0 && o.threads > 0 && o.duration_s > 0 && o.port > 0;
+}
+
+// Merges the threads' slices and writes them as CSV.
+bool WriteTimeline(const std::string& path, const std::vector<ThreadResult>& results) {
+  std::vector<Slice> merged;
+  for (const ThreadResult& r : results) {
+    if (merged.size() < r.timeline.size()) merged.resize(r.timeline.size());
+    for (size_t i = 0; i < r.timeline.size(); ++i) {
+      merged[i].requests += r.timeline[i].requests;
+      merged[i].max_us = std::max(merged[i].max_us, r.timeline[i].max_us);
+      merged[i].over_10ms += r.timeline[i].over_10ms;
+    }
+  }
+  std::ofstream out(path);
+  out << "t_ms,requests,max_ms,over_10ms\n";
+  for (size_t i = 0; i < merged.size(); ++i) {
+    out << i * static_cast<size_t>(kSlice.count()) << ',' << merged[i].requests << ','
+        << merged[i].max_us / 1000.0 << ',' << merged[i].over_10ms << '\n';
+  }
+  return static_cast<bool>(out);
 }
 
 }  // namespace
@@ -297,7 +345,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: arbiter_http_load --target HOST:PORT [--method M] [--path P] [--body B]\n"
                  "       [--bodies FILE] [--header 'Name: value'] [--connections N] [--threads T]\n"
-                 "       [--duration SECONDS] [--warmup SECONDS] [--label TEXT]\n");
+                 "       [--duration SECONDS] [--warmup SECONDS] [--label TEXT]\n"
+                 "       [--timeline FILE]\n");
     return 1;
   }
   std::vector<std::string> bodies;
@@ -351,6 +400,10 @@ int main(int argc, char** argv) {
     errors += r.errors;
   }
   std::sort(all.begin(), all.end());
+  if (!o.timeline_file.empty() && !WriteTimeline(o.timeline_file, results)) {
+    std::fprintf(stderr, "arbiter_http_load: cannot write `%s`\n", o.timeline_file.c_str());
+    return 1;
+  }
   auto pct = [&](double p) -> double {
     if (all.empty()) return 0;
     size_t i = std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())));
