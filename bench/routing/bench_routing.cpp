@@ -15,6 +15,8 @@
 //                       CaseSignals, 100,000 open cases, the load generator's identical cases
 //   ReplayLine          one JSON line parsed and decided under two bundles (what `replay` does)
 //   ReplayFile          a whole JSONL file replayed (opt-in: ARBITER_REPLAY_FILE, _PACK, _BASELINE)
+//   ClosedCaseMemory    resident-set growth per case routed and closed on the server's store
+//                       (opt-in: ARBITER_BENCH_CLOSED_CASES=N)
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
 
@@ -544,6 +546,114 @@ void ReplayFile(benchmark::State& state) {
 [[maybe_unused]] const bool kReplayFileRegistered = [] {
   if (std::getenv("ARBITER_REPLAY_FILE") == nullptr) return false;
   benchmark::RegisterBenchmark("ReplayFile", ReplayFile)
+      ->Unit(benchmark::kSecond)
+      ->Iterations(1)
+      ->UseRealTime();
+  return true;
+}();
+
+// The resident set of this process in bytes (/proc/self/statm).
+std::uint64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages = 0;
+  std::uint64_t resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// What a closed case costs in memory: $ARBITER_BENCH_CLOSED_CASES (N) of the load generator's
+// cases routed and at once closed through a service on the server's store (SQLite group commit
+// on a file, paced as the server paces it, CaseSignals), after a warm-up of N/10 cases that brings
+// the allocator, SQLite's page cache and the tables to their working size. Reports the growth of
+// the resident set over the N cases, per case. Opt-in (it takes tens of seconds); files go to
+// $ARBITER_BENCH_DIR.
+void ClosedCaseMemory(benchmark::State& state) {
+  const std::uint64_t n = std::strtoull(std::getenv("ARBITER_BENCH_CLOSED_CASES"), nullptr, 10);
+  const char* dir = std::getenv("ARBITER_BENCH_DIR");
+  const std::filesystem::path db_path =
+      std::filesystem::path(dir != nullptr ? dir : "/tmp") /
+      ("bench_routing_closed_" + std::to_string(::getpid()) + ".db");
+  const auto remove_files = [&db_path] {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(std::filesystem::path(db_path) += suffix, ec);
+    }
+  };
+  remove_files();
+  auto body = sources::CaseFromJson(*ParseJson(
+      R"({"id":"C-0","source":"native","subject":"Where is my order?","body":"The tracking )"
+      R"(page has not changed for five days.","customer":{"id":"cust-1","tier":"standard"},)"
+      R"("language":"en","priority":"low","severity":4,"category":"shipping","channel":"web",)"
+      R"("ai":{"confidence":0.89}})"));
+  FakeClock clock;
+  PackStore packs(nullptr, clock);
+  CountingSink sink;
+  InMemoryGrantIssuer grants(clock);
+  CaseSignals signals;
+  auto db = store::SqliteDb::Open(db_path, {.durability = store::Durability::kNormal});
+  if (!body || !db || !packs.Install(GetCorpus().bundle, Actor{}).has_value()) {
+    state.SkipWithError("cannot set up the store");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  auto store = SqliteRoutingStore::Open(
+      std::move(db).value(), {.group_commit = true, .pace = std::chrono::milliseconds(10)});
+  if (!store) {
+    state.SkipWithError(store.error().ToString().c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  ServiceDeps deps{&packs, &sink, store->get(), &grants, &signals, &clock};
+  deps.cases = store->get();
+  RoutingService service(deps);
+  const Actor actor{"source", "native"};
+  std::uint64_t seq = 0;
+  const auto route_and_close = [&](std::uint64_t count) {
+    SqliteRoutingStore::BeginTickets();
+    for (std::uint64_t i = 0; i < count; ++i) {
+      sources::Case c = *body;
+      char id[24];
+      std::snprintf(id, sizeof(id), "C-%016llu", static_cast<unsigned long long>(++seq));
+      c.id = id;
+      auto routed = service.RouteCase(std::move(c), {}, actor);
+      auto closed = service.Close(id, "resolved", actor);
+      if (!routed || !closed) {
+        state.SkipWithError("route or close failed");
+        return;
+      }
+      if (i % 4096 == 4095 || i + 1 == count) {  // keeps the committer's queue bounded
+        if (auto t = (*store)->LastTicketOnThisThread()) {
+          if (!(*store)->WaitDurable(*t, std::chrono::seconds(60)).ok()) {
+            state.SkipWithError("commit failed");
+            return;
+          }
+        }
+        SqliteRoutingStore::BeginTickets();
+      }
+    }
+  };
+  std::uint64_t before = 0;
+  std::uint64_t after = 0;
+  for (auto _ : state) {
+    route_and_close(n / 10);
+    before = ResidentBytes();
+    route_and_close(n);
+    after = ResidentBytes();
+  }
+  state.counters["cases"] = static_cast<double>(n);
+  state.counters["known"] = static_cast<double>(service.size());
+  state.counters["rss_growth_MiB"] = static_cast<double>(after - before) / (1 << 20);
+  state.counters["rss_bytes_per_case"] =
+      static_cast<double>(after - before) / static_cast<double>(n);
+  state.SetLabel("SQLite group commit, every case closed");
+  store->reset();
+  remove_files();
+}
+[[maybe_unused]] const bool kClosedCaseMemoryRegistered = [] {
+  if (std::getenv("ARBITER_BENCH_CLOSED_CASES") == nullptr) return false;
+  benchmark::RegisterBenchmark("ClosedCaseMemory", ClosedCaseMemory)
       ->Unit(benchmark::kSecond)
       ->Iterations(1)
       ->UseRealTime();

@@ -209,6 +209,118 @@ TEST_P(Restartable, ManyCasesComeBackWithTheirDecisions) {
   }
 }
 
+// With a store, a closed case leaves memory once its close is committed; Get and CaseOf read it
+// back from the store without holding it again.
+TEST_P(Restartable, AClosedCaseLeavesMemoryAndIsReadBack) {
+  ASSERT_TRUE(service_->RouteCase(MakeCase(kRefundCase), {}, source_).has_value());
+  ASSERT_TRUE(
+      service_->RouteCase(MakeCase(R"({"id":"ZD-2","language":"en"})"), {}, source_).has_value());
+  const std::vector<std::uint64_t> routed = service_->Get("ZD-1001")->evidence;
+  EXPECT_EQ(service_->resident_cases(), 2u);
+  auto closed = service_->Close("ZD-1001", "resolved", bot_);
+  ASSERT_TRUE(closed.has_value()) << closed.error().ToString();
+  EXPECT_EQ(service_->resident_cases(), 1u) << "the closed case left memory";
+  EXPECT_EQ(service_->size(), 2u) << "and is still known";
+  auto snap = service_->Get("ZD-1001");
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->state, CaseState::kClosed);
+  std::vector<std::uint64_t> evidence = routed;
+  evidence.push_back(**closed);
+  EXPECT_EQ(snap->evidence, evidence);
+  ASSERT_TRUE(snap->last_route != nullptr);
+  EXPECT_EQ(snap->last_route->route, Route::kAi);
+  auto c = service_->CaseOf("ZD-1001");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->subject, "Refund please");
+  EXPECT_EQ(service_->resident_cases(), 1u) << "reading it does not hold it again";
+  EXPECT_FALSE(service_->Get("ZD-404").has_value());
+  // Routing its id again is refused as for a closed case in memory.
+  auto again = service_->RouteCase(MakeCase(kRefundCase), {}, source_);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(again.error().message(),
+            "cannot route case `ZD-1001`: it is closed (only new and reopened cases are routed)");
+  // A call that reads it back and fails leaves it out of memory again.
+  auto claim = service_->Claim("ZD-1001", Uid("Agent::\"refund-agent-1\""), bot_);
+  ASSERT_FALSE(claim.has_value());
+  EXPECT_EQ(claim.error().message(), "cannot claim it for an agent: the case is closed");
+  EXPECT_EQ(service_->resident_cases(), 1u);
+}
+
+// Outcomes of an evicted case are recorded and stored; MissedEscalations still sees the case; a
+// reopened case stays in memory (it is routed again).
+TEST_P(Restartable, OutcomesOfAnEvictedCaseAreStored) {
+  ASSERT_TRUE(service_->RouteCase(MakeCase(kRefundCase), {}, source_).has_value());
+  ASSERT_TRUE(service_->Close("ZD-1001", "resolved", bot_).has_value());
+  ASSERT_EQ(service_->resident_cases(), 0u);
+  auto outcome = service_->RecordOutcome("ZD-1001", OutcomeKind::kDisputed, std::nullopt, source_);
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().ToString();
+  EXPECT_EQ(service_->resident_cases(), 0u) << "still closed: evicted again";
+  auto snap = service_->Get("ZD-1001");
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->state, CaseState::kClosed);
+  ASSERT_EQ(snap->evidence.size(), 3u);  // route close outcome
+  EXPECT_EQ(snap->evidence.back(), **outcome);
+  auto missed = service_->MissedEscalations();
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].case_id, "ZD-1001");
+  EXPECT_EQ(missed[0].signals, std::vector<std::string>{"disputed"});
+  Restart();  // the outcome was stored, not only held
+  missed = service_->MissedEscalations();
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].signals, std::vector<std::string>{"disputed"});
+  ASSERT_TRUE(service_->RecordOutcome("ZD-1001", OutcomeKind::kReopened, std::nullopt, source_)
+                  .has_value());
+  EXPECT_EQ(service_->resident_cases(), 1u) << "reopened: back in memory";
+  EXPECT_EQ(service_->Get("ZD-1001")->state, CaseState::kReopened);
+  auto routed = service_->RouteCase(MakeCase(kRefundCase), {}, source_);
+  EXPECT_TRUE(routed.has_value()) << routed.error().ToString();
+}
+
+// After a restart only open cases are held in memory; the closed ones are still known.
+TEST_P(Restartable, RestartHoldsOnlyOpenCases) {
+  for (const char* id : {"R-1", "R-2", "R-3"}) {
+    ASSERT_TRUE(service_
+                    ->RouteCase(MakeCase(std::string(R"({"id":")") + id + R"(","language":"en"})"),
+                                {}, source_)
+                    .has_value());
+  }
+  ASSERT_TRUE(service_->Close("R-1", "resolved", bot_).has_value());
+  ASSERT_TRUE(service_->Close("R-3", "resolved", bot_).has_value());
+  Restart();
+  EXPECT_EQ(service_->size(), 3u);
+  EXPECT_EQ(service_->resident_cases(), 1u);
+  EXPECT_EQ(service_->Get("R-1")->state, CaseState::kClosed);
+  EXPECT_NE(service_->Get("R-2")->state, CaseState::kClosed);
+  EXPECT_EQ(service_->Get("R-3")->state, CaseState::kClosed);
+  EXPECT_EQ(service_->RouteCase(MakeCase(R"({"id":"R-3","language":"en"})"), {}, source_)
+                .error()
+                .message(),
+            "cannot route case `R-3`: it is closed (only new and reopened cases are routed)");
+  EXPECT_EQ(service_->resident_cases(), 1u);
+}
+
+// Shredding a closed case that left memory clears its text in the store and deletes its key.
+TEST_P(Restartable, ShredOfAnEvictedCase) {
+  ASSERT_TRUE(service_->RouteCase(MakeCase(kRefundCase), {}, source_).has_value());
+  ASSERT_TRUE(service_->Close("ZD-1001", "resolved", bot_).has_value());
+  ASSERT_EQ(service_->resident_cases(), 0u);
+  ASSERT_TRUE(service_->Shred("ZD-1001").ok());
+  EXPECT_EQ(service_->resident_cases(), 0u);
+  auto snap = service_->Get("ZD-1001");
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_TRUE(snap->shredded);
+  EXPECT_EQ(snap->state, CaseState::kClosed);
+  auto c = service_->CaseOf("ZD-1001");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->subject.empty());
+  EXPECT_TRUE(c->customer.id.empty());
+  EXPECT_EQ(keys().KeyFor("ZD-1001").error().code(), StatusCode::kFailedPrecondition);
+  Restart();
+  EXPECT_TRUE(service_->Get("ZD-1001")->shredded);
+  EXPECT_TRUE(service_->CaseOf("ZD-1001")->body.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, Restartable, ::testing::Values(0, 1, 2), [](const auto& p) {
   return p.param == 0 ? "InMemory" : p.param == 1 ? "Sqlite" : "SqliteGroupCommit";
 });
@@ -871,6 +983,67 @@ TEST_F(SqliteStore, ShredOrdersAfterQueuedWrites) {
   ASSERT_TRUE(*sel->Step());
   EXPECT_EQ(sel->ColumnInt64(0), 0);
   EXPECT_EQ(store->KeyFor("ZD-9").error().code(), StatusCode::kFailedPrecondition);
+}
+
+// CaseStore::Get on the SQLite store sees rows still queued for the committer: with a long pace
+// nothing commits on its own, and Get right after a close returns the closed case.
+TEST_F(SqliteStore, GetSeesRowsStillQueued) {
+  auto store = OpenStore({.group_commit = true, .pace = std::chrono::seconds(30)});
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  RoutingService service(deps);
+  EXPECT_FALSE(store->Get("ZD-7").value().has_value()) << "never put";
+  ASSERT_TRUE(
+      service
+          .RouteCase(MakeCase(R"({"id":"ZD-7","language":"en","category":"refund"})"), {}, Actor{})
+          .has_value());
+  auto stored = store->Get("ZD-7");
+  ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
+  ASSERT_TRUE(stored->has_value()) << "the queued route is seen";
+  EXPECT_EQ((*stored)->lifecycle.state(), CaseState::kRouted);
+  ASSERT_TRUE(service.Close("ZD-7", "done", Actor{}).has_value());
+  EXPECT_EQ(store->Stats().queued, store->Stats().durable + 1) << "the close is still queued";
+  EXPECT_EQ(service.resident_cases(), 0u);
+  auto snap = service.Get("ZD-7");
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->state, CaseState::kClosed);
+  EXPECT_EQ(snap->evidence.size(), 2u);
+  stored = store->Get("ZD-7");
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  EXPECT_EQ((*stored)->lifecycle.state(), CaseState::kClosed);
+  EXPECT_EQ((*stored)->c.id, "ZD-7");
+}
+
+// Get reads a case with its pending intents and its decision as LoadAll does.
+TEST_F(SqliteStore, GetReadsWhatLoadAllReads) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
+  deps.cases = store.get();
+  RoutingService service(deps);
+  const auto agent = Uid("Agent::\"refund-agent-1\"");
+  ASSERT_TRUE(service.RouteCase(MakeCase(kRefundCase), {}, Actor{}).has_value());
+  ASSERT_TRUE(service.Claim("ZD-1001", agent, Actor{}).has_value());
+  auto big = service.RequestIntent("ZD-1001", agent, "refund", {{"amount_cents", 45000}}, Actor{});
+  ASSERT_TRUE(big.has_value()) << big.error().ToString();
+  ASSERT_EQ(big->decision.outcome, IntentOutcome::kPendingApproval);
+  auto all = store->LoadAll();
+  ASSERT_TRUE(all.has_value());
+  ASSERT_EQ(all->size(), 1u);
+  auto one = store->Get("ZD-1001");
+  ASSERT_TRUE(one.has_value() && one->has_value());
+  const StoredCase& a = all->at(0);
+  const StoredCase& b = **one;
+  EXPECT_EQ(b.pending.size(), 1u);
+  EXPECT_TRUE(b.pending.contains(big->request_id));
+  EXPECT_EQ(CanonicalJson(PendingToStoreJson(b.pending.begin()->second)),
+            CanonicalJson(PendingToStoreJson(a.pending.begin()->second)));
+  ASSERT_TRUE(a.last_route != nullptr && b.last_route != nullptr);
+  EXPECT_EQ(DecisionToStoreText(*b.last_route), DecisionToStoreText(*a.last_route));
+  EXPECT_EQ(b.evidence, a.evidence);
+  EXPECT_EQ(b.lifecycle.state(), CaseState::kClaimed);
+  EXPECT_EQ(b.c.subject, "Refund please");
 }
 
 TEST(StoredForms, MalformedDecisionIsDataLoss) {

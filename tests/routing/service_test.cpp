@@ -233,6 +233,15 @@ TEST_F(Service, OutcomesFindMissedEscalations) {
       service_.RouteCase(MakeCase(R"({"id":"A-2","language":"en"})"), {}, source_).has_value());
 }
 
+// Without a case store there is nothing to read a closed case back from: it stays in memory.
+TEST_F(Service, WithoutAStoreClosedCasesStayInMemory) {
+  ASSERT_TRUE(service_.RouteCase(MakeCase(kRefundCase), {}, source_).has_value());
+  ASSERT_TRUE(service_.Close("ZD-1001", "resolved", bot_).has_value());
+  EXPECT_EQ(service_.resident_cases(), 1u);
+  EXPECT_EQ(service_.size(), 1u);
+  EXPECT_EQ(service_.Get("ZD-1001")->state, CaseState::kClosed);
+}
+
 TEST_F(Service, ShreddingBreaksTheLinkButKeepsTheRecords) {
   sources::Case c = MakeCase(kRefundCase);
   auto routed = service_.RouteCase(c, {}, source_);

@@ -118,6 +118,11 @@ TEST_F(RoutingE2eTest, TheWholeLifecycleIsDecidedAndRecorded) {
     EXPECT_TRUE(record.as_object().contains("type")) << record;
   }
   EXPECT_EQ(Call("GET", "/v1/cases/CASE-1", agent).status, 403);  // the history is for people
+  // The closed case left memory: only its id is held, its history above was read from the store.
+  RawResponse metrics = Call("GET", "/metrics", "");
+  EXPECT_NE(metrics.body.find(R"(arbiter_routing_cases{where="closed"} 1)"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(R"(arbiter_routing_cases{where="resident"} 0)"), std::string::npos);
 
   // After the run the ledger verifies from its files.
   std::string ledger_dir = dir_ + "/ledger";
@@ -157,6 +162,9 @@ TEST_F(RoutingE2eTest, IndicatorsEscalateToTheirQueues) {
       << metrics.body;
   EXPECT_NE(metrics.body.find(R"(arbiter_group_commit_rows{committer="cases",kind="committed"} 3)"),
             std::string::npos);
+  // The three cases are open: held in memory.
+  EXPECT_NE(metrics.body.find(R"(arbiter_routing_cases{where="resident"} 3)"), std::string::npos)
+      << metrics.body;
 }
 
 TEST_F(RoutingE2eTest, DryRunRecordsNothing) {

@@ -104,6 +104,13 @@ Result<std::vector<StoredCase>> InMemoryCaseStore::LoadAll() {
   return out;
 }
 
+Result<std::optional<StoredCase>> InMemoryCaseStore::Get(std::string_view case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cases_.find(case_id);
+  if (it == cases_.end()) return std::optional<StoredCase>();
+  return std::optional<StoredCase>(it->second);
+}
+
 size_t InMemoryCaseStore::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return cases_.size();

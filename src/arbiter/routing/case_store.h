@@ -3,7 +3,8 @@
 // missed-escalation facts) and its pending intents (requests waiting for a person's approval).
 //
 // RoutingService writes through on every transition, after the evidence record is appended and
-// before the call returns; it reads every case back once, when it is opened. InMemoryCaseStore
+// before the call returns; it reads every case back once, when it is opened, and later reads a
+// closed case it no longer holds in memory with Get. InMemoryCaseStore
 // serves tests (share one between two services to simulate a restart); sqlite_case_store.h is the
 // durable one.
 //
@@ -80,12 +81,16 @@ class CaseStore {
   virtual Status Put(const StoredCase& c, unsigned changed) = 0;
   // Every stored case, in case-id order.
   virtual Result<std::vector<StoredCase>> LoadAll() = 0;
+  // One case as stored, pending intents included (every Put that returned is seen, queued ones
+  // too); nullopt when the case was never put.
+  virtual Result<std::optional<StoredCase>> Get(std::string_view case_id) = 0;
 };
 
 class InMemoryCaseStore final : public CaseStore {
  public:
   Status Put(const StoredCase& c, unsigned changed) override;
   Result<std::vector<StoredCase>> LoadAll() override;
+  Result<std::optional<StoredCase>> Get(std::string_view case_id) override;
   size_t size() const;
   // Test hook: make the next Put calls fail with kUnavailable.
   void FailPuts(bool fail);

@@ -26,6 +26,26 @@ std::vector<std::string> PolicyIds(const std::vector<PolicyReason>& reasons) {
   return ids;
 }
 
+CaseSnapshot SnapshotOf(const StoredCase& e) {
+  CaseSnapshot snap{e.c.id,
+                    e.lifecycle.state(),
+                    e.lifecycle.holder(),
+                    e.lifecycle.queue(),
+                    e.lifecycle.agent(),
+                    e.last_route,
+                    e.evidence,
+                    {},
+                    e.shredded};
+  for (const auto& [id, p] : e.pending) snap.pending.push_back(id);
+  return snap;
+}
+
+Status RefuseRoute(const std::string& case_id, CaseState s) {
+  return Status::FailedPrecondition("cannot route case `" + case_id + "`: it is " +
+                                    std::string(CaseStateName(s)) +
+                                    " (only new and reopened cases are routed)");
+}
+
 bool IsToken(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](char ch) {
@@ -238,6 +258,21 @@ std::string RouteRecordJson(const Bundle& bundle, const sources::Case& c, const 
   return record;
 }
 
+// Declared after a public call takes mu_ (so it runs before the lock is released, once nothing
+// refers to the case's entry any more): evicts the case if the call leaves it closed.
+class RoutingService::EvictOnExit {
+ public:
+  EvictOnExit(RoutingService* service, std::string_view case_id)
+      : service_(service), case_id_(case_id) {}
+  EvictOnExit(const EvictOnExit&) = delete;
+  EvictOnExit& operator=(const EvictOnExit&) = delete;
+  ~EvictOnExit() { service_->EvictIfClosed(case_id_); }
+
+ private:
+  RoutingService* service_;
+  std::string_view case_id_;
+};
+
 RoutingService::RoutingService(ServiceDeps deps) : deps_(deps) { load_status_ = Load(); }
 
 Result<std::unique_ptr<RoutingService>> RoutingService::Open(ServiceDeps deps) {
@@ -256,6 +291,11 @@ Status RoutingService::Load() {
     const bool indexed =
         s != CaseState::kNew && s != CaseState::kClosed && s != CaseState::kReopened && !c.shredded;
     if (indexed && deps_.signals != nullptr) deps_.signals->CaseOpened(c.c);
+    if (s == CaseState::kClosed) {  // read back from the store when needed
+      closed_.insert(std::move(c.c.id));
+      c = StoredCase();
+      continue;
+    }
     std::string id = c.c.id;
     cases_.insert_or_assign(std::move(id), std::move(c));
   }
@@ -277,8 +317,34 @@ Result<std::shared_ptr<const Bundle>> RoutingService::CurrentBundle() const {
 
 Result<RoutingService::CaseEntry*> RoutingService::Find(std::string_view case_id) {
   auto it = cases_.find(case_id);
-  if (it == cases_.end()) return Status::NotFound("case `" + std::string(case_id) + "` is unknown");
+  if (it != cases_.end()) return &it->second;
+  auto closed = closed_.find(case_id);
+  if (closed == closed_.end()) {
+    return Status::NotFound("case `" + std::string(case_id) + "` is unknown");
+  }
+  ARBITER_TRY(std::optional<StoredCase> stored, deps_.cases->Get(case_id));
+  if (!stored) {
+    return Status::DataLoss("case `" + std::string(case_id) + "` was closed but is not stored");
+  }
+  auto node = closed_.extract(closed);
+  it = cases_.emplace(std::move(node.value()), std::move(*stored)).first;
   return &it->second;
+}
+
+std::optional<RoutingService::CaseEntry> RoutingService::ReadClosed(
+    std::string_view case_id) const {
+  if (closed_.find(case_id) == closed_.end()) return std::nullopt;
+  Result<std::optional<StoredCase>> stored = deps_.cases->Get(case_id);
+  if (!stored) return std::nullopt;
+  return std::move(stored).value();
+}
+
+void RoutingService::EvictIfClosed(std::string_view case_id) {
+  if (deps_.cases == nullptr) return;
+  auto it = cases_.find(case_id);
+  if (it == cases_.end() || it->second.lifecycle.state() != CaseState::kClosed) return;
+  auto node = cases_.extract(it);
+  closed_.insert(std::move(node.key()));
 }
 
 Result<boost::json::object> RoutingService::CaseRecord(std::string_view type, const Actor& actor,
@@ -336,15 +402,13 @@ Result<RouteResult> RoutingService::RouteCase(sources::Case c, const ComputedSig
   }
 
   std::lock_guard<std::mutex> lock(mu_);
+  // A closed case that left memory is refused as one in memory is; a new id costs this lookup.
+  if (!closed_.empty() && closed_.contains(c.id)) return RefuseRoute(c.id, CaseState::kClosed);
   auto it = cases_.lower_bound(c.id);
   const bool known = it != cases_.end() && it->first == c.id;
   if (known) {
     const CaseState s = it->second.lifecycle.state();
-    if (s != CaseState::kNew && s != CaseState::kReopened) {
-      return Status::FailedPrecondition("cannot route case `" + c.id + "`: it is " +
-                                        std::string(CaseStateName(s)) +
-                                        " (only new and reopened cases are routed)");
-    }
+    if (s != CaseState::kNew && s != CaseState::kReopened) return RefuseRoute(c.id, s);
   }
 
   // A known (reopened) case changes on a copy, committed at the end. A new case is built in its
@@ -397,6 +461,7 @@ Result<ClaimResult> RoutingService::Claim(std::string_view case_id, const cedar:
                                           const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
+  EvictOnExit evict(this, case_id);
   ARBITER_TRY(CaseEntry * cur, Find(case_id));
   const std::string agent_id = agent.ToString();
   {
@@ -492,6 +557,7 @@ Result<IntentResult> RoutingService::RequestIntent(std::string_view case_id,
                                                    const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
+  EvictOnExit evict(this, case_id);
   ARBITER_TRY(CaseEntry * cur, Find(case_id));
   const std::string agent_id = agent.ToString();
   ARBITER_RETURN_IF_ERROR(cur->lifecycle.CheckIntent(agent_id));
@@ -510,6 +576,7 @@ Result<ApprovalResult> RoutingService::Approve(std::string_view case_id,
                                                const cedar::EntityUid& person, const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
+  EvictOnExit evict(this, case_id);
   ARBITER_TRY(CaseEntry * cur, Find(case_id));
   CaseEntry next = *cur;
   CaseEntry* e = &next;
@@ -569,6 +636,7 @@ Result<OverrideResult> RoutingService::Override(std::string_view case_id,
                                                 std::string_view queue, const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
+  EvictOnExit evict(this, case_id);
   ARBITER_TRY(CaseEntry * cur, Find(case_id));
   CaseEntry next = *cur;
   CaseEntry* e = &next;
@@ -609,6 +677,7 @@ Result<std::optional<std::uint64_t>> RoutingService::Escalate(std::string_view c
                                                               const Actor& actor) {
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
+  EvictOnExit evict(this, case_id);
   ARBITER_TRY(CaseEntry * cur, Find(case_id));
   CaseEntry next = *cur;
   CaseEntry* e = &next;
@@ -642,6 +711,7 @@ Result<std::optional<std::uint64_t>> RoutingService::Close(std::string_view case
   }
   ARBITER_TRY(std::shared_ptr<const Bundle> bundle, CurrentBundle());
   std::lock_guard<std::mutex> lock(mu_);
+  EvictOnExit evict(this, case_id);
   ARBITER_TRY(CaseEntry * cur, Find(case_id));
   {
     CaseLifecycle probe = cur->lifecycle;
@@ -670,6 +740,7 @@ Result<std::optional<std::uint64_t>> RoutingService::RecordOutcome(
   }
   ARBITER_RETURN_IF_ERROR(load_status_);
   std::lock_guard<std::mutex> lock(mu_);
+  EvictOnExit evict(this, case_id);
   ARBITER_TRY(CaseEntry * cur, Find(case_id));
   {
     CaseLifecycle probe = cur->lifecycle;
@@ -695,24 +766,27 @@ Result<std::optional<std::uint64_t>> RoutingService::RecordOutcome(
 std::optional<CaseSnapshot> RoutingService::Get(std::string_view case_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cases_.find(case_id);
-  if (it == cases_.end()) return std::nullopt;
-  const CaseEntry& e = it->second;
-  CaseSnapshot snap{
-      it->first,           e.lifecycle.state(), e.lifecycle.holder(), e.lifecycle.queue(),
-      e.lifecycle.agent(), e.last_route,        e.evidence,           {},
-      e.shredded};
-  for (const auto& [id, p] : e.pending) snap.pending.push_back(id);
-  return snap;
+  if (it != cases_.end()) return SnapshotOf(it->second);
+  std::optional<CaseEntry> closed = ReadClosed(case_id);  // not cached: it stays out of memory
+  if (!closed) return std::nullopt;
+  return SnapshotOf(*closed);
 }
 
 std::optional<sources::Case> RoutingService::CaseOf(std::string_view case_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cases_.find(case_id);
-  if (it == cases_.end()) return std::nullopt;
-  return it->second.c;
+  if (it != cases_.end()) return it->second.c;
+  std::optional<CaseEntry> closed = ReadClosed(case_id);
+  if (!closed) return std::nullopt;
+  return std::move(closed->c);
 }
 
 size_t RoutingService::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cases_.size() + closed_.size();
+}
+
+size_t RoutingService::resident_cases() const {
   std::lock_guard<std::mutex> lock(mu_);
   return cases_.size();
 }
@@ -720,8 +794,8 @@ size_t RoutingService::size() const {
 std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<MissedEscalation> out;
-  for (const auto& [id, e] : cases_) {
-    if (!e.kept_by_ai) continue;
+  const auto add = [&out](const CaseEntry& e) {
+    if (!e.kept_by_ai) return;
     MissedEscalation m;
     if (e.escalated_later) m.signals.emplace_back("escalated_later");
     for (const auto& o : e.outcomes) {
@@ -729,23 +803,34 @@ std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
         m.signals.push_back(o);
       }
     }
-    if (m.signals.empty()) continue;
-    m.case_id = id;
+    if (m.signals.empty()) return;
+    m.case_id = e.c.id;
     m.bundle_hash = e.ai_bundle_hash;
     m.policies = e.ai_policies;
     out.push_back(std::move(m));
+  };
+  for (const auto& [id, e] : cases_) add(e);
+  // Closed cases one at a time from the store (never all of them in memory at once).
+  for (const std::string& id : closed_) {
+    if (std::optional<CaseEntry> e = ReadClosed(id)) add(*e);
   }
+  std::sort(out.begin(), out.end(), [](const MissedEscalation& a, const MissedEscalation& b) {
+    return a.case_id < b.case_id;
+  });
   return out;
 }
 
 Status RoutingService::Shred(std::string_view case_id) {
   ARBITER_RETURN_IF_ERROR(load_status_);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = cases_.find(case_id);
-  if (it != cases_.end()) {
+  EvictOnExit evict(this, case_id);
+  Result<CaseEntry*> found = Find(case_id);
+  if (!found && found.error().code() != StatusCode::kNotFound) return found.error();
+  if (found) {
+    CaseEntry* cur = *found;
     // The text goes first: if the key deletion fails the caller retries Shred, and a crash in
     // between never leaves the text on disk without the key gone soon after.
-    CaseEntry next = it->second;
+    CaseEntry next = *cur;
     sources::Case& c = next.c;
     c.subject.clear();
     c.body.clear();
@@ -754,7 +839,7 @@ Status RoutingService::Shred(std::string_view case_id) {
     c.attributes.clear();
     next.pending.clear();  // their params may hold personal data
     next.shredded = true;
-    ARBITER_RETURN_IF_ERROR(Commit(&it->second, std::move(next), kCaseChangedAll));
+    ARBITER_RETURN_IF_ERROR(Commit(cur, std::move(next), kCaseChangedAll));
   }
   return deps_.keys->Shred(case_id);
 }

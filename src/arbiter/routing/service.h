@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "arbiter/cedar/value.h"
@@ -53,7 +54,9 @@ struct ServiceDeps {
   // Optional: where cases are kept across restarts (case_store.h). Without it they live only in
   // this object. With it, every transition is handed to the store before the call returns: written
   // through, or queued for a group commit (SqliteRoutingStore with group_commit, whose caller
-  // waits for the row's ticket before acknowledging). Open() reloads every case.
+  // waits for the row's ticket before acknowledging). Open() reloads every case. With it, closed
+  // cases leave memory too: once a call has committed a case as closed, the service keeps only
+  // its id and reads it back from the store (CaseStore::Get) when it is needed again.
   CaseStore* cases = nullptr;
 };
 
@@ -149,21 +152,40 @@ class RoutingService {
                                                      std::optional<std::int64_t> score,
                                                      const Actor& actor);
 
+  // A closed case is read from the store (not kept in memory); nullopt for an unknown case, and
+  // also when that read fails.
   std::optional<CaseSnapshot> Get(std::string_view case_id) const;
   // The native case as routed (text and customer cleared once shredded).
   std::optional<sources::Case> CaseOf(std::string_view case_id) const;
-  size_t size() const;  // cases known
-  // Cases the AI kept that were later escalated, reopened, disputed or rated 1-2 of 5.
+  size_t size() const;            // cases known
+  size_t resident_cases() const;  // ... of which held in memory (all but the closed ones)
+  // Cases the AI kept that were later escalated, reopened, disputed or rated 1-2 of 5, in case-id
+  // order. Reads every closed case from the store (an admin report, not for the hot path); a
+  // closed case that cannot be read is left out.
   std::vector<MissedEscalation> MissedEscalations() const;
   // Crypto-shreds the case: forgets its text and customer (in the store too), then deletes its key.
   Status Shred(std::string_view case_id);
 
  private:
   using CaseEntry = StoredCase;
+  class EvictOnExit;
+  // Hashes a case id given as a string or a view (heterogeneous lookup).
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const noexcept {
+      return std::hash<std::string_view>()(id);
+    }
+  };
 
   Status Load();
   Result<std::shared_ptr<const Bundle>> CurrentBundle() const;
+  // The case in memory; a closed case is read back from the store and held until the call ends
+  // (EvictOnExit).
   Result<CaseEntry*> Find(std::string_view case_id);
+  // The case as stored, for a closed case that is not in memory (nullopt: neither).
+  std::optional<CaseEntry> ReadClosed(std::string_view case_id) const;
+  // With a store: when the case is closed, drops it from memory and keeps only its id.
+  void EvictIfClosed(std::string_view case_id);
   // Builds the common record head with the case reference.
   Result<boost::json::object> CaseRecord(std::string_view type, const Actor& actor,
                                          const CaseEntry& e, const Bundle* bundle);
@@ -178,7 +200,9 @@ class RoutingService {
   ServiceDeps deps_;
   Status load_status_;
   mutable std::mutex mu_;
-  std::map<std::string, CaseEntry, std::less<>> cases_;
+  std::map<std::string, CaseEntry, std::less<>> cases_;  // held in memory
+  // Closed cases, not in cases_ (only with a store): their state is read back from it.
+  std::unordered_set<std::string, IdHash, std::equal_to<>> closed_;
   std::uint64_t next_request_ = 1;
 };
 

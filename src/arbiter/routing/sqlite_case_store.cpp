@@ -160,6 +160,68 @@ Status ReadFacts(StoredCase& c, const boost::json::value& json) {
   return Status::Ok();
 }
 
+// The columns CaseFromRow reads: the case row and the text of the route shape it names (NULL when
+// it names none, or one that is not stored). LoadAll reads every row, Get one (WHERE case_id).
+constexpr std::string_view kSelectCases =
+    "SELECT c.case_id, c.state, c.holder, c.queue, c.agent, c.grant_id, c.last_route, "
+    "c.evidence, c.facts, c.case_json, c.signals_json, c.route_shape, s.shape "
+    "FROM routing_cases c LEFT JOIN routing_route_shapes s ON s.id = c.route_shape";
+// The columns AddPendingFromRow reads.
+constexpr std::string_view kSelectPending =
+    "SELECT case_id, request_id, request FROM routing_pending";
+
+// The current row of a kSelectCases statement, without its pending intents.
+Result<StoredCase> CaseFromRow(const store::SqliteStatement& sel) {
+  const std::string id = sel.ColumnText(0);
+  StoredCase c;
+  ARBITER_TRY(boost::json::value case_json, ParseStored(id, "case", sel.ColumnText(9)));
+  auto parsed = sources::CaseFromJson(case_json, kStoredCaseLimits);
+  if (!parsed) return Bad(id, "case: " + parsed.error().message());
+  c.c = std::move(parsed).value();
+  if (c.c.id != id) return Bad(id, "the stored case has id `" + c.c.id + "`");
+  ARBITER_TRY(boost::json::value signals_json, ParseStored(id, "signals", sel.ColumnText(10)));
+  auto signals = SignalsFromJson(signals_json, "signals");
+  if (!signals) return Bad(id, signals.error().message());
+  c.signals = std::move(signals).value();
+  const std::optional<CaseState> state = ParseCaseState(sel.ColumnText(1));
+  const std::optional<Holder> holder = ParseHolder(sel.ColumnText(2));
+  if (!state || !holder) return Bad(id, "unknown state or holder");
+  auto lifecycle = CaseLifecycle::Restore(*state, *holder, sel.ColumnText(3), sel.ColumnText(4));
+  if (!lifecycle) return Bad(id, lifecycle.error().message());
+  c.lifecycle = std::move(lifecycle).value();
+  c.grant_id = sel.ColumnText(5);
+  if (!sel.IsNull(11) && sel.IsNull(6)) return Bad(id, "a route shape without its signals");
+  if (!sel.IsNull(6)) {
+    std::string route_text = sel.ColumnText(6);
+    if (!sel.IsNull(11)) {
+      if (sel.IsNull(12)) return Bad(id, "its decision names an unknown route shape");
+      route_text.insert(0, sel.ColumnText(12));
+    }
+    ARBITER_TRY(boost::json::value route_json, ParseStored(id, "last_route", route_text));
+    auto route = DecisionFromStoreJson(route_json);
+    if (!route) return Bad(id, route.error().message());
+    c.last_route = std::make_shared<const RoutingDecision>(std::move(route).value());
+  }
+  ARBITER_TRY(boost::json::value evidence, ParseStored(id, "evidence", sel.ColumnText(7)));
+  if (!evidence.is_array()) return Bad(id, "evidence is not an array");
+  for (const auto& e : evidence.get_array()) {
+    if (!e.is_int64() || e.get_int64() < 0) return Bad(id, "evidence holds a non-index");
+    c.evidence.push_back(static_cast<std::uint64_t>(e.get_int64()));
+  }
+  ARBITER_TRY(boost::json::value facts, ParseStored(id, "facts", sel.ColumnText(8)));
+  ARBITER_RETURN_IF_ERROR(ReadFacts(c, facts));
+  return c;
+}
+
+// Adds the current row of a kSelectPending statement (a pending intent of `c`) to `c`.
+Status AddPendingFromRow(const store::SqliteStatement& pend, StoredCase& c) {
+  ARBITER_TRY(boost::json::value json, ParseStored(c.c.id, "pending", pend.ColumnText(2)));
+  auto p = PendingFromStoreJson(json);
+  if (!p) return Bad(c.c.id, p.error().message());
+  c.pending.emplace(pend.ColumnText(1), std::move(p).value());
+  return Status::Ok();
+}
+
 }  // namespace
 
 // The policy part of stored decisions, shared by the cases routed alike (see kMigrations v2).
@@ -180,6 +242,8 @@ struct SqliteRoutingStore::Statements {
   store::SqliteStatement delete_key;
   store::SqliteStatement mark_shredded;
   store::SqliteStatement insert_shape;
+  store::SqliteStatement select_case;     // kSelectCases, one case (Get)
+  store::SqliteStatement select_pending;  // kSelectPending, one case's (Get)
 };
 
 // One Put, serialised: what WriteRow binds.
@@ -321,10 +385,14 @@ Status SqliteRoutingStore::Init() {
               db_->Prepare("INSERT OR IGNORE INTO routing_shredded (case_id) VALUES (?1)"));
   ARBITER_TRY(auto insert_shape, db_->Prepare("INSERT OR IGNORE INTO routing_route_shapes (id, "
                                               "shape) VALUES (?1, ?2)"));
+  ARBITER_TRY(auto select_case, db_->Prepare(std::string(kSelectCases) + " WHERE c.case_id = ?1"));
+  ARBITER_TRY(auto select_pending, db_->Prepare(std::string(kSelectPending) +
+                                                " WHERE case_id = ?1 ORDER BY request_id"));
   stmts_.reset(new Statements{std::move(upsert), std::move(update_state), std::move(delete_pending),
                               std::move(insert_pending), std::move(insert_key),
                               std::move(delete_key), std::move(mark_shredded),
-                              std::move(insert_shape)});
+                              std::move(insert_shape), std::move(select_case),
+                              std::move(select_pending)});
   ARBITER_RETURN_IF_ERROR(LoadShapes());
   return LoadKeys();
 }
@@ -611,65 +679,16 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
   ARBITER_RETURN_IF_ERROR(DrainLocked(lock));
   std::lock_guard<std::mutex> db_lock(db_mu_);
   std::vector<StoredCase> out;
-  std::unordered_map<std::int64_t, std::string> shapes;
-  {
-    ARBITER_TRY(auto sel, db_->Prepare("SELECT id, shape FROM routing_route_shapes"));
-    while (true) {
-      ARBITER_TRY(bool row, sel.Step());
-      if (!row) break;
-      shapes.emplace(sel.ColumnInt64(0), sel.ColumnText(1));
-    }
-  }
-  ARBITER_TRY(auto sel, db_->Prepare("SELECT case_id, state, holder, queue, agent, grant_id, "
-                                     "last_route, evidence, facts, case_json, signals_json, "
-                                     "route_shape FROM routing_cases ORDER BY case_id"));
+  ARBITER_TRY(auto sel, db_->Prepare(std::string(kSelectCases) + " ORDER BY c.case_id"));
   while (true) {
     ARBITER_TRY(bool row, sel.Step());
     if (!row) break;
-    const std::string id = sel.ColumnText(0);
-    StoredCase c;
-    ARBITER_TRY(boost::json::value case_json, ParseStored(id, "case", sel.ColumnText(9)));
-    auto parsed = sources::CaseFromJson(case_json, kStoredCaseLimits);
-    if (!parsed) return Bad(id, "case: " + parsed.error().message());
-    c.c = std::move(parsed).value();
-    if (c.c.id != id) return Bad(id, "the stored case has id `" + c.c.id + "`");
-    ARBITER_TRY(boost::json::value signals_json, ParseStored(id, "signals", sel.ColumnText(10)));
-    auto signals = SignalsFromJson(signals_json, "signals");
-    if (!signals) return Bad(id, signals.error().message());
-    c.signals = std::move(signals).value();
-    const std::optional<CaseState> state = ParseCaseState(sel.ColumnText(1));
-    const std::optional<Holder> holder = ParseHolder(sel.ColumnText(2));
-    if (!state || !holder) return Bad(id, "unknown state or holder");
-    auto lifecycle = CaseLifecycle::Restore(*state, *holder, sel.ColumnText(3), sel.ColumnText(4));
-    if (!lifecycle) return Bad(id, lifecycle.error().message());
-    c.lifecycle = std::move(lifecycle).value();
-    c.grant_id = sel.ColumnText(5);
-    if (!sel.IsNull(11) && sel.IsNull(6)) return Bad(id, "a route shape without its signals");
-    if (!sel.IsNull(6)) {
-      std::string route_text = sel.ColumnText(6);
-      if (!sel.IsNull(11)) {
-        auto shape = shapes.find(sel.ColumnInt64(11));
-        if (shape == shapes.end()) return Bad(id, "its decision names an unknown route shape");
-        route_text.insert(0, shape->second);
-      }
-      ARBITER_TRY(boost::json::value route_json, ParseStored(id, "last_route", route_text));
-      auto route = DecisionFromStoreJson(route_json);
-      if (!route) return Bad(id, route.error().message());
-      c.last_route = std::make_shared<const RoutingDecision>(std::move(route).value());
-    }
-    ARBITER_TRY(boost::json::value evidence, ParseStored(id, "evidence", sel.ColumnText(7)));
-    if (!evidence.is_array()) return Bad(id, "evidence is not an array");
-    for (const auto& e : evidence.get_array()) {
-      if (!e.is_int64() || e.get_int64() < 0) return Bad(id, "evidence holds a non-index");
-      c.evidence.push_back(static_cast<std::uint64_t>(e.get_int64()));
-    }
-    ARBITER_TRY(boost::json::value facts, ParseStored(id, "facts", sel.ColumnText(8)));
-    ARBITER_RETURN_IF_ERROR(ReadFacts(c, facts));
+    ARBITER_TRY(StoredCase c, CaseFromRow(sel));
     out.push_back(std::move(c));
   }
   // Pending intents, attached to their cases (both lists are in case-id order).
-  ARBITER_TRY(auto pend, db_->Prepare("SELECT case_id, request_id, request FROM routing_pending "
-                                      "ORDER BY case_id, request_id"));
+  ARBITER_TRY(auto pend,
+              db_->Prepare(std::string(kSelectPending) + " ORDER BY case_id, request_id"));
   size_t at = 0;
   while (true) {
     ARBITER_TRY(bool row, pend.Step());
@@ -679,12 +698,43 @@ Result<std::vector<StoredCase>> SqliteRoutingStore::LoadAll() {
     if (at == out.size() || out[at].c.id != id) {
       return Bad(id, "a pending intent belongs to no stored case");
     }
-    ARBITER_TRY(boost::json::value json, ParseStored(id, "pending", pend.ColumnText(2)));
-    auto p = PendingFromStoreJson(json);
-    if (!p) return Bad(id, p.error().message());
-    out[at].pending.emplace(pend.ColumnText(1), std::move(p).value());
+    ARBITER_RETURN_IF_ERROR(AddPendingFromRow(pend, out[at]));
   }
   return out;
+}
+
+Result<std::optional<StoredCase>> SqliteRoutingStore::Get(std::string_view case_id) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // Rows still queued for the committer are written first, so the read sees every Put.
+  ARBITER_RETURN_IF_ERROR(DrainLocked(lock));
+  std::lock_guard<std::mutex> db_lock(db_mu_);
+  store::SqliteStatement& sel = stmts_->select_case;
+  sel.Bind(1, case_id);
+  Result<bool> found = sel.Step();
+  if (!found || !*found) {
+    sel.Reset();
+    if (!found) return found.error();
+    return std::optional<StoredCase>();
+  }
+  Result<StoredCase> c = CaseFromRow(sel);
+  sel.Reset();
+  if (!c) return c.error();
+  store::SqliteStatement& pend = stmts_->select_pending;
+  pend.Bind(1, case_id);
+  Status pending;
+  while (pending.ok()) {
+    Result<bool> row = pend.Step();
+    if (!row) {
+      pending = row.error();
+    } else if (!*row) {
+      break;
+    } else {
+      pending = AddPendingFromRow(pend, *c);
+    }
+  }
+  pend.Reset();
+  ARBITER_RETURN_IF_ERROR(pending);
+  return std::optional<StoredCase>(std::move(c).value());
 }
 
 Status SqliteRoutingStore::LoadShapes() {

@@ -51,8 +51,8 @@
 //
 // A failed batch fails every waiter and every later Put with kUnavailable and health() turns
 // false: the in-memory service may then be ahead of the disk only for requests that were refused,
-// and nothing more is written until a restart reloads what is stored. Shred, WipeWal and LoadAll
-// first wait until every queued row is written, so they order after the queued writes (a key
+// and nothing more is written until a restart reloads what is stored. Shred, WipeWal, LoadAll and
+// Get first wait until every queued row is written, so they order after the queued writes (a key
 // queued with its case's row is not written again by KeyFor).
 #pragma once
 
@@ -122,6 +122,8 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   // when too many rows wait).
   Status Put(const StoredCase& c, unsigned changed) override;
   Result<std::vector<StoredCase>> LoadAll() override;
+  // Waits for the queued rows to be written (as LoadAll does), then reads the case's row.
+  Result<std::optional<StoredCase>> Get(std::string_view case_id) override;
 
   // CaseKeyStore. Every key (and the set of shredded case ids) is read into memory when the store
   // opens, so no key lookup touches the disk; Shred drops the cache entry.

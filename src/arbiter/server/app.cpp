@@ -286,6 +286,18 @@ Result<std::unique_ptr<App>> App::Start(const ServeConfig& config) {
       [grants = impl->grant_issuer.get(), gauge = &active_grants->WithLabels({})] {
         if (auto n = grants->ActiveGrants()) gauge->Set(static_cast<double>(*n));
       });
+  ARBITER_TRY(auto* routing_cases,
+              impl->metrics.AddGauge("arbiter_routing_cases",
+                                     "Cases the routing service knows, by where they are: resident "
+                                     "(held in memory) or closed (only the id held; the case is "
+                                     "read from the store when needed).",
+                                     {"where"}));
+  impl->metrics.AddCollector([routing = impl->routing.get(), gauge = routing_cases] {
+    const size_t known = routing->size();
+    const size_t resident = routing->resident_cases();
+    gauge->WithLabels({"resident"}).Set(static_cast<double>(resident));
+    gauge->WithLabels({"closed"}).Set(static_cast<double>(known > resident ? known - resident : 0));
+  });
   // Group commit at a glance: committed ÷ batches is the average batch, queued − committed what
   // waits for the disk now.
   ARBITER_TRY(auto* commits,
