@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -319,6 +320,70 @@ TEST_P(Restartable, ShredOfAnEvictedCase) {
   Restart();
   EXPECT_TRUE(service_->Get("ZD-1001")->shredded);
   EXPECT_TRUE(service_->CaseOf("ZD-1001")->body.empty());
+}
+
+// A store whose Get waits until the test lets it go (the SQLite store's Get can wait for a group
+// commit).
+class SlowGetCaseStore final : public CaseStore {
+ public:
+  Status Put(const StoredCase& c, unsigned changed) override { return inner_.Put(c, changed); }
+  Result<std::vector<StoredCase>> LoadAll() override { return inner_.LoadAll(); }
+  Result<std::optional<StoredCase>> Get(std::string_view case_id) override {
+    if (hold_) {
+      entered_.set_value();
+      release_.wait();
+    }
+    return inner_.Get(case_id);
+  }
+  void HoldGets() { hold_ = true; }
+  std::future<void> Entered() { return entered_.get_future(); }
+  void Release() { go_.set_value(); }
+
+ private:
+  InMemoryCaseStore inner_;
+  std::atomic<bool> hold_{false};
+  std::promise<void> entered_;
+  std::promise<void> go_;
+  std::shared_future<void> release_ = go_.get_future().share();
+};
+
+// Reading a closed case back from the store (GET of a closed case, its redacted view) happens
+// outside the service's lock: a slow read holds up no other case's route.
+TEST(ClosedCaseReads, ReadingAClosedCaseHoldsUpNoRoute) {
+  FakeClock clock;
+  InMemoryEvidenceSink sink;
+  InMemoryGrantIssuer grants{clock};
+  PackStore packs{&sink, clock};
+  ASSERT_TRUE(packs.Load(testing::ExamplePackDir(), Actor{"human", "Human::\"erin\""}).has_value());
+  InMemoryCaseKeyStore keys;
+  SlowGetCaseStore cases;
+  ServiceDeps deps{&packs, &sink, &keys, &grants, nullptr, &clock};
+  deps.cases = &cases;
+  auto service = RoutingService::Open(deps);
+  ASSERT_TRUE(service.has_value()) << service.error().ToString();
+  RoutingService& s = **service;
+  const Actor source{"source", "zendesk"};
+  ASSERT_TRUE(s.RouteCase(MakeCase(kRefundCase), {}, source).has_value());
+  ASSERT_TRUE(s.Close("ZD-1001", "resolved", source).has_value());
+  ASSERT_EQ(s.resident_cases(), 0u);
+
+  cases.HoldGets();
+  std::future<void> entered = cases.Entered();
+  auto reader = std::async(std::launch::async, [&] { return s.Get("ZD-1001"); });
+  ASSERT_EQ(entered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  // The read is now inside the store. A route of another case must finish meanwhile.
+  auto router = std::async(std::launch::async, [&] {
+    return s.RouteCase(MakeCase(R"({"id":"ZD-2","language":"en"})"), {}, source);
+  });
+  const bool routed_meanwhile =
+      router.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  cases.Release();
+  EXPECT_TRUE(routed_meanwhile) << "the route waited for the closed case's read";
+  auto routed = router.get();
+  EXPECT_TRUE(routed.has_value()) << routed.error().ToString();
+  auto snap = reader.get();
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->state, CaseState::kClosed);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, Restartable, ::testing::Values(0, 1, 2), [](const auto& p) {

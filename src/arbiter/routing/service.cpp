@@ -331,9 +331,8 @@ Result<RoutingService::CaseEntry*> RoutingService::Find(std::string_view case_id
   return &it->second;
 }
 
-std::optional<RoutingService::CaseEntry> RoutingService::ReadClosed(
+std::optional<RoutingService::CaseEntry> RoutingService::ReadStored(
     std::string_view case_id) const {
-  if (closed_.find(case_id) == closed_.end()) return std::nullopt;
   Result<std::optional<StoredCase>> stored = deps_.cases->Get(case_id);
   if (!stored) return std::nullopt;
   return std::move(stored).value();
@@ -764,19 +763,25 @@ Result<std::optional<std::uint64_t>> RoutingService::RecordOutcome(
 }
 
 std::optional<CaseSnapshot> RoutingService::Get(std::string_view case_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = cases_.find(case_id);
-  if (it != cases_.end()) return SnapshotOf(it->second);
-  std::optional<CaseEntry> closed = ReadClosed(case_id);  // not cached: it stays out of memory
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cases_.find(case_id);
+    if (it != cases_.end()) return SnapshotOf(it->second);
+    if (!closed_.contains(case_id)) return std::nullopt;
+  }
+  std::optional<CaseEntry> closed = ReadStored(case_id);  // not cached: it stays out of memory
   if (!closed) return std::nullopt;
   return SnapshotOf(*closed);
 }
 
 std::optional<sources::Case> RoutingService::CaseOf(std::string_view case_id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = cases_.find(case_id);
-  if (it != cases_.end()) return it->second.c;
-  std::optional<CaseEntry> closed = ReadClosed(case_id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cases_.find(case_id);
+    if (it != cases_.end()) return it->second.c;
+    if (!closed_.contains(case_id)) return std::nullopt;
+  }
+  std::optional<CaseEntry> closed = ReadStored(case_id);
   if (!closed) return std::nullopt;
   return std::move(closed->c);
 }
@@ -792,7 +797,6 @@ size_t RoutingService::resident_cases() const {
 }
 
 std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
-  std::lock_guard<std::mutex> lock(mu_);
   std::vector<MissedEscalation> out;
   const auto add = [&out](const CaseEntry& e) {
     if (!e.kept_by_ai) return;
@@ -809,10 +813,15 @@ std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
     m.policies = e.ai_policies;
     out.push_back(std::move(m));
   };
-  for (const auto& [id, e] : cases_) add(e);
-  // Closed cases one at a time from the store (never all of them in memory at once).
-  for (const std::string& id : closed_) {
-    if (std::optional<CaseEntry> e = ReadClosed(id)) add(*e);
+  std::vector<std::string> closed_ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, e] : cases_) add(e);
+    closed_ids.assign(closed_.begin(), closed_.end());
+  }
+  // Closed cases one at a time from the store (never all of them in memory at once), outside mu_.
+  for (const std::string& id : closed_ids) {
+    if (std::optional<CaseEntry> e = ReadStored(id)) add(*e);
   }
   std::sort(out.begin(), out.end(), [](const MissedEscalation& a, const MissedEscalation& b) {
     return a.case_id < b.case_id;

@@ -160,8 +160,8 @@ class RoutingService {
   size_t size() const;            // cases known
   size_t resident_cases() const;  // ... of which held in memory (all but the closed ones)
   // Cases the AI kept that were later escalated, reopened, disputed or rated 1-2 of 5, in case-id
-  // order. Reads every closed case from the store (an admin report, not for the hot path); a
-  // closed case that cannot be read is left out.
+  // order. Reads every closed case from the store, one at a time and without holding the service's
+  // lock (an admin report, not for the hot path); a closed case that cannot be read is left out.
   std::vector<MissedEscalation> MissedEscalations() const;
   // Crypto-shreds the case: forgets its text and customer (in the store too), then deletes its key.
   Status Shred(std::string_view case_id);
@@ -182,8 +182,11 @@ class RoutingService {
   // The case in memory; a closed case is read back from the store and held until the call ends
   // (EvictOnExit).
   Result<CaseEntry*> Find(std::string_view case_id);
-  // The case as stored, for a closed case that is not in memory (nullopt: neither).
-  std::optional<CaseEntry> ReadClosed(std::string_view case_id) const;
+  // The case as stored (nullopt: not stored, or the read failed). Called without mu_, for a case
+  // found in closed_ under it: a store read may wait for rows queued for the group commit, which
+  // must not hold up every other call. A call that reopens the case meanwhile has queued its row
+  // before releasing mu_, and the read waits for it.
+  std::optional<CaseEntry> ReadStored(std::string_view case_id) const;
   // With a store: when the case is closed, drops it from memory and keeps only its id.
   void EvictIfClosed(std::string_view case_id);
   // Builds the common record head with the case reference.
