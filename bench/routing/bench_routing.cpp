@@ -22,6 +22,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,11 +30,14 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "alloc_count.h"
 #include "arbiter/cedar/authorizer.h"
 #include "arbiter/common/json.h"
+#include "arbiter/common/sharded_hash.h"
 #include "arbiter/routing/bundle.h"
 #include "arbiter/routing/case_signals.h"
 #include "arbiter/routing/replay.h"
@@ -659,6 +663,47 @@ void ClosedCaseMemory(benchmark::State& state) {
       ->UseRealTime();
   return true;
 }();
+
+// The longest single insert while a case-id index grows to 2 M ids ("L-" and 16 digits, as the
+// load generator's): std::unordered_map rehashes every id inside one insert when it grows, which
+// stalls whatever lock guards it; ShardedStringMap (common/sharded_hash.h, the case-key cache and
+// the closed-case ids) rehashes one 256th at a time. Counters: max_insert_us (the stall), and the
+// mean insert in ns.
+template <typename Map>
+void CaseIdIndexGrowth(benchmark::State& state) {
+  constexpr int kIds = 2'000'000;
+  double max_us = 0;
+  double total_ns = 0;
+  for (auto _ : state) {
+    Map map;
+    char id[32];
+    for (int i = 0; i < kIds; ++i) {
+      std::snprintf(id, sizeof id, "L-%016llu", static_cast<unsigned long long>(i) * 7919ULL);
+      const auto start = std::chrono::steady_clock::now();
+      if constexpr (std::is_same_v<Map, ShardedStringMap<int>>) {
+        map.InsertOrAssign(id, i);
+      } else {
+        map.insert_or_assign(id, i);
+      }
+      const auto ns =
+          std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
+              .count();
+      max_us = std::max(max_us, ns / 1000);
+      total_ns += ns;
+    }
+    benchmark::DoNotOptimize(map);
+  }
+  state.counters["max_insert_us"] = max_us;
+  state.counters["mean_insert_ns"] = total_ns / (static_cast<double>(kIds) * state.iterations());
+}
+BENCHMARK(CaseIdIndexGrowth<std::unordered_map<std::string, int>>)
+    ->Name("CaseIdIndexGrowth/std_unordered_map")
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(CaseIdIndexGrowth<ShardedStringMap<int>>)
+    ->Name("CaseIdIndexGrowth/sharded")
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace arbiter::routing

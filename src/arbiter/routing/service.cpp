@@ -292,7 +292,7 @@ Status RoutingService::Load() {
         s != CaseState::kNew && s != CaseState::kClosed && s != CaseState::kReopened && !c.shredded;
     if (indexed && deps_.signals != nullptr) deps_.signals->CaseOpened(c.c);
     if (s == CaseState::kClosed) {  // read back from the store when needed
-      closed_.insert(std::move(c.c.id));
+      closed_.Insert(std::move(c.c.id));
       c = StoredCase();
       continue;
     }
@@ -318,16 +318,15 @@ Result<std::shared_ptr<const Bundle>> RoutingService::CurrentBundle() const {
 Result<RoutingService::CaseEntry*> RoutingService::Find(std::string_view case_id) {
   auto it = cases_.find(case_id);
   if (it != cases_.end()) return &it->second;
-  auto closed = closed_.find(case_id);
-  if (closed == closed_.end()) {
+  if (!closed_.Contains(case_id)) {
     return Status::NotFound("case `" + std::string(case_id) + "` is unknown");
   }
   ARBITER_TRY(std::optional<StoredCase> stored, deps_.cases->Get(case_id));
   if (!stored) {
     return Status::DataLoss("case `" + std::string(case_id) + "` was closed but is not stored");
   }
-  auto node = closed_.extract(closed);
-  it = cases_.emplace(std::move(node.value()), std::move(*stored)).first;
+  closed_.Erase(case_id);
+  it = cases_.emplace(std::string(case_id), std::move(*stored)).first;
   return &it->second;
 }
 
@@ -343,7 +342,7 @@ void RoutingService::EvictIfClosed(std::string_view case_id) {
   auto it = cases_.find(case_id);
   if (it == cases_.end() || it->second.lifecycle.state() != CaseState::kClosed) return;
   auto node = cases_.extract(it);
-  closed_.insert(std::move(node.key()));
+  closed_.Insert(std::move(node.key()));
 }
 
 Result<boost::json::object> RoutingService::CaseRecord(std::string_view type, const Actor& actor,
@@ -402,7 +401,7 @@ Result<RouteResult> RoutingService::RouteCase(sources::Case c, const ComputedSig
 
   std::lock_guard<std::mutex> lock(mu_);
   // A closed case that left memory is refused as one in memory is; a new id costs this lookup.
-  if (!closed_.empty() && closed_.contains(c.id)) return RefuseRoute(c.id, CaseState::kClosed);
+  if (!closed_.empty() && closed_.Contains(c.id)) return RefuseRoute(c.id, CaseState::kClosed);
   auto it = cases_.lower_bound(c.id);
   const bool known = it != cases_.end() && it->first == c.id;
   if (known) {
@@ -767,7 +766,7 @@ std::optional<CaseSnapshot> RoutingService::Get(std::string_view case_id) const 
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cases_.find(case_id);
     if (it != cases_.end()) return SnapshotOf(it->second);
-    if (!closed_.contains(case_id)) return std::nullopt;
+    if (!closed_.Contains(case_id)) return std::nullopt;
   }
   std::optional<CaseEntry> closed = ReadStored(case_id);  // not cached: it stays out of memory
   if (!closed) return std::nullopt;
@@ -779,7 +778,7 @@ std::optional<sources::Case> RoutingService::CaseOf(std::string_view case_id) co
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cases_.find(case_id);
     if (it != cases_.end()) return it->second.c;
-    if (!closed_.contains(case_id)) return std::nullopt;
+    if (!closed_.Contains(case_id)) return std::nullopt;
   }
   std::optional<CaseEntry> closed = ReadStored(case_id);
   if (!closed) return std::nullopt;
@@ -817,7 +816,8 @@ std::vector<MissedEscalation> RoutingService::MissedEscalations() const {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, e] : cases_) add(e);
-    closed_ids.assign(closed_.begin(), closed_.end());
+    closed_ids.reserve(closed_.size());
+    closed_.ForEach([&](const std::string& id) { closed_ids.push_back(id); });
   }
   // Closed cases one at a time from the store (never all of them in memory at once), outside mu_.
   for (const std::string& id : closed_ids) {

@@ -27,11 +27,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "arbiter/cedar/value.h"
 #include "arbiter/common/clock.h"
+#include "arbiter/common/sharded_hash.h"
 #include "arbiter/common/status.h"
 #include "arbiter/routing/bundle.h"
 #include "arbiter/routing/case_store.h"
@@ -169,13 +169,6 @@ class RoutingService {
  private:
   using CaseEntry = StoredCase;
   class EvictOnExit;
-  // Hashes a case id given as a string or a view (heterogeneous lookup).
-  struct IdHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view id) const noexcept {
-      return std::hash<std::string_view>()(id);
-    }
-  };
 
   Status Load();
   Result<std::shared_ptr<const Bundle>> CurrentBundle() const;
@@ -205,7 +198,8 @@ class RoutingService {
   mutable std::mutex mu_;
   std::map<std::string, CaseEntry, std::less<>> cases_;  // held in memory
   // Closed cases, not in cases_ (only with a store): their state is read back from it.
-  std::unordered_set<std::string, IdHash, std::equal_to<>> closed_;
+  // Sharded: growing never rehashes every closed id under mu_ (common/sharded_hash.h).
+  ShardedStringSet closed_;
   std::uint64_t next_request_ = 1;
 };
 

@@ -480,8 +480,8 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
 
   std::unique_lock<std::mutex> lock(mu_);
   // A key KeyForRoute held back for this case is written with it, in the same transaction.
-  auto key = keys_.find(c.c.id);
-  const bool write_key = key != keys_.end() && !key->second.unsaved.empty();
+  CachedKey* key = keys_.Find(c.c.id);
+  const bool write_key = key != nullptr && !key->unsaved.empty();
   if (options_.group_commit) {
     if (!waiters_.failed().ok()) return waiters_.failed();
     if (stopping_) return Status::Unavailable("case store is closing");
@@ -489,7 +489,7 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
       return Status::ResourceExhausted("case store: too many writes waiting; retry later");
     }
     // The key travels with the queued row: a later KeyFor finds nothing unsaved to write.
-    if (write_key) row.key = std::move(key->second.unsaved);
+    if (write_key) row.key = std::move(key->unsaved);
     const std::uint64_t ticket = waiters_.Issue();
     queue_.push_back(std::move(row));
     if (queue_.size() == 1) {
@@ -500,15 +500,15 @@ Status SqliteRoutingStore::Put(const StoredCase& c, unsigned changed) {
     tls_ticket = ThreadTicket{this, ticket};
     return Status::Ok();
   }
-  if (write_key) row.key = key->second.unsaved;
+  if (write_key) row.key = key->unsaved;
   {
     std::lock_guard<std::mutex> db_lock(db_mu_);
     ARBITER_RETURN_IF_ERROR(db_->InTransaction([&]() -> Status { return WriteRow(row); }));
     MarkShapesStored({&row, 1});
   }
   if (write_key) {
-    OPENSSL_cleanse(key->second.unsaved.data(), key->second.unsaved.size());
-    key->second.unsaved.clear();
+    OPENSSL_cleanse(key->unsaved.data(), key->unsaved.size());
+    key->unsaved.clear();
   }
   return Status::Ok();
 }
@@ -783,30 +783,29 @@ Status SqliteRoutingStore::LoadKeys() {
     if (key.size() != 32) return Bad(id, "its key is not 32 bytes");
     CaseKey case_key(key);
     OPENSSL_cleanse(key.data(), key.size());
-    keys_.insert_or_assign(std::move(id), CachedKey{std::move(case_key), {}});
+    keys_.InsertOrAssign(std::move(id), CachedKey{std::move(case_key), {}});
   }
   ARBITER_TRY(auto shredded, db_->Prepare("SELECT case_id FROM routing_shredded"));
   while (true) {
     ARBITER_TRY(bool row, shredded.Step());
     if (!row) break;
-    shredded_.insert(shredded.ColumnText(0));
+    shredded_.Insert(shredded.ColumnText(0));
   }
   return Status::Ok();
 }
 
 Result<CaseKey> SqliteRoutingStore::KeyLocked(std::string_view case_id, bool* created) {
-  std::string id(case_id);
-  if (auto it = keys_.find(id); it != keys_.end()) {
+  if (const CachedKey* cached = keys_.Find(case_id)) {
     *created = false;
-    return it->second.key;
+    return cached->key;
   }
   // Every stored key was loaded when the store opened: a case without one is new or shredded.
-  if (shredded_.count(id) != 0) {
-    return Status::FailedPrecondition("case `" + id + "`: its key was shredded");
+  if (shredded_.Contains(case_id)) {
+    return Status::FailedPrecondition("case `" + std::string(case_id) + "`: its key was shredded");
   }
   Bytes key = internal::NewCaseKeyBytes();
   CaseKey case_key(key);
-  keys_.emplace(std::move(id), CachedKey{case_key, std::move(key)});
+  keys_.InsertOrAssign(std::string(case_id), CachedKey{case_key, std::move(key)});
   *created = true;
   return case_key;
 }
@@ -815,22 +814,22 @@ Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   bool created = false;
   ARBITER_TRY(CaseKey key, KeyLocked(case_id, &created));
-  auto it = keys_.find(std::string(case_id));
-  if (it != keys_.end() && !it->second.unsaved.empty()) {
+  CachedKey* cached = keys_.Find(case_id);
+  if (cached != nullptr && !cached->unsaved.empty()) {
     // Created here, or held back by KeyForRoute: written before the key is handed out for good.
     // (A key queued with its case's row is no longer unsaved here: it commits before any later
     // row of that case, and so before the response that uses it.)
     Status written;
     {
       std::lock_guard<std::mutex> db_lock(db_mu_);
-      written = stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(it->second.unsaved)).Run();
+      written = stmts_->insert_key.Bind(1, case_id).Bind(2, ByteView(cached->unsaved)).Run();
     }
     if (!written.ok()) {
-      if (created) keys_.erase(it);
+      if (created) keys_.Erase(case_id);
       return written;
     }
-    OPENSSL_cleanse(it->second.unsaved.data(), it->second.unsaved.size());
-    it->second.unsaved.clear();
+    OPENSSL_cleanse(cached->unsaved.data(), cached->unsaved.size());
+    cached->unsaved.clear();
   }
   return key;
 }
@@ -851,11 +850,11 @@ Status SqliteRoutingStore::Shred(std::string_view case_id) {
     ARBITER_RETURN_IF_ERROR(stmts_->delete_key.Bind(1, case_id).Run());
     return stmts_->mark_shredded.Bind(1, case_id).Run();
   }));
-  if (auto it = keys_.find(std::string(case_id)); it != keys_.end()) {
-    OPENSSL_cleanse(it->second.unsaved.data(), it->second.unsaved.size());
-    keys_.erase(it);
+  if (CachedKey* cached = keys_.Find(case_id)) {
+    OPENSSL_cleanse(cached->unsaved.data(), cached->unsaved.size());
+    keys_.Erase(case_id);
   }
-  shredded_.emplace(case_id);
+  shredded_.Insert(std::string(case_id));
   return WipeWalLocked().status();
 }
 

@@ -69,10 +69,9 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "arbiter/common/sharded_hash.h"
 #include "arbiter/routing/case_store.h"
 #include "arbiter/routing/evidence.h"
 #include "arbiter/store/batch_timings.h"
@@ -190,8 +189,10 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
     CaseKey key;
     Bytes unsaved;  // the key's bytes until they are written or queued (KeyForRoute), then empty
   };
-  std::unordered_map<std::string, CachedKey> keys_;
-  std::unordered_set<std::string> shredded_;
+  // Every case's key, and the shredded case ids: sharded, so that growing never stalls mu_ for a
+  // rehash of every key (common/sharded_hash.h).
+  ShardedStringMap<CachedKey> keys_;
+  ShardedStringSet shredded_;
   // Decision shapes by text (kMaxRouteShapes); a leaf lock, taken by Put before mu_.
   std::mutex shapes_mu_;
   std::unordered_map<std::string_view, std::shared_ptr<const RouteShape>> shapes_;
