@@ -42,30 +42,11 @@ inline size_t ShardOfHash(size_t hash) {
          kHashShards;
 }
 
-}  // namespace internal
-
-template <typename Value>
-class ShardedStringMap {
+// What the map and the set share: the shards, the count, erasure. `Shard` is a std::unordered
+// container keyed by std::string with StringHash and std::equal_to<>.
+template <typename Shard>
+class ShardedByString {
  public:
-  using Shard = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
-
-  Value* Find(std::string_view key) {
-    Shard& s = ShardOf(key);
-    auto it = s.find(key);
-    return it == s.end() ? nullptr : &it->second;
-  }
-  const Value* Find(std::string_view key) const {
-    const Shard& s = shards_[internal::ShardOfHash(StringHash()(key))];
-    auto it = s.find(key);
-    return it == s.end() ? nullptr : &it->second;
-  }
-  // Inserts `key` or replaces its value; returns the stored value.
-  Value& InsertOrAssign(std::string key, Value value) {
-    Shard& s = ShardOf(key);
-    auto [it, inserted] = s.insert_or_assign(std::move(key), std::move(value));
-    if (inserted) ++size_;
-    return it->second;
-  }
   // Whether `key` was there.
   bool Erase(std::string_view key) {
     Shard& s = ShardOf(key);
@@ -78,17 +59,44 @@ class ShardedStringMap {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
- private:
-  Shard& ShardOf(std::string_view key) { return shards_[internal::ShardOfHash(StringHash()(key))]; }
+ protected:
+  Shard& ShardOf(std::string_view key) { return shards_[ShardOfHash(StringHash()(key))]; }
+  const Shard& ShardOf(std::string_view key) const {
+    return shards_[ShardOfHash(StringHash()(key))];
+  }
 
-  std::array<Shard, internal::kHashShards> shards_;
+  std::array<Shard, kHashShards> shards_;
   size_t size_ = 0;
 };
 
-class ShardedStringSet {
- public:
-  using Shard = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+}  // namespace internal
 
+template <typename Value>
+class ShardedStringMap : public internal::ShardedByString<
+                             std::unordered_map<std::string, Value, StringHash, std::equal_to<>>> {
+ public:
+  Value* Find(std::string_view key) {
+    auto& s = this->ShardOf(key);
+    auto it = s.find(key);
+    return it == s.end() ? nullptr : &it->second;
+  }
+  const Value* Find(std::string_view key) const {
+    const auto& s = this->ShardOf(key);
+    auto it = s.find(key);
+    return it == s.end() ? nullptr : &it->second;
+  }
+  // Inserts `key` or replaces its value; returns the stored value.
+  Value& InsertOrAssign(std::string key, Value value) {
+    auto& s = this->ShardOf(key);
+    auto [it, inserted] = s.insert_or_assign(std::move(key), std::move(value));
+    if (inserted) ++this->size_;
+    return it->second;
+  }
+};
+
+class ShardedStringSet : public internal::ShardedByString<
+                             std::unordered_set<std::string, StringHash, std::equal_to<>>> {
+ public:
   bool Contains(std::string_view key) const { return ShardOf(key).contains(key); }
   // Whether `key` was new.
   bool Insert(std::string key) {
@@ -96,33 +104,13 @@ class ShardedStringSet {
     if (inserted) ++size_;
     return inserted;
   }
-  // Whether `key` was there.
-  bool Erase(std::string_view key) {
-    Shard& s = ShardOf(key);
-    auto it = s.find(key);
-    if (it == s.end()) return false;
-    s.erase(it);
-    --size_;
-    return true;
-  }
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
   // Calls fn(const std::string&) for every key, in no particular order.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    for (const Shard& s : shards_) {
+    for (const auto& s : shards_) {
       for (const std::string& key : s) fn(key);
     }
   }
-
- private:
-  Shard& ShardOf(std::string_view key) { return shards_[internal::ShardOfHash(StringHash()(key))]; }
-  const Shard& ShardOf(std::string_view key) const {
-    return shards_[internal::ShardOfHash(StringHash()(key))];
-  }
-
-  std::array<Shard, internal::kHashShards> shards_;
-  size_t size_ = 0;
 };
 
 }  // namespace arbiter
