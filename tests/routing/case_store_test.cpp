@@ -429,6 +429,12 @@ class SqliteStore : public ::testing::Test {
     EXPECT_TRUE(s.has_value()) << s.error().ToString();
     return s.has_value() ? std::move(s).value() : nullptr;
   }
+  // A service's dependencies with `store` as both its key store and its case store.
+  ServiceDeps DepsOver(SqliteRoutingStore& store) {
+    ServiceDeps deps{&packs_, &sink_, &store, &grants_, nullptr, &clock_};
+    deps.cases = &store;
+    return deps;
+  }
   // The raw key bytes of a case, read as any other process could.
   std::string RawKey(std::string_view case_id) {
     auto db = store::SqliteDb::Open(db_path());
@@ -453,8 +459,7 @@ class SqliteStore : public ::testing::Test {
 TEST_F(SqliteStore, ShredLeavesNoKeyOrTextInTheFiles) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   RoutingService service(deps);
   ASSERT_TRUE(service.RouteCase(MakeCase(kRefundCase), {}, Actor{}).has_value());
   for (int i = 0; i < 50; ++i) {  // neighbours on the same pages
@@ -496,8 +501,7 @@ TEST_F(SqliteStore, ADamagedRowIsRefusedAtOpen) {
   }
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   auto service = RoutingService::Open(deps);
   ASSERT_FALSE(service.has_value());
   EXPECT_EQ(service.error().code(), StatusCode::kDataLoss);
@@ -639,8 +643,7 @@ INSERT INTO routing_shredded VALUES ('GONE-1');
   ASSERT_NE(loaded->at(0).last_route, nullptr);
   EXPECT_EQ(DecisionToStoreText(*loaded->at(0).last_route), route_text);
   // A new write of the migrated case stores the shared shape.
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   auto service = RoutingService::Open(deps);
   ASSERT_TRUE(service.has_value()) << service.error().ToString();
   SqliteRoutingStore::BeginTickets();
@@ -846,8 +849,7 @@ TEST_F(SqliteStore, ANewCaseKeyIsWrittenWithTheCase) {
   }  // the process stops before the case is stored
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   {
     RoutingService service(deps);
     ASSERT_TRUE(
@@ -946,8 +948,7 @@ TEST_F(SqliteStore, GroupCommitCheckpointsTheWalWhileWriting) {
   ASSERT_NE(store, nullptr);
   const auto main_size = [&] { return fs::file_size(db_path()); };
   const auto before = main_size();
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   RoutingService service(deps);
   SqliteRoutingStore::BeginTickets();
   for (int i = 0; i < 600; ++i) {
@@ -970,8 +971,7 @@ TEST_F(SqliteStore, GroupCommitCheckpointsTheWalWhileWriting) {
 TEST_F(SqliteStore, PacedGroupCommitWaitsForCommitNowOrThePace) {
   auto store = OpenStore({.group_commit = true, .pace = std::chrono::hours(1)});
   ASSERT_NE(store, nullptr);
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   RoutingService service(deps);
   SqliteRoutingStore::BeginTickets();
   ASSERT_TRUE(
@@ -1035,8 +1035,7 @@ TEST_F(SqliteStore, AFailedGroupCommitFailsWaitersAndLaterWrites) {
 TEST_F(SqliteStore, ShredOrdersAfterQueuedWrites) {
   auto store = OpenStore({.group_commit = true});
   ASSERT_NE(store, nullptr);
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   RoutingService service(deps);
   ASSERT_TRUE(
       service.RouteCase(MakeCase(R"({"id":"ZD-9","language":"en"})"), {}, Actor{}).has_value());
@@ -1055,8 +1054,7 @@ TEST_F(SqliteStore, ShredOrdersAfterQueuedWrites) {
 TEST_F(SqliteStore, GetSeesRowsStillQueued) {
   auto store = OpenStore({.group_commit = true, .pace = std::chrono::seconds(30)});
   ASSERT_NE(store, nullptr);
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   RoutingService service(deps);
   EXPECT_FALSE(store->Get("ZD-7").value().has_value()) << "never put";
   ASSERT_TRUE(
@@ -1084,8 +1082,7 @@ TEST_F(SqliteStore, GetSeesRowsStillQueued) {
 TEST_F(SqliteStore, GetReadsWhatLoadAllReads) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ServiceDeps deps{&packs_, &sink_, store.get(), &grants_, nullptr, &clock_};
-  deps.cases = store.get();
+  ServiceDeps deps = DepsOver(*store);
   RoutingService service(deps);
   const auto agent = Uid("Agent::\"refund-agent-1\"");
   ASSERT_TRUE(service.RouteCase(MakeCase(kRefundCase), {}, Actor{}).has_value());

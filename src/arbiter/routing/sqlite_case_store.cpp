@@ -794,10 +794,11 @@ Status SqliteRoutingStore::LoadKeys() {
   return Status::Ok();
 }
 
-Result<CaseKey> SqliteRoutingStore::KeyLocked(std::string_view case_id, bool* created) {
-  if (const CachedKey* cached = keys_.Find(case_id)) {
+Result<SqliteRoutingStore::CachedKey*> SqliteRoutingStore::KeyLocked(std::string_view case_id,
+                                                                     bool* created) {
+  if (CachedKey* cached = keys_.Find(case_id)) {
     *created = false;
-    return cached->key;
+    return cached;
   }
   // Every stored key was loaded when the store opened: a case without one is new or shredded.
   if (shredded_.Contains(case_id)) {
@@ -805,17 +806,16 @@ Result<CaseKey> SqliteRoutingStore::KeyLocked(std::string_view case_id, bool* cr
   }
   Bytes key = internal::NewCaseKeyBytes();
   CaseKey case_key(key);
-  keys_.InsertOrAssign(std::string(case_id), CachedKey{case_key, std::move(key)});
   *created = true;
-  return case_key;
+  return &keys_.InsertOrAssign(std::string(case_id),
+                               CachedKey{std::move(case_key), std::move(key)});
 }
 
 Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   bool created = false;
-  ARBITER_TRY(CaseKey key, KeyLocked(case_id, &created));
-  CachedKey* cached = keys_.Find(case_id);
-  if (cached != nullptr && !cached->unsaved.empty()) {
+  ARBITER_TRY(CachedKey * cached, KeyLocked(case_id, &created));
+  if (!cached->unsaved.empty()) {
     // Created here, or held back by KeyForRoute: written before the key is handed out for good.
     // (A key queued with its case's row is no longer unsaved here: it commits before any later
     // row of that case, and so before the response that uses it.)
@@ -831,14 +831,15 @@ Result<CaseKey> SqliteRoutingStore::KeyFor(std::string_view case_id) {
     OPENSSL_cleanse(cached->unsaved.data(), cached->unsaved.size());
     cached->unsaved.clear();
   }
-  return key;
+  return cached->key;
 }
 
 Result<CaseKey> SqliteRoutingStore::KeyForRoute(std::string_view case_id, const CaseStore* cases) {
   if (cases != this) return KeyFor(case_id);
   std::lock_guard<std::mutex> lock(mu_);
   bool created = false;
-  return KeyLocked(case_id, &created);
+  ARBITER_TRY(CachedKey * cached, KeyLocked(case_id, &created));
+  return cached->key;
 }
 
 Status SqliteRoutingStore::Shred(std::string_view case_id) {

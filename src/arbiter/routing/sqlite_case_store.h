@@ -167,8 +167,10 @@ class SqliteRoutingStore final : public CaseStore, public CaseKeyStore {
   std::shared_ptr<const RouteShape> ShapeOf(std::string_view text);
   // After a committed transaction: its rows' shapes need not be written again.
   static void MarkShapesStored(std::span<const Row> rows);
-  // The cached or stored key; with `create`, a new one when there is none (not yet written).
-  Result<CaseKey> KeyLocked(std::string_view case_id, bool* created);
+  struct CachedKey;
+  // The case's cache entry (its key loaded, or created and not yet written: `*created`); an error
+  // for a shredded case. The entry stays valid until it is erased (keys_ never moves its values).
+  Result<CachedKey*> KeyLocked(std::string_view case_id, bool* created);
   // Waits (releasing `lock` on mu_) until every queued row is committed; the batch error if not.
   Status DrainLocked(std::unique_lock<std::mutex>& lock);
   // Writes one row's statements; the caller holds db_mu_ and runs a transaction.
